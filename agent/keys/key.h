@@ -1,0 +1,52 @@
+// WireGuard keys (Curve25519, 32 bytes) and their strict text codecs.
+// A Key wipes its bytes when destroyed and has no stream operator, so it cannot be logged by accident;
+// only its public half should ever be formatted (toBase64) for a log line or an RPC.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace nwg {
+
+class Key {
+ public:
+  static constexpr size_t kSize = 32;
+
+  Key() = default;  // all zero: "no key" in WireGuard's preshared-key field
+  explicit Key(const std::array<uint8_t, kSize>& bytes) : bytes_(bytes) {}
+  Key(const Key& other) = default;
+  Key& operator=(const Key& other) = default;
+  ~Key();
+
+  // Exactly 44 characters of standard base64 with one '=' of padding and canonical trailing bits.
+  static Result<Key> fromBase64(std::string_view text);
+  // Exactly 64 hex digits (either case), as the UAPI speaks.
+  static Result<Key> fromHex(std::string_view text);
+
+  std::string toBase64() const;
+  std::string toHex() const;  // lower case
+
+  const std::array<uint8_t, kSize>& bytes() const { return bytes_; }
+  bool isZero() const;
+
+  // Constant-time equality (keys are secrets); ordering is only for containers.
+  bool operator==(const Key& other) const;
+  std::strong_ordering operator<=>(const Key& other) const;
+
+ private:
+  std::array<uint8_t, kSize> bytes_{};
+};
+
+// A fresh private key from the kernel's CSPRNG, clamped as wg(8) does.
+Key generatePrivateKey();
+// The public key of a private key (X25519 base-point multiplication).
+Key publicKeyOf(const Key& private_key);
+// Must run once before any other key function (libsodium initialisation); idempotent.
+Status initCrypto();
+
+}  // namespace nwg

@@ -1,0 +1,48 @@
+// Network links and their addresses, per named network namespace ("" = the agent's own), over
+// rtnetlink. RtnetlinkLinks is the real implementation; FakeLinks the unit tests' stand-in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/ip.h"
+#include "base/result.h"
+
+namespace nwg {
+
+struct LinkInfo {
+  std::string name;
+  int index = 0;
+  std::string kind;  // IFLA_INFO_KIND: "wireguard", "tun" (wireguard-go), "veth", "" for none
+  bool up = false;   // administratively up (IFF_UP)
+  uint32_t mtu = 0;
+  bool operator==(const LinkInfo&) const = default;
+};
+
+class Links {
+ public:
+  virtual ~Links() = default;
+
+  virtual Result<std::vector<LinkInfo>> list(const std::string& netns) = 0;
+  // Fails with ENODEV when there is no such link in that namespace.
+  virtual Result<LinkInfo> get(const std::string& netns, const std::string& name) = 0;
+
+  // Creates a link of a kind that needs no extra attributes (e.g. "wireguard", "dummy").
+  virtual Status create(const std::string& netns, const std::string& name, const std::string& kind) = 0;
+  // An absent link is success.
+  virtual Status remove(const std::string& netns, const std::string& name) = 0;
+  // Moves the link into another named namespace. The kernel sets it down and drops its addresses.
+  virtual Status moveTo(const std::string& netns, const std::string& name, const std::string& target) = 0;
+  virtual Status setUp(const std::string& netns, const std::string& name, bool up) = 0;
+  virtual Status setMtu(const std::string& netns, const std::string& name, uint32_t mtu) = 0;
+
+  // IPv4 and IPv6 addresses with their prefix length, link-local ones (fe80::/10) excluded.
+  virtual Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) = 0;
+  // Makes the link's addresses exactly `wanted` (link-local ones untouched): adds the missing and
+  // removes the others, touching nothing when they already match.
+  virtual Status replaceAddresses(const std::string& netns, const std::string& name,
+                                  const std::vector<IpPrefix>& wanted) = 0;
+};
+
+}  // namespace nwg
