@@ -1,0 +1,105 @@
+// Logger: formatting, redaction and the write path (one write(2) per record under a mutex, so lines
+// from different threads never interleave).
+#include "logging/logger.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "logging/secret_redactor.h"
+
+namespace nwg::logging {
+namespace {
+
+void writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // nowhere left to report a failing log sink
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string logFilePath(const LoggerOptions& options) {
+  auto joined = [](std::string dir, const std::string& file) {
+    if (dir.back() != '/') dir.push_back('/');
+    return dir + file;
+  };
+  if (!options.log_file.empty()) {
+    // os.path.join(log_dir, log_file) keeps an absolute log_file as it is.
+    if (options.log_dir.empty() || options.log_file.front() == '/') return options.log_file;
+    return joined(options.log_dir, options.log_file);
+  }
+  if (!options.log_dir.empty()) return joined(options.log_dir, options.binary + ".log");
+  return {};
+}
+
+Logger::Logger() = default;
+
+Logger::~Logger() {
+  std::lock_guard lock(mu_);
+  closeFileLocked();
+}
+
+Status Logger::configure(const LoggerOptions& options) {
+  const std::string path = logFilePath(options);
+  int fd = -1;
+  if (!path.empty()) {
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return Error::fromErrno(errno, str("cannot open log file ", path));
+  }
+  std::lock_guard lock(mu_);
+  closeFileLocked();
+  path_ = path;
+  file_fd_ = fd;
+  if (options.use_stderr) {
+    stream_fd_ = 2;
+  } else {
+    stream_fd_ = path.empty() ? 1 : -1;
+  }
+  min_level_.store(options.debug ? Level::kDebug : Level::kInfo, std::memory_order_relaxed);
+  return okStatus();
+}
+
+Status Logger::reopen() {
+  std::lock_guard lock(mu_);
+  if (path_.empty()) return okStatus();
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return Error::fromErrno(errno, str("cannot reopen log file ", path_));
+  closeFileLocked();
+  file_fd_ = fd;
+  return okStatus();
+}
+
+void Logger::closeFileLocked() {
+  if (file_fd_ >= 0) ::close(file_fd_);
+  file_fd_ = -1;
+}
+
+void Logger::log(Level level, std::string_view name, std::string_view message, std::string_view request_id) {
+  if (!enabled(level)) return;
+  const std::string clean = redactUrlCredentials(message);
+  LogRecord record;
+  record.time = std::chrono::system_clock::now();
+  record.pid = static_cast<int>(::getpid());
+  record.level = level;
+  record.name = name;
+  record.request_id = request_id;
+  record.message = clean;
+  const std::string line = formatLogLine(record);
+  std::lock_guard lock(mu_);
+  if (file_fd_ >= 0) writeAll(file_fd_, line);
+  if (stream_fd_ >= 0) writeAll(stream_fd_, line);
+}
+
+Logger& Logger::global() {
+  static Logger* logger = new Logger();  // never destroyed: threads may log during exit
+  return *logger;
+}
+
+}  // namespace nwg::logging
