@@ -1,0 +1,43 @@
+// NetlinkSocket: one AF_NETLINK socket (rtnetlink or generic netlink) that sends requests and reads
+// their replies, checking sequence numbers and port IDs, asking for extended-ack error text and
+// retrying dumps that the kernel marks as interrupted. The socket stays in the network namespace it
+// was opened in (see netns/netns_thread.h for opening one inside another namespace).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace nwg::netlink {
+
+class NetlinkSocket {
+ public:
+  static constexpr int kDumpAttempts = 8;
+
+  // Opens a socket of `protocol` (NETLINK_ROUTE, NETLINK_GENERIC) in the caller's namespace.
+  static Result<NetlinkSocket> open(int protocol);
+  // Takes an already opened AF_NETLINK socket (e.g. opened inside another namespace) and binds it.
+  static Result<NetlinkSocket> adopt(UniqueFd fd);
+
+  // Sends `message` asking for an acknowledgement and waits for it. Data replies, if any, are
+  // appended to `replies`. The Error carries the kernel's errno and extended-ack text.
+  Status request(std::vector<uint8_t> message, std::vector<std::vector<uint8_t>>* replies = nullptr);
+  // Sends `message` as a dump request and returns every reply message (header included). A dump
+  // interrupted by a concurrent change (NLM_F_DUMP_INTR) is retried whole, up to kDumpAttempts times.
+  Result<std::vector<std::vector<uint8_t>>> dump(std::vector<uint8_t> message);
+
+  uint32_t portId() const { return port_id_; }
+
+ private:
+  NetlinkSocket(UniqueFd fd, uint32_t port_id) : fd_(std::move(fd)), port_id_(port_id) {}
+  Status send(std::vector<uint8_t>& message, uint16_t extra_flags, uint32_t seq);
+  Result<std::vector<uint8_t>> receive();
+
+  UniqueFd fd_;
+  uint32_t port_id_ = 0;
+  uint32_t seq_ = 0;
+};
+
+}  // namespace nwg::netlink

@@ -1,0 +1,48 @@
+// Pure encoders and decoders of the rtnetlink messages RtnetlinkLinks uses (links and addresses):
+// bytes in, bytes out, so they are unit-tested with golden bytes and fuzzed without a kernel.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip.h"
+#include "base/result.h"
+#include "netlink/links.h"
+#include "netlink/reply.h"
+
+namespace nwg::netlink::rtnl {
+
+// An interface name the kernel accepts: 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+// Fails with EINVAL.
+Status validateLinkName(const std::string& name);
+
+std::vector<uint8_t> dumpLinksRequest();
+// RTM_GETLINK for one link by name (the kernel answers ENODEV when it does not exist).
+std::vector<uint8_t> getLinkRequest(const std::string& name);
+// RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL, IFLA_IFNAME and IFLA_LINKINFO/IFLA_INFO_KIND.
+std::vector<uint8_t> createLinkRequest(const std::string& name, const std::string& kind);
+std::vector<uint8_t> deleteLinkRequest(int index);
+std::vector<uint8_t> setUpRequest(int index, bool up);
+std::vector<uint8_t> setMtuRequest(int index, uint32_t mtu);
+// Moves the link into the namespace that `netns_fd` refers to (IFLA_NET_NS_FD).
+std::vector<uint8_t> moveRequest(int index, int netns_fd);
+
+// Decodes an RTM_NEWLINK message.
+Result<LinkInfo> decodeLink(const Message& message);
+
+// One address of one link.
+struct AddressEntry {
+  int index = 0;
+  IpPrefix prefix;
+  bool operator==(const AddressEntry&) const = default;
+};
+std::vector<uint8_t> dumpAddressesRequest();
+// RTM_NEWADDR (add or replace) or RTM_DELADDR for `prefix` on link `index`.
+std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix);
+std::vector<uint8_t> deleteAddressRequest(int index, const IpPrefix& prefix);
+// Decodes an RTM_NEWADDR message; nullopt for families other than IPv4/IPv6.
+Result<std::optional<AddressEntry>> decodeAddress(const Message& message);
+
+}  // namespace nwg::netlink::rtnl

@@ -1,0 +1,192 @@
+// The Links contract (see links_contract.h).
+#include "netlink/tests/links_contract.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "testing/testing.h"
+
+namespace nwg::testing {
+
+void LinksContract::SetUp() {
+  if (GetParam().needs_root) NWG_REQUIRE_ROOT();
+  h_ = GetParam().make();
+  links_ = h_.links.get();
+  kind_ = GetParam().kind;
+}
+
+void LinksContract::TearDown() {
+  if (!h_.namespaces) return;
+  for (const auto& name : namespaces_) {
+    if (auto links = links_->list(name); links.ok()) {
+      for (const auto& link : *links) (void)links_->remove(name, link.name);
+    }
+    Status s = h_.namespaces->remove(name);
+    EXPECT_TRUE(s.ok()) << "cleanup of namespace " << name;
+  }
+}
+
+std::string LinksContract::makeNamespace(const std::string& suffix) {
+  std::string name = "nwg-" + runToken() + "-l" + suffix;
+  namespaces_.push_back(name);
+  Status s = h_.namespaces->create(name);
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  return name;
+}
+
+namespace {
+
+IpPrefix prefix(const char* text) { return *IpPrefix::parse(text); }
+
+std::vector<IpPrefix> sorted(std::vector<IpPrefix> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string msg(const Status& s) { return s.ok() ? "" : s.error().message; }
+
+}  // namespace
+
+TEST_P(LinksContract, CreateGetListRemove) {
+  const std::string ns = makeNamespace("a");
+  Status created = links_->create(ns, "nwgl0", kind_);
+  ASSERT_TRUE(created.ok()) << msg(created);
+  auto link = links_->get(ns, "nwgl0");
+  ASSERT_TRUE(link.ok()) << link.error().message;
+  EXPECT_EQ(link->name, "nwgl0");
+  EXPECT_EQ(link->kind, kind_);
+  EXPECT_GT(link->index, 0);
+  EXPECT_FALSE(link->up);
+  EXPECT_GT(link->mtu, 0u);
+  auto all = links_->list(ns);
+  ASSERT_TRUE(all.ok());
+  EXPECT_NE(std::find(all->begin(), all->end(), *link), all->end());
+
+  auto again = links_->create(ns, "nwgl0", kind_);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, EEXIST);
+
+  ASSERT_TRUE(links_->remove(ns, "nwgl0").ok());
+  auto gone = links_->get(ns, "nwgl0");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ENODEV);
+  EXPECT_NE(gone.error().message.find("nwgl0"), std::string::npos) << gone.error().message;
+  EXPECT_TRUE(links_->remove(ns, "nwgl0").ok());  // absent is success
+}
+
+TEST_P(LinksContract, BadRequestsFailWithTheRightErrno) {
+  const std::string ns = makeNamespace("b");
+  auto missing = links_->get(ns, "nwgnone");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ENODEV);
+  for (const std::string bad : {"", "0123456789abcdef", "a/b"}) {
+    auto got = links_->create(ns, bad, kind_);
+    ASSERT_FALSE(got.ok()) << bad;
+    EXPECT_EQ(got.error().code, EINVAL) << bad;
+  }
+  auto kind = links_->create(ns, "nwgk", "nwg-no-such-kind");
+  ASSERT_FALSE(kind.ok());
+  EXPECT_EQ(kind.error().code, EOPNOTSUPP) << kind.error().message;
+  EXPECT_FALSE(links_->get(ns, "nwgk").ok());
+}
+
+TEST_P(LinksContract, OperationsInAMissingNamespaceAreENOENT) {
+  const std::string ns = "nwg-" + runToken() + "-lnone";
+  auto list = links_->list(ns);
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().code, ENOENT);
+  auto created = links_->create(ns, "nwgl0", kind_);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, ENOENT);
+  EXPECT_NE(created.error().message.find(ns), std::string::npos) << created.error().message;
+}
+
+TEST_P(LinksContract, SetUpDownAndMtu) {
+  const std::string ns = makeNamespace("u");
+  ASSERT_TRUE(links_->create(ns, "nwgl0", kind_).ok());
+  ASSERT_TRUE(links_->setUp(ns, "nwgl0", true).ok());
+  EXPECT_TRUE(links_->get(ns, "nwgl0")->up);
+  Status mtu = links_->setMtu(ns, "nwgl0", 1380);
+  ASSERT_TRUE(mtu.ok()) << msg(mtu);
+  EXPECT_EQ(links_->get(ns, "nwgl0")->mtu, 1380u);
+  auto tiny = links_->setMtu(ns, "nwgl0", 10);
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_EQ(tiny.error().code, EINVAL);
+  ASSERT_TRUE(links_->setUp(ns, "nwgl0", false).ok());
+  EXPECT_FALSE(links_->get(ns, "nwgl0")->up);
+  auto missing = links_->setUp(ns, "nwgnone", true);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ENODEV);
+}
+
+TEST_P(LinksContract, ReplaceAddressesMakesThemExactlyTheWantedSet) {
+  const std::string ns = makeNamespace("r");
+  ASSERT_TRUE(links_->create(ns, "nwgl0", kind_).ok());
+  EXPECT_TRUE(links_->addresses(ns, "nwgl0")->empty());
+
+  const std::vector<IpPrefix> first = {prefix("198.51.100.1/24"), prefix("10.20.0.1/16"),
+                                       prefix("fd00:20::1/64"), prefix("2001:db8::5/128")};
+  Status s = links_->replaceAddresses(ns, "nwgl0", first);
+  ASSERT_TRUE(s.ok()) << msg(s);
+  auto got = links_->addresses(ns, "nwgl0");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(sorted(*got), sorted(first));
+
+  // Equal: nothing to do, and the same set afterwards.
+  ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", {first[3], first[2], first[1], first[0]}).ok());
+  EXPECT_EQ(sorted(*links_->addresses(ns, "nwgl0")), sorted(first));
+
+  // Keep some, drop others, add a new one; link-local wanted addresses are ignored.
+  const std::vector<IpPrefix> second = {prefix("10.20.0.1/16"), prefix("203.0.113.9/32"), prefix("fd00:20::1/64")};
+  std::vector<IpPrefix> asked = second;
+  asked.push_back(prefix("fe80::99/64"));
+  ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", asked).ok());
+  EXPECT_EQ(sorted(*links_->addresses(ns, "nwgl0")), sorted(second));
+
+  ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", {}).ok());
+  EXPECT_TRUE(links_->addresses(ns, "nwgl0")->empty());
+}
+
+TEST_P(LinksContract, ReplaceKeepsASecondaryWhoseSubnetPrimaryGoes) {
+  const std::string ns = makeNamespace("s");
+  ASSERT_TRUE(links_->create(ns, "nwgl0", kind_).ok());
+  ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", {prefix("10.30.0.1/24"), prefix("10.30.0.2/24")}).ok());
+  ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", {prefix("10.30.0.2/24")}).ok());
+  EXPECT_EQ(*links_->addresses(ns, "nwgl0"), std::vector<IpPrefix>{prefix("10.30.0.2/24")});
+}
+
+TEST_P(LinksContract, MoveSetsDownDropsAddressesAndKeepsMtu) {
+  const std::string a = makeNamespace("ma");
+  const std::string b = makeNamespace("mb");
+  ASSERT_TRUE(links_->create(a, "nwgl0", kind_).ok());
+  ASSERT_TRUE(links_->setMtu(a, "nwgl0", 1380).ok());
+  ASSERT_TRUE(links_->replaceAddresses(a, "nwgl0", {prefix("10.40.0.1/24"), prefix("fd00:40::1/64")}).ok());
+  ASSERT_TRUE(links_->setUp(a, "nwgl0", true).ok());
+
+  Status moved = links_->moveTo(a, "nwgl0", b);
+  ASSERT_TRUE(moved.ok()) << msg(moved);
+  EXPECT_EQ(links_->get(a, "nwgl0").error().code, ENODEV);
+  auto there = links_->get(b, "nwgl0");
+  ASSERT_TRUE(there.ok()) << there.error().message;
+  EXPECT_FALSE(there->up);
+  EXPECT_EQ(there->mtu, 1380u);
+  EXPECT_EQ(there->kind, kind_);
+  EXPECT_TRUE(links_->addresses(b, "nwgl0")->empty());
+
+  // Re-applied after the move, as the agent does.
+  ASSERT_TRUE(links_->replaceAddresses(b, "nwgl0", {prefix("10.40.0.1/24")}).ok());
+  ASSERT_TRUE(links_->setUp(b, "nwgl0", true).ok());
+  EXPECT_EQ(*links_->addresses(b, "nwgl0"), std::vector<IpPrefix>{prefix("10.40.0.1/24")});
+
+  auto nowhere = links_->moveTo(b, "nwgl0", "nwg-" + runToken() + "-lnone");
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_EQ(nowhere.error().code, ENOENT);
+
+  ASSERT_TRUE(links_->create(a, "nwgl0", kind_).ok());
+  auto clash = links_->moveTo(a, "nwgl0", b);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code, EEXIST);
+  EXPECT_TRUE(links_->get(a, "nwgl0").ok());
+}
+
+}  // namespace nwg::testing
