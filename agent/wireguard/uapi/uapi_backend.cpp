@@ -1,0 +1,138 @@
+// UapiBackend: wireguard-go lifecycle (spawn, find, stop) plus UAPI get/set (see uapi_backend.h).
+#include "wireguard/uapi/uapi_backend.h"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+
+#include "wireguard/interface_name.h"
+#include "wireguard/uapi/uapi_codec.h"
+
+namespace nwg::wg {
+namespace {
+
+uapi::WireguardGoProcesses::Options processOptions(const UapiBackendOptions& o) {
+  uapi::WireguardGoProcesses::Options p;
+  p.binary = o.wireguard_go;
+  p.memory_limit = o.memory_limit;
+  p.log_dir = o.log_dir;
+  p.log_level = o.log_level;
+  p.start_timeout = o.start_timeout;
+  p.stop_timeout = o.stop_timeout;
+  return p;
+}
+
+UapiBackendOptions withPathAndLimit(std::string path, std::string limit) {
+  UapiBackendOptions o;
+  o.wireguard_go = std::move(path);
+  o.memory_limit = std::move(limit);
+  return o;
+}
+
+Status removeStaleSocket(const std::string& path, const std::string& ifname) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Error::fromErrno(errno, str("device ", ifname, ": removing stale socket ", path));
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+UapiBackend::UapiBackend(UapiBackendOptions options)
+    : options_(std::move(options)),
+      client_(options_.socket_dir, options_.request_timeout),
+      processes_(processOptions(options_)) {}
+
+UapiBackend::UapiBackend(std::string wireguard_go_path, std::string memory_limit)
+    : UapiBackend(withPathAndLimit(std::move(wireguard_go_path), std::move(memory_limit))) {}
+
+bool UapiBackend::available(const std::string& wireguard_go_path) {
+  return !wireguard_go_path.empty() && ::access(wireguard_go_path.c_str(), X_OK) == 0 &&
+         ::access("/dev/net/tun", F_OK) == 0;
+}
+
+Status UapiBackend::create(const std::string& ifname) {
+  NWG_RETURN_IF_ERROR(validateInterfaceName(ifname));
+  if (!options_.memory_limit.empty() && !uapi::isValidMemoryLimit(options_.memory_limit)) {
+    return Error(str("device ", ifname, ": invalid wireguard-go memory limit '", options_.memory_limit,
+                     "' (want e.g. 512MiB, 1GiB or off)"),
+                 EINVAL);
+  }
+  // if_nametoindex asks the calling thread's namespace, where wireguard-go will create the tun.
+  if (::if_nametoindex(ifname.c_str()) != 0) {
+    return Error(str("device ", ifname, ": a network interface of that name already exists"), EEXIST);
+  }
+  const std::string path = client_.socketPath(ifname);
+  NWG_ASSIGN_OR_RETURN(auto state, client_.probe(ifname));
+  if (state == uapi::UapiClient::SocketState::kLive) {
+    return Error(str("device ", ifname, ": already exists (", path,
+                     " answers; the link may be in another namespace)"),
+                 EEXIST);
+  }
+  if (state == uapi::UapiClient::SocketState::kStale) NWG_RETURN_IF_ERROR(removeStaleSocket(path, ifname));
+
+  NWG_RETURN_IF_ERROR(processes_.start(ifname));
+  // The launcher exits once the socket is listening; a get proves the daemon answers.
+  std::optional<Error> problem;
+  if (auto reply = client_.exchange(ifname, uapi::encodeGetRequest()); !reply) {
+    problem = reply.error();
+  } else if (auto device = uapi::decodeGetReply(*reply); !device) {
+    problem = device.error();
+  }
+  if (problem) {
+    static_cast<void>(destroy(DeviceRef{"", ifname}));
+    return Error(str("device ", ifname, ": wireguard-go started but does not answer: ", problem->message),
+                 problem->code ? problem->code : EIO);
+  }
+  return okStatus();
+}
+
+Result<Device> UapiBackend::get(const DeviceRef& ref) {
+  NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
+  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, uapi::encodeGetRequest()));
+  auto device = uapi::decodeGetReply(reply);
+  if (!device) return std::move(device).error().context(str("device ", ref.ifname, ": get"));
+  return device;
+}
+
+Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
+  NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
+  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, uapi::encodeSetRequest(update)));
+  Status status = uapi::decodeSetReply(reply);
+  if (status.ok()) return status;
+  Error error = std::move(status).error();
+  if (error.code == EADDRINUSE && update.listen_port) {
+    return Error(str("device ", ref.ifname, ": set: listen port ", *update.listen_port,
+                     " is already in use (EADDRINUSE); wireguard-go now has no UDP socket until a listen "
+                     "port is set successfully"),
+                 EADDRINUSE);
+  }
+  return Error(str("device ", ref.ifname, ": set: ", error.message,
+                   update.peers.empty() ? "" : " (peers before the rejected line may have been applied)"),
+               error.code);
+}
+
+Status UapiBackend::destroy(const DeviceRef& ref) {
+  NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
+  const std::string path = client_.socketPath(ref.ifname);
+  std::vector<pid_t> pids = processes_.findServing(ref.ifname);
+  if (pids.empty()) {
+    NWG_ASSIGN_OR_RETURN(auto state, client_.probe(ref.ifname));
+    if (state == uapi::UapiClient::SocketState::kAbsent) return okStatus();
+    if (state == uapi::UapiClient::SocketState::kStale) return removeStaleSocket(path, ref.ifname);
+    // Live, yet no process named like our binary holds the tun: look at every process.
+    pids = processes_.findServing(ref.ifname, /*only_named=*/false);
+  }
+  for (pid_t pid : pids) NWG_RETURN_IF_ERROR(processes_.stop(pid, ref.ifname));
+  NWG_ASSIGN_OR_RETURN(auto state, client_.probe(ref.ifname));
+  if (state != uapi::UapiClient::SocketState::kAbsent) {
+    // Killed (stale socket), or a daemon we cannot see through /proc: wireguard-go watches its socket
+    // with inotify and exits when it is removed.
+    NWG_RETURN_IF_ERROR(removeStaleSocket(path, ref.ifname));
+  }
+  return okStatus();
+}
+
+}  // namespace nwg::wg
