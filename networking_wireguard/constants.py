@@ -1,0 +1,48 @@
+# Names shared by the driver, its RPC API and the agents. Most are fixed by the original design
+# (DESIGN.md section 3) and by docs/rpc.md: changing one breaks wire compatibility.
+
+from neutron_lib import constants as n_const
+
+AGENT_TYPE_WIREGUARD = 'wireguard agent'
+AGENT_BINARY = 'neutron-wireguard-agent'
+
+VIF_TYPE_WIREGUARD = 'wireguard'
+# vif_details key naming the WireGuard device the agent creates for a hub.
+VIF_DETAILS_DEVICE_NAME = 'device_name'
+DEVICE_PREFIX = 'wg-'
+# IFNAMSIZ - 1: 'wg-' + 11 characters of the port ID.
+DEVICE_NAME_LEN = 15
+
+ROLE_HUB = 'hub'
+ROLE_SPOKE = 'spoke'
+DEVICE_OWNER_PREFIX = 'channel:wireguard:'
+DEVICE_OWNER_HUB = DEVICE_OWNER_PREFIX + ROLE_HUB
+DEVICE_OWNER_SPOKE = DEVICE_OWNER_PREFIX + ROLE_SPOKE
+ROLE_BY_DEVICE_OWNER = {
+    DEVICE_OWNER_HUB: ROLE_HUB,
+    DEVICE_OWNER_SPOKE: ROLE_SPOKE,
+}
+
+# device_owner values Neutron gives a port it attaches to a router. Only the legacy one is accepted
+# for a hub; HA and DVR routers are refused (see the ROUTER_INTERFACE callback).
+ROUTER_INTERFACE_OWNERS = frozenset(n_const.ROUTER_INTERFACE_OWNERS)
+
+# binding:profile keys.
+PROFILE_PUBLIC_KEY = 'public_key'
+PROFILE_ENDPOINT = 'endpoint'
+PROFILE_PEERS = 'peers'
+PROFILE_ROOT_DEVICE = 'root_device'
+HUB_PROFILE_KEYS = frozenset((PROFILE_PUBLIC_KEY, PROFILE_ENDPOINT, PROFILE_ROOT_DEVICE))
+SPOKE_PROFILE_KEYS = frozenset((PROFILE_PUBLIC_KEY, PROFILE_ENDPOINT, PROFILE_PEERS))
+
+PUBLIC_KEY_BYTES = 32
+
+# RPC: agents call the server on RPC_TOPIC; the server casts to agents on NOTIFIER_TOPIC (fanout).
+RPC_TOPIC = 'q-wireguard'
+RPC_VERSION = '1.3'
+NOTIFIER_TOPIC = 'q-wireguard-notifier'
+NOTIFIER_VERSION = '1.0'
+
+
+def device_name(port_id):
+    return (DEVICE_PREFIX + port_id)[:DEVICE_NAME_LEN]

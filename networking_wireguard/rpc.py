@@ -1,0 +1,126 @@
+# The driver's RPC API (docs/rpc.md): the server endpoint that WireGuard agents call on topic
+# q-wireguard, and the fanout notifier that tells them which hubs changed.
+
+from neutron_lib import context as n_context
+from neutron_lib import exceptions as n_exc
+from neutron_lib.plugins import directory
+from neutron_lib import rpc as n_rpc
+from oslo_log import log as logging
+import oslo_messaging
+
+from networking_wireguard import constants
+from networking_wireguard.db import wireguard_db as wg_db
+from networking_wireguard import validators
+
+LOG = logging.getLogger(__name__)
+
+
+class WireGuardAgentNotifyAPI(object):
+    """Server -> agents: fanout casts on q-wireguard-notifier.
+
+    API version history:
+        1.0 - hubs_changed(hub_ids)
+    """
+
+    def __init__(self):
+        target = oslo_messaging.Target(topic=constants.NOTIFIER_TOPIC,
+                                       version=constants.NOTIFIER_VERSION)
+        self.client = n_rpc.get_client(target)
+
+    def hubs_changed(self, context, hub_ids):
+        """A hint: agents re-fetch these hubs with get_hubs."""
+        cctxt = self.client.prepare(fanout=True)
+        try:
+            cctxt.cast(context, 'hubs_changed', hub_ids=sorted(hub_ids))
+        except Exception:
+            # A lost hint only delays the change until the agents' next full sync; it must not
+            # fail (or, in create_port_postcommit, undo) the port operation.
+            LOG.warning('Could not notify WireGuard agents of hubs %s',
+                        sorted(hub_ids), exc_info=True)
+
+
+class WireGuardRpcCallback(object):
+    """Agent -> server, topic q-wireguard.
+
+    API version history:
+        1.2 - the original design's API: get_ports_for_agent, update_hub_port, get_subnet
+        1.3 - get_hubs
+    The agent bus is trusted like Neutron's own agent RPC: every method reads with an admin context.
+    """
+
+    target = oslo_messaging.Target(version=constants.RPC_VERSION)
+
+    def __init__(self, notifier):
+        self.notifier = notifier
+
+    @property
+    def plugin(self):
+        return directory.get_plugin()
+
+    def get_ports_for_agent(self, context, agent):
+        """[{'hub': port, 'spokes': [port, ...]}] for every hub bound to host `agent`."""
+        admin = n_context.get_admin_context()
+        hub_ids = wg_db.get_hub_ids(admin, agent)
+        spoke_ids = wg_db.get_spoke_ids(admin, hub_ids)
+        wanted = set(hub_ids).union(*spoke_ids.values())
+        if not wanted:
+            return []
+        ports = {port['id']: port for port in self.plugin.get_ports(
+            admin, filters={'id': sorted(wanted)})}
+        return [{'hub': ports[hub_id],
+                 'spokes': [ports[s] for s in spoke_ids[hub_id] if s in ports]}
+                for hub_id in hub_ids if hub_id in ports]
+
+    def update_hub_port(self, context, port_id, endpoint, public_key):
+        """Store the hub's key and endpoint as reported by its agent.
+
+        Written to the binding:profile without Ml2Plugin.update_port, which would unbind, rebind
+        and reset the port to DOWN: the hub stays bound and keeps its status.
+        """
+        for field, value, check in (
+                (constants.PROFILE_PUBLIC_KEY, public_key,
+                 validators.validate_public_key),
+                (constants.PROFILE_ENDPOINT, endpoint,
+                 validators.validate_endpoint)):
+            error = value and check(value)
+            if error:
+                raise n_exc.InvalidInput(error_message='%s: %s' % (field, error))
+        admin = n_context.get_admin_context()
+        if wg_db.get_role(admin, port_id) != constants.ROLE_HUB:
+            LOG.warning('update_hub_port: %s is not a WireGuard hub (deleted?); '
+                        'ignored', port_id)
+            return None
+        if wg_db.set_hub_key_and_endpoint(admin, port_id, public_key, endpoint):
+            LOG.info('Hub %s: public key and endpoint %s reported by its agent',
+                     port_id, endpoint)
+            self.notifier.hubs_changed(admin, [port_id])
+        return None
+
+    def get_subnet(self, context, subnet_id):
+        try:
+            return self.plugin.get_subnet(n_context.get_admin_context(),
+                                          subnet_id)
+        except n_exc.SubnetNotFound:
+            return None
+
+    def get_hubs(self, context, host, hub_ids=None):
+        """Everything the agent on `host` needs to realize its hubs (docs/rpc.md)."""
+        admin = n_context.get_admin_context()
+        self._bind_hubs(admin, host, hub_ids)
+        return {'hubs': wg_db.get_hub_details(admin, host, hub_ids)}
+
+    def _bind_hubs(self, context, host, hub_ids):
+        # A hub created while its agent was down stays binding_failed until something rebinds it.
+        # Like ML2's get_device_details, retry the binding when the agent of that host asks and is
+        # alive.
+        unbound = wg_db.get_unbound_hub_ids(context, host, hub_ids)
+        if not unbound:
+            return
+        agents = self.plugin.get_agents(context, filters={
+            'host': [host], 'agent_type': [constants.AGENT_TYPE_WIREGUARD]})
+        if not any(agent['alive'] for agent in agents):
+            return
+        for port_id in unbound:
+            bound = self.plugin.get_bound_port_context(context, port_id, host)
+            LOG.info('Hub %s on %s: binding retried, vif_type now %s', port_id,
+                     host, bound.vif_type if bound else None)
