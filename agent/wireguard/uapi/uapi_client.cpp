@@ -132,6 +132,16 @@ Result<std::string> UapiClient::exchange(std::string_view ifname, std::string_vi
           return reply;
         }
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        // A daemon that is being killed accepts into its backlog and then drops the connection.
+        if (reply.empty()) {
+          auto state = probe(ifname);
+          if (state.ok() && *state != SocketState::kLive) {
+            return Error(str("device ", ifname, ": no such WireGuard device (its wireguard-go process exited "
+                             "while answering; socket ", path, " is ",
+                             *state == SocketState::kStale ? "stale)" : "gone)"),
+                         ENODEV);
+          }
+        }
         return Error(str("device ", ifname, ": wireguard-go closed the connection without a complete reply (",
                          written, " of ", request.size(), " request bytes sent, ", reply.size(),
                          " reply bytes received)"),

@@ -6,7 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +18,12 @@ namespace nwg::wg::uapi {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Raw system calls: glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used from C++.
+int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0u)); }
+int pidfdSignal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0u));
+}
 
 // Reads at most `max` bytes of a small /proc file; "" if it cannot be read (the process went away).
 std::string readSmallFile(const std::string& path, size_t max = 4096) {
@@ -221,7 +227,7 @@ std::vector<pid_t> WireguardGoProcesses::findServing(std::string_view ifname, bo
 Status WireguardGoProcesses::stop(pid_t pid, std::string_view ifname) const {
   // A pidfd pins the process: once it is open and the process still holds our tun, the signal cannot
   // reach a different process that reused the PID.
-  int pidfd = ::pidfd_open(pid, 0);
+  int pidfd = pidfdOpen(pid);
   if (pidfd < 0) {
     if (errno == ESRCH) return okStatus();
     return Error::fromErrno(errno, str("device ", ifname, ": pidfd_open(", pid, ")"));
@@ -240,11 +246,11 @@ Status WireguardGoProcesses::stop(pid_t pid, std::string_view ifname) const {
   Status result;
   if (!holdsTun(std::to_string(pid), ifname)) {
     result = okStatus();  // exited (or PID reused) since it was found
-  } else if (::pidfd_send_signal(pidfd, SIGTERM, nullptr, 0) != 0 && errno != ESRCH) {
+  } else if (pidfdSignal(pidfd, SIGTERM) != 0 && errno != ESRCH) {
     result = Error::fromErrno(errno, str("device ", ifname, ": SIGTERM to wireguard-go pid ", pid));
   } else if (!waitExit(options_.stop_timeout)) {
     // Stuck: SIGKILL removes the tun (not persistent) but leaves a stale socket for the caller.
-    ::pidfd_send_signal(pidfd, SIGKILL, nullptr, 0);
+    pidfdSignal(pidfd, SIGKILL);
     if (!waitExit(std::chrono::milliseconds(2000))) {
       result = Error(str("device ", ifname, ": wireguard-go pid ", pid, " survives SIGKILL"), EBUSY);
     }

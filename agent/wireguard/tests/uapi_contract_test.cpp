@@ -1,0 +1,22 @@
+// The backend contract, run against UapiBackend and real wireguard-go daemons (root).
+#include "wireguard/contract/backend_contract.h"
+#include "wireguard/tests/integration_support.h"
+
+namespace nwg::wg {
+namespace {
+
+contract::BackendUnderTest makeUapi() {
+  contract::BackendUnderTest ut;
+  ut.unavailable = testsupport::wireguardGoMissing();
+  ut.backend = std::make_unique<UapiBackend>(testsupport::testOptions());
+  ut.fresh_name = testsupport::freshName;
+  return ut;
+}
+
+using contract::BackendContractTest;  // INSTANTIATE_TEST_SUITE_P needs the unqualified name
+INSTANTIATE_TEST_SUITE_P(Uapi, BackendContractTest,
+                         ::testing::Values(contract::BackendFactory{"wireguard_go", makeUapi}),
+                         contract::backendFactoryName);
+
+}  // namespace
+}  // namespace nwg::wg
