@@ -10,8 +10,9 @@ VIF_TYPE_WIREGUARD = 'wireguard'
 # vif_details key naming the WireGuard device the agent creates for a hub.
 VIF_DETAILS_DEVICE_NAME = 'device_name'
 DEVICE_PREFIX = 'wg-'
-# IFNAMSIZ - 1: 'wg-' + 11 characters of the port ID.
-DEVICE_NAME_LEN = 15
+# 'wg-' + the first 11 characters of the port ID (14 characters, within IFNAMSIZ; the same length
+# as Neutron's own 'tap' + 11).
+DEVICE_PORT_ID_CHARS = 11
 
 ROLE_HUB = 'hub'
 ROLE_SPOKE = 'spoke'
@@ -45,4 +46,4 @@ NOTIFIER_VERSION = '1.0'
 
 
 def device_name(port_id):
-    return (DEVICE_PREFIX + port_id)[:DEVICE_NAME_LEN]
+    return DEVICE_PREFIX + port_id[:DEVICE_PORT_ID_CHARS]

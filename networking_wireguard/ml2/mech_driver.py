@@ -9,6 +9,7 @@ from neutron_lib.api.definitions import portbindings
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
+from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins.ml2 import api
 from neutron_lib import rpc as n_rpc
@@ -72,6 +73,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                            events.AFTER_INIT)
         registry.subscribe(self._check_router_interface,
                            resources.ROUTER_INTERFACE, events.BEFORE_CREATE)
+        registry.subscribe(self._check_dvr_interface, resources.PORT,
+                           events.BEFORE_UPDATE)
 
     def _start_rpc_listeners(self, resource, event, trigger, payload=None):
         # PROCESS AFTER_INIT is published in every worker process. Serve q-wireguard in the RPC
@@ -204,6 +207,21 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
 
     # --- routers ---
 
+    DVR_REASON = 'distributed (DVR) routers are not supported yet'
+
+    def _check_dvr_interface(self, resource, event, trigger, payload):
+        # Zed clears the binding host of a port that becomes a DVR interface before it publishes
+        # ROUTER_INTERFACE BEFORE_CREATE; a veto there could then not restore the hub. Refuse
+        # earlier, while nothing has changed yet.
+        attrs = payload.states[1] if len(payload.states) > 1 else {}
+        if attrs.get('device_owner') != n_const.DEVICE_OWNER_DVR_INTERFACE:
+            return
+        role = wg_db.get_role(payload.context, payload.resource_id)
+        if role:
+            raise RouterInterfaceNotSupported(role=role,
+                                              port_id=payload.resource_id,
+                                              reason=self.DVR_REASON)
+
     def _check_router_interface(self, resource, event, trigger, payload):
         port = payload.metadata['port']
         role = wg_db.get_role(payload.context, port['id'])
@@ -217,7 +235,7 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         elif l3_hamode_db.is_ha_router(router):
             reason = 'HA routers are not supported yet'
         elif l3_dvr_db.is_distributed_router(router):
-            reason = 'distributed (DVR) routers are not supported yet'
+            reason = self.DVR_REASON
         elif (port.get(portbindings.PROFILE) or {}).get(
                 constants.PROFILE_ROOT_DEVICE):
             reason = ('its binding:profile sets root_device, which keeps the '
