@@ -1,0 +1,39 @@
+#include "reconcile/applier.h"
+
+namespace nwg::reconcile {
+
+Status Applier::apply(const Action& action) {
+  ++applied_;
+  if (dry_run_) {
+    log_.info(str("dry run: would ", describe(action)));
+    return okStatus();
+  }
+  log_.debug(describe(action));
+  Status s = perform(action);
+  if (!s.ok()) return std::move(s).error().context(describe(action));
+  return s;
+}
+
+Status Applier::perform(const Action& action) {
+  struct Performer {
+    Applier& a;
+    Status operator()(const CreateNamespace& x) { return a.namespaces_.create(x.netns); }
+    Status operator()(const EnableForwarding& x) {
+      NWG_RETURN_IF_ERROR(a.namespaces_.setSysctl(x.netns, "net/ipv4/ip_forward", "1"));
+      return a.namespaces_.setSysctl(x.netns, "net/ipv6/conf/all/forwarding", "1");
+    }
+    Status operator()(const CreateDevice& x) { return a.backend_.create(x.ifname); }
+    Status operator()(const DestroyDevice& x) { return a.backend_.destroy(x.device); }
+    Status operator()(const ConfigureDevice& x) { return a.backend_.set(x.device, x.update); }
+    Status operator()(const MoveDevice& x) { return a.links_.moveTo(x.from, x.ifname, x.to); }
+    Status operator()(const SetMtu& x) { return a.links_.setMtu(x.device.netns, x.device.ifname, x.mtu); }
+    Status operator()(const SetAddresses& x) {
+      return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses);
+    }
+    Status operator()(const SetLinkUp& x) { return a.links_.setUp(x.device.netns, x.device.ifname, x.up); }
+    Status operator()(const RemoveNamespace& x) { return a.namespaces_.remove(x.netns); }
+  };
+  return std::visit(Performer{*this}, action);
+}
+
+}  // namespace nwg::reconcile

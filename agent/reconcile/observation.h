@@ -1,0 +1,36 @@
+// What the agent read from the host: its managed WireGuard devices (wherever they are) and the
+// namespaces that may hold them. Produced by the Observer, consumed by the (pure) Planner.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ip.h"
+#include "netlink/links.h"
+#include "wireguard/device.h"
+
+namespace nwg::reconcile {
+
+struct DeviceObservation {
+  std::string netns;  // "" = the agent's own
+  LinkInfo link;
+  std::vector<IpPrefix> addresses;   // sorted, link-local excluded
+  std::optional<wg::Device> config;  // absent: the link is named like ours but is not a working WireGuard device
+};
+
+struct NamespaceObservation {
+  std::vector<std::string> links;  // every link but "lo"
+  bool forwarding = false;         // IPv4 and IPv6 forwarding both on
+};
+
+struct HostObservation {
+  std::vector<DeviceObservation> devices;                   // links named like ours ("wg-" + 11)
+  std::map<std::string, NamespaceObservation> namespaces;  // named namespaces seen (tun-*, qrouter-*)
+
+  const DeviceObservation* findDevice(const std::string& ifname, const std::string& prefer_netns) const;
+  bool hasNamespace(const std::string& netns) const { return netns.empty() || namespaces.count(netns) > 0; }
+};
+
+}  // namespace nwg::reconcile

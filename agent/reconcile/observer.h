@@ -1,0 +1,35 @@
+// Reads the actual state: which namespaces may hold managed devices (the agent's own, tun-*, qrouter-*),
+// the links named like ours in each, and for the devices of interest their addresses and WireGuard
+// configuration.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "base/result.h"
+#include "netlink/links.h"
+#include "netns/namespaces.h"
+#include "reconcile/observation.h"
+#include "wireguard/backend.h"
+
+namespace nwg::reconcile {
+
+class Observer {
+ public:
+  Observer(Links& links, Namespaces& namespaces, wg::Backend& backend)
+      : links_(links), namespaces_(namespaces), backend_(backend) {}
+
+  // Every namespace and link is listed; addresses and WireGuard state are read for the managed devices
+  // named in `details_for`, or for all of them when it is absent. A device whose WireGuard state cannot
+  // be read for a reason other than "not a WireGuard device" fails the whole observation: acting on a
+  // partial view could destroy something that only looked absent.
+  Result<HostObservation> observe(const std::optional<std::set<std::string>>& details_for);
+
+ private:
+  Links& links_;
+  Namespaces& namespaces_;
+  wg::Backend& backend_;
+};
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,64 @@
+#include "reconcile/plan.h"
+
+#include "base/strings.h"
+
+namespace nwg::reconcile {
+
+namespace {
+
+std::string where(const std::string& netns) { return netns.empty() ? "the agent's namespace" : netns; }
+
+std::string ref(const wg::DeviceRef& d) { return str(d.ifname, " (in ", where(d.netns), ")"); }
+
+std::string describePeerChange(const wg::Peer& p) {
+  std::string key = p.public_key.toBase64();
+  if (p.remove) return str("remove peer ", key);
+  std::vector<std::string> parts;
+  if (p.endpoint) parts.push_back(str("endpoint ", p.endpoint->toString()));
+  if (p.persistent_keepalive) parts.push_back(str("keepalive ", *p.persistent_keepalive));
+  if (p.preshared_key) parts.push_back("preshared key");
+  if (p.replace_allowed_ips || !p.allowed_ips.empty()) {
+    parts.push_back(str(p.replace_allowed_ips ? "allowed IPs = " : "allowed IPs += ",
+                        p.allowed_ips.empty() ? std::string("(none)") : join(p.allowed_ips, ",")));
+  }
+  return str(p.update_only ? "update peer " : "set peer ", key, parts.empty() ? "" : ": ", join(parts, ", "));
+}
+
+}  // namespace
+
+std::string describe(const Action& action) {
+  struct Describer {
+    std::string operator()(const CreateNamespace& a) const { return str("create namespace ", a.netns); }
+    std::string operator()(const EnableForwarding& a) const {
+      return str("enable IPv4/IPv6 forwarding in ", a.netns);
+    }
+    std::string operator()(const CreateDevice& a) const {
+      return str("create WireGuard device ", a.ifname, " in the agent's namespace");
+    }
+    std::string operator()(const DestroyDevice& a) const { return str("destroy ", ref(a.device)); }
+    std::string operator()(const ConfigureDevice& a) const {
+      std::vector<std::string> parts;
+      if (a.update.private_key) parts.push_back("private key (from the state directory)");
+      if (a.update.listen_port) parts.push_back(str("listen port ", *a.update.listen_port));
+      if (a.update.fwmark) parts.push_back(str("fwmark ", *a.update.fwmark));
+      if (a.update.replace_peers) parts.push_back("replace all peers");
+      for (const auto& p : a.update.peers) parts.push_back(describePeerChange(p));
+      return str("configure ", ref(a.device), ": ", join(parts, "; "));
+    }
+    std::string operator()(const MoveDevice& a) const {
+      return str("move ", a.ifname, " from ", where(a.from), " to ", where(a.to));
+    }
+    std::string operator()(const SetMtu& a) const { return str("set MTU of ", ref(a.device), " to ", a.mtu); }
+    std::string operator()(const SetAddresses& a) const {
+      return str("set addresses of ", ref(a.device), " to ",
+                 a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","));
+    }
+    std::string operator()(const SetLinkUp& a) const {
+      return str("set ", ref(a.device), a.up ? " up" : " down");
+    }
+    std::string operator()(const RemoveNamespace& a) const { return str("remove namespace ", a.netns); }
+  };
+  return std::visit(Describer{}, action);
+}
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,70 @@
+// The actions a plan is made of: small, idempotent steps the Applier performs in order. Each action
+// describes itself in one log line (dry_run prints exactly these), never showing a private key.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/ip.h"
+#include "wireguard/backend.h"
+#include "wireguard/device.h"
+
+namespace nwg::reconcile {
+
+struct CreateNamespace {
+  std::string netns;
+};
+// IPv4 and IPv6 forwarding inside a project namespace, so spokes reach each other through the hub.
+struct EnableForwarding {
+  std::string netns;
+};
+// A new WireGuard device, always in the agent's own namespace: its UDP socket stays there.
+struct CreateDevice {
+  std::string ifname;
+};
+struct DestroyDevice {
+  wg::DeviceRef device;
+};
+struct ConfigureDevice {
+  wg::DeviceRef device;
+  wg::Device update;  // only what changes
+};
+// The kernel sets the link down and drops its addresses on a move; the plan re-applies both.
+struct MoveDevice {
+  std::string ifname;
+  std::string from;
+  std::string to;
+};
+struct SetMtu {
+  wg::DeviceRef device;
+  uint32_t mtu = 0;
+};
+struct SetAddresses {
+  wg::DeviceRef device;
+  std::vector<IpPrefix> addresses;
+};
+struct SetLinkUp {
+  wg::DeviceRef device;
+  bool up = true;
+};
+struct RemoveNamespace {
+  std::string netns;
+};
+
+using Action = std::variant<CreateNamespace, EnableForwarding, CreateDevice, DestroyDevice, ConfigureDevice,
+                            MoveDevice, SetMtu, SetAddresses, SetLinkUp, RemoveNamespace>;
+
+// One line, e.g. "move wg-c0ffee00-11 from '' to tun-9a8b"; key material is shown as "(new key)".
+std::string describe(const Action& action);
+
+// The steps for one hub, applied in order; a failing step stops that hub only.
+struct HubPlan {
+  std::string port_id;
+  std::string ifname;
+  std::vector<Action> actions;
+  // Where the device will be once the plan has run.
+  wg::DeviceRef final_location;
+};
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,174 @@
+#include "reconcile/planner.h"
+
+#include <algorithm>
+
+#include "reconcile/names.h"
+#include "wireguard/diff.h"
+
+namespace nwg::reconcile {
+
+namespace {
+
+constexpr uint32_t kOverheadIpv4 = 60;  // IPv4 20 + UDP 8 + WireGuard 32
+constexpr uint32_t kOverheadIpv6 = 80;  // IPv6 40 + UDP 8 + WireGuard 32
+constexpr uint32_t kMinimumMtu = 1280;  // IPv6's minimum; below it a hub with IPv6 subnets breaks
+
+std::vector<IpPrefix> masked(std::vector<IpPrefix> prefixes) {
+  for (auto& p : prefixes) p = p.masked();
+  std::sort(prefixes.begin(), prefixes.end());
+  return prefixes;
+}
+
+const wg::Peer* findPeer(const std::optional<wg::Device>& device, const Key& key) {
+  if (!device) return nullptr;
+  for (const auto& p : device->peers) {
+    if (p.public_key == key) return &p;
+  }
+  return nullptr;
+}
+
+// Whether to write Neutron's endpoint for a spoke (see AppliedEndpoints).
+bool shouldWriteEndpoint(const SpokeSpec& spoke, const wg::Peer* current, const AppliedEndpoints* applied) {
+  if (!spoke.endpoint) return false;  // WireGuard cannot clear an endpoint; the spoke's handshakes set it
+  if (!current || !current->endpoint) return true;
+  if (applied) {
+    auto it = applied->find(spoke.public_key);
+    if (it != applied->end()) return it->second != spoke.endpoint;
+  }
+  // First sight of an existing peer (e.g. after an agent restart): trust what the device has, so that
+  // a restart writes nothing and a roaming spoke keeps its learned endpoint.
+  return false;
+}
+
+}  // namespace
+
+uint32_t hubMtu(const HubSpec& hub, const PlannerOptions& options) {
+  if (options.mtu != 0) return options.mtu;
+  uint32_t overhead = options.underlay_ipv6 ? kOverheadIpv6 : kOverheadIpv4;
+  uint32_t fits = options.underlay_mtu > overhead ? options.underlay_mtu - overhead : 0;
+  uint32_t mtu = hub.network_mtu != 0 ? std::min(hub.network_mtu, fits) : fits;
+  return std::max(mtu, std::min(kMinimumMtu, fits));
+}
+
+std::string hubNamespace(const HubSpec& hub, const HostObservation& host) {
+  if (hub.router_id) {
+    std::string router_ns = routerNamespace(*hub.router_id);
+    // Until the L3 agent has created the router's namespace the hub serves its spokes from the project
+    // namespace; the next pass moves it.
+    if (host.hasNamespace(router_ns)) return router_ns;
+  }
+  if (hub.root_device) return "";
+  return projectNamespace(hub.project_id);
+}
+
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
+                        const AppliedEndpoints* applied) {
+  wg::Device wanted;
+  wanted.private_key = identity.private_key;
+  wanted.listen_port = identity.listen_port;
+  if (current) wanted.fwmark = current->fwmark;  // not managed: keep whatever the operator set
+  for (const auto& spoke : hub.spokes) {
+    const wg::Peer* now = findPeer(current, spoke.public_key);
+    wg::Peer peer;
+    peer.public_key = spoke.public_key;
+    peer.allowed_ips = masked(spoke.allowed_ips);
+    if (shouldWriteEndpoint(spoke, now, applied)) {
+      peer.endpoint = spoke.endpoint;
+    } else if (now) {
+      peer.endpoint = now->endpoint;
+    }
+    if (now) {
+      peer.preshared_key = now->preshared_key;
+      peer.persistent_keepalive = now->persistent_keepalive;
+    }
+    wanted.peers.push_back(std::move(peer));
+  }
+  return wanted;
+}
+
+HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
+                const PlannerOptions& options, const AppliedEndpoints* applied) {
+  HubPlan plan;
+  plan.port_id = hub.port_id;
+  plan.ifname = deviceName(hub.port_id);
+  const std::string target = hubNamespace(hub, host);
+  const DeviceObservation* seen = host.findDevice(plan.ifname, target);
+
+  // Where the device is as the plan progresses, and what it has there.
+  std::string location;
+  std::optional<wg::Device> config;
+  LinkInfo link;
+  std::vector<IpPrefix> addresses;
+  bool exists = false;
+  if (seen && seen->config) {
+    exists = true;
+    location = seen->netns;
+    config = seen->config;
+    link = seen->link;
+    addresses = seen->addresses;
+  } else if (seen) {
+    // Named like this hub's device but not a working WireGuard device (e.g. a tun left behind):
+    // replace it.
+    plan.actions.push_back(DestroyDevice{{seen->netns, plan.ifname}});
+  }
+
+  if (!exists) {
+    plan.actions.push_back(CreateDevice{plan.ifname});
+    location = "";
+    config = wg::Device{};
+    link = LinkInfo{plan.ifname, 0, "", false, 0};
+    addresses.clear();
+  }
+
+  // WireGuard first: a (re)created device starts answering spokes as early as possible.
+  wg::Device update = wg::diff(*config, wantedConfig(hub, identity, exists ? config : std::nullopt, applied));
+  if (!wg::isEmptyUpdate(update)) {
+    plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});
+  }
+
+  if (location != target) {
+    if (!target.empty() && !host.hasNamespace(target)) {
+      plan.actions.push_back(CreateNamespace{target});
+    }
+    plan.actions.push_back(MoveDevice{plan.ifname, location, target});
+    location = target;
+    link.up = false;  // the kernel sets a moved link down and drops its addresses
+    addresses.clear();
+  }
+  if (isProjectNamespace(target)) {
+    auto ns = host.namespaces.find(target);
+    if (ns == host.namespaces.end() || !ns->second.forwarding) plan.actions.push_back(EnableForwarding{target});
+  }
+
+  const wg::DeviceRef here{location, plan.ifname};
+  const uint32_t mtu = hubMtu(hub, options);
+  if (link.mtu != mtu) plan.actions.push_back(SetMtu{here, mtu});
+  if (addresses != hub.addresses) plan.actions.push_back(SetAddresses{here, hub.addresses});
+  if (link.up != hub.admin_state_up) plan.actions.push_back(SetLinkUp{here, hub.admin_state_up});
+  plan.final_location = here;
+  return plan;
+}
+
+std::vector<Action> planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
+                                const std::set<std::string>& ignored,
+                                const std::set<std::string>& wanted_namespaces) {
+  std::vector<Action> actions;
+  std::map<std::string, std::set<std::string>> leaving;  // namespace -> links this cleanup destroys
+  for (const auto& d : host.devices) {
+    const std::string& name = d.link.name;
+    // Every copy of a claimed name is kept (kernel devices may share a name across namespaces):
+    // never delete on doubt.
+    if (ignored.count(name) || claimed.count(name)) continue;
+    actions.push_back(DestroyDevice{{d.netns, name}});
+    leaving[d.netns].insert(name);
+  }
+  for (const auto& [netns, ns] : host.namespaces) {
+    if (!isProjectNamespace(netns) || wanted_namespaces.count(netns)) continue;
+    bool empty = std::all_of(ns.links.begin(), ns.links.end(),
+                             [&, n = netns](const std::string& l) { return leaving[n].count(l) > 0; });
+    if (empty) actions.push_back(RemoveNamespace{netns});
+  }
+  return actions;
+}
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,53 @@
+// The planner: desired × actual → the ordered, idempotent actions that make actual equal desired.
+// A pure function of its inputs (no system calls, no clock, no randomness): everything it needs is
+// passed in, so every decision is unit-tested without root.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "reconcile/hub_spec.h"
+#include "reconcile/identity_store.h"
+#include "reconcile/observation.h"
+#include "reconcile/plan.h"
+
+namespace nwg::reconcile {
+
+struct PlannerOptions {
+  uint32_t mtu = 0;             // [wireguard] mtu: 0 = derive from the network and the underlay
+  uint32_t underlay_mtu = 1500;  // [wireguard] underlay_mtu
+  bool underlay_ipv6 = false;    // the advertised endpoint is IPv6: WireGuard then adds 80 bytes, not 60
+};
+
+// The Neutron endpoint last applied to each peer of a hub (remembered by the caller across passes), so
+// that a roaming spoke's endpoint is not reset every pass: Neutron's endpoint is written when a peer is
+// created, when Neutron's value changes, or when the peer has no endpoint at all.
+using AppliedEndpoints = std::map<Key, std::optional<Endpoint>>;
+
+// The MTU a hub's device gets: the configured one, else the smaller of the tenant network's MTU and
+// what fits in the underlay after WireGuard's overhead (60 bytes over IPv4, 80 over IPv6).
+uint32_t hubMtu(const HubSpec& hub, const PlannerOptions& options);
+
+// The namespace a hub's device belongs in now: its router's namespace once the L3 agent created it,
+// else the agent's own namespace for root_device hubs, else the project namespace.
+std::string hubNamespace(const HubSpec& hub, const HostObservation& host);
+
+// The WireGuard configuration the hub should have, given what the device has now (fields the agent
+// does not manage, such as a peer's learned endpoint or keepalive, are carried over unchanged).
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
+                        const AppliedEndpoints* applied);
+
+HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
+                const PlannerOptions& options, const AppliedEndpoints* applied);
+
+// After a successful full sync: destroy managed devices no hub claims (never those in `ignored`), and
+// remove project namespaces that then hold nothing. `claimed` holds device names of every hub the
+// server listed, including hubs that could not be realized.
+std::vector<Action> planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
+                                const std::set<std::string>& ignored,
+                                const std::set<std::string>& wanted_namespaces);
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,28 @@
+// What the reconcile loop needs from neutron-server (docs/rpc.md), bound to this agent's host. The
+// daemon implements it over oslo.messaging RPC; unit tests use a scripted fake.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace nwg::reconcile {
+
+class ServerApi {
+ public:
+  virtual ~ServerApi() = default;
+
+  // get_hubs(host, hub_ids): every hub bound to this host when hub_ids is absent.
+  virtual Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids) = 0;
+  // update_hub_port(port_id, endpoint, public_key): what spokes need to reach the hub.
+  virtual Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
+                               const std::string& public_key) = 0;
+  // update_device_list on q-plugin: ACTIVE for `up`, DOWN for `down`.
+  virtual Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down) = 0;
+};
+
+}  // namespace nwg::reconcile

@@ -1,0 +1,148 @@
+#include "reconcile/hub_spec.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "reconcile/names.h"
+
+namespace nwg::reconcile {
+namespace {
+
+using nlohmann::json;
+
+const char* kSpokeKey = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
+const char* kSpokeKey2 = "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=";
+
+json hub(const std::string& id = "c0ffee00-1111-2222-3333-444455556666") {
+  return {{"id", id},
+          {"project_id", "9a8b7c6d5e4f"},
+          {"network_id", "5f1c0000-0000-0000-0000-000000000000"},
+          {"admin_state_up", true},
+          {"status", "DOWN"},
+          {"public_key", nullptr},
+          {"endpoint", nullptr},
+          {"root_device", false},
+          {"mtu", 1450},
+          {"router_id", nullptr},
+          {"fixed_ips", {{{"ip_address", "10.10.0.1"}, {"subnet_id", "s1"}, {"cidr", "10.10.0.0/24"},
+                          {"gateway_ip", "10.10.0.1"}, {"ip_version", 4}},
+                         {{"ip_address", "fd00:10::1"}, {"subnet_id", "s2"}, {"cidr", "fd00:10::/64"},
+                          {"gateway_ip", nullptr}, {"ip_version", 6}}}},
+          {"spokes",
+           {{{"id", "bbbb0000-0000-0000-0000-000000000002"},
+             {"public_key", kSpokeKey2},
+             {"endpoint", nullptr},
+             {"fixed_ips", {{{"ip_address", "10.10.0.6"}, {"subnet_id", "s1"}}}}},
+            {{"id", "aaaa0000-0000-0000-0000-000000000001"},
+             {"public_key", kSpokeKey},
+             {"endpoint", "198.51.100.2:51820"},
+             {"fixed_ips", {{{"ip_address", "10.10.0.5"}, {"subnet_id", "s1"}},
+                            {{"ip_address", "fd00:10::5"}, {"subnet_id", "s2"}}}}}}}};
+}
+
+TEST(DecodeHubs, DecodesEveryField) {
+  auto decoded = decodeHubs(json{{"hubs", {hub()}}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->hubs.size(), 1u);
+  EXPECT_TRUE(decoded->problems.empty());
+  const HubSpec& h = decoded->hubs[0];
+  EXPECT_EQ(h.port_id, "c0ffee00-1111-2222-3333-444455556666");
+  EXPECT_EQ(h.project_id, "9a8b7c6d5e4f");
+  EXPECT_EQ(h.network_mtu, 1450u);
+  EXPECT_FALSE(h.router_id.has_value());
+  EXPECT_FALSE(h.neutron_public_key.has_value());
+  ASSERT_EQ(h.addresses.size(), 2u);
+  EXPECT_EQ(h.addresses[0].toString(), "10.10.0.1/24");
+  EXPECT_EQ(h.addresses[1].toString(), "fd00:10::1/64");
+  ASSERT_EQ(h.spokes.size(), 2u);
+  // Spokes come back ordered by port ID, with /32 and /128 allowed IPs.
+  EXPECT_EQ(h.spokes[0].port_id, "aaaa0000-0000-0000-0000-000000000001");
+  EXPECT_EQ(h.spokes[0].endpoint->toString(), "198.51.100.2:51820");
+  EXPECT_EQ(join(h.spokes[0].allowed_ips, ","), "10.10.0.5/32,fd00:10::5/128");
+  EXPECT_FALSE(h.spokes[1].endpoint.has_value());
+}
+
+TEST(DecodeHubs, MalformedAnswerIsAnError) {
+  EXPECT_FALSE(decodeHubs(json::array()).ok());
+  EXPECT_FALSE(decodeHubs(json{{"hubs", nullptr}}).ok());
+  EXPECT_FALSE(decodeHubs(json{{"hubs", {json{{"id", 5}}}}}).ok());
+  EXPECT_FALSE(decodeHubs(json{{"hubs", {json{{"id", "../../etc"}}}}}).ok());
+  // Two hubs whose IDs share 11 characters would need the same device name.
+  EXPECT_FALSE(decodeHubs(json{{"hubs", {hub("c0ffee00-11aa"), hub("c0ffee00-11bb")}}}).ok());
+}
+
+TEST(DecodeHubs, MalformedHubIsSetAsideWithReason) {
+  json bad = hub("dddd0000-0000-0000-0000-000000000009");
+  bad["fixed_ips"] = json::array();
+  json bad_ns = hub("eeee0000-0000-0000-0000-000000000009");
+  bad_ns["project_id"] = "../x";
+  auto decoded = decodeHubs(json{{"hubs", {hub(), bad, bad_ns}}});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->hubs.size(), 1u);
+  EXPECT_EQ(decoded->invalid_hubs,
+            (std::vector<std::string>{"dddd0000-0000-0000-0000-000000000009", "eeee0000-0000-0000-0000-000000000009"}));
+  ASSERT_EQ(decoded->problems.size(), 2u);
+  EXPECT_NE(decoded->problems[0].reason.find("no fixed IP"), std::string::npos);
+  EXPECT_NE(decoded->problems[1].reason.find("namespace name"), std::string::npos);
+}
+
+TEST(DecodeHubs, FixedIpOutsideItsSubnetIsRejected) {
+  json h = hub();
+  h["fixed_ips"][0]["ip_address"] = "10.99.0.1";
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->hubs.empty());
+  EXPECT_NE(decoded->problems.at(0).reason.find("outside its subnet"), std::string::npos)
+      << decoded->problems.at(0).reason;
+}
+
+TEST(DecodeHubs, BadSpokeIsLeftOutButHubKept) {
+  json h = hub();
+  h["spokes"][0]["public_key"] = "not-a-key";
+  h["spokes"][1]["endpoint"] = "spoke.example:51820";
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->hubs.size(), 1u);
+  EXPECT_TRUE(decoded->hubs[0].spokes.empty());
+  ASSERT_EQ(decoded->problems.size(), 2u);
+  EXPECT_NE(decoded->problems[0].reason.find("public_key"), std::string::npos);
+  EXPECT_NE(decoded->problems[1].reason.find("endpoint"), std::string::npos);
+}
+
+TEST(DecodeHubs, SpokesSharingAKeyAreBothLeftOut) {
+  json h = hub();
+  h["spokes"][0]["public_key"] = kSpokeKey;
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->hubs[0].spokes.empty());
+  EXPECT_NE(decoded->problems.at(0).reason.find("share a public key"), std::string::npos);
+}
+
+TEST(DecodeHubs, RouterAndRootDevice) {
+  json h = hub();
+  h["router_id"] = "ffff0000-0000-0000-0000-00000000000f";
+  h["root_device"] = true;
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->hubs[0].router_id, "ffff0000-0000-0000-0000-00000000000f");
+  EXPECT_TRUE(decoded->hubs[0].root_device);
+}
+
+TEST(Names, FollowTheDesign) {
+  EXPECT_EQ(deviceName("c0ffee00-1111-2222-3333-444455556666"), "wg-c0ffee00-11");
+  // 3 + 11 = 14 characters: within IFNAMSIZ (15 usable).
+  EXPECT_EQ(deviceName("c0ffee00-1111-2222-3333-444455556666").size(), 14u);
+  EXPECT_EQ(projectNamespace("9a8b"), "tun-9a8b");
+  EXPECT_EQ(routerNamespace("ffff"), "qrouter-ffff");
+  EXPECT_TRUE(isManagedDeviceName("wg-c0ffee00-11"));
+  EXPECT_FALSE(isManagedDeviceName("wg-c0ffee00-1"));
+  EXPECT_FALSE(isManagedDeviceName("wg-C0FFEE00-11"));
+  EXPECT_FALSE(isManagedDeviceName("qr-c0ffee00-11"));
+  EXPECT_TRUE(isProjectNamespace("tun-x"));
+  EXPECT_FALSE(isProjectNamespace("tun-"));
+  EXPECT_TRUE(isRouterNamespace("qrouter-1"));
+}
+
+}  // namespace
+}  // namespace nwg::reconcile

@@ -1,0 +1,347 @@
+#include "reconcile/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "reconcile/names.h"
+#include "reconcile/tests/fake_host.h"
+
+namespace nwg::reconcile {
+namespace {
+
+using nlohmann::json;
+
+const std::string kHubA = "aaaaaaaa-0000-0000-0000-000000000001";
+const std::string kHubB = "bbbbbbbb-0000-0000-0000-000000000002";
+const std::string kProject = "p1";
+
+// A scripted neutron-server: answers get_hubs from `hubs` (or fails), records what the agent reports.
+class FakeServer : public ServerApi {
+ public:
+  Result<json> getHubs(const std::optional<std::vector<std::string>>& ids) override {
+    ++get_calls;
+    if (fail_next) {
+      fail_next = false;
+      return Error("Timeout: no reply in 60 s");
+    }
+    if (malformed_next) {
+      malformed_next = false;
+      return json{{"hubz", json::array()}};
+    }
+    json out = json::array();
+    for (const auto& [id, hub] : hubs) {
+      if (!ids || std::find(ids->begin(), ids->end(), id) != ids->end()) out.push_back(hub);
+    }
+    return json{{"hubs", out}};
+  }
+  Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
+                       const std::string& public_key) override {
+    reported_keys[port_id] = public_key;
+    reported_endpoints[port_id] = endpoint.value_or("");
+    hubs[port_id]["public_key"] = public_key;
+    hubs[port_id]["endpoint"] = endpoint ? json(*endpoint) : json();
+    hubs[port_id]["status"] = "DOWN";  // Neutron resets a port whose binding:profile changed
+    ++writes;
+    return okStatus();
+  }
+  Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down) override {
+    for (const auto& id : up) {
+      hubs[id]["status"] = "ACTIVE";
+      last_up.push_back(id);
+    }
+    for (const auto& id : down) {
+      if (hubs.count(id)) hubs[id]["status"] = "DOWN";
+      last_down.push_back(id);
+    }
+    ++writes;
+    return okStatus();
+  }
+
+  static json hub(const std::string& id, const std::string& ip) {
+    return {{"id", id},          {"project_id", kProject}, {"network_id", "n1"}, {"admin_state_up", true},
+            {"status", "DOWN"},  {"public_key", nullptr},  {"endpoint", nullptr}, {"root_device", false},
+            {"mtu", 1450},       {"router_id", nullptr},
+            {"fixed_ips", {{{"ip_address", ip}, {"subnet_id", "s1"}, {"cidr", "10.10.0.0/24"}}}},
+            {"spokes", json::array()}};
+  }
+  static json spoke(const std::string& id, const Key& key, const std::string& ip) {
+    return {{"id", id}, {"public_key", key.toBase64()}, {"endpoint", nullptr},
+            {"fixed_ips", {{{"ip_address", ip}, {"subnet_id", "s1"}}}}};
+  }
+
+  std::map<std::string, json> hubs;
+  bool fail_next = false;
+  bool malformed_next = false;
+  int get_calls = 0;
+  int writes = 0;
+  std::map<std::string, std::string> reported_keys;
+  std::map<std::string, std::string> reported_endpoints;
+  std::vector<std::string> last_up;
+  std::vector<std::string> last_down;
+};
+
+class CapturedLog : public LogSink {
+ public:
+  void log(Severity s, std::string_view m) override { lines.emplace_back(s, std::string(m)); }
+  bool contains(const std::string& needle) const {
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.second.find(needle) != std::string::npos; });
+  }
+  std::vector<std::pair<Severity, std::string>> lines;
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(initCrypto().ok());
+    char tmpl[] = "/tmp/nwg-reconcile-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    state_dir_ = tmpl;
+    options_.advertised_address = *IpAddress::parse("203.0.113.1");
+    server_.hubs[kHubA] = FakeServer::hub(kHubA, "10.10.0.1");
+    spoke_key_ = publicKeyOf(generatePrivateKey());
+    server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("cccc0000-0000", spoke_key_, "10.10.0.5"));
+    restart();
+  }
+  void TearDown() override { std::filesystem::remove_all(state_dir_); }
+
+  // A fresh agent process on the same host and state directory.
+  void restart(bool dry_run = false) {
+    reconciler_.reset();
+    applier_.reset();
+    observer_.reset();
+    identities_ = std::make_unique<IdentityStore>(state_dir_);
+    ASSERT_TRUE(identities_->load().ok());
+    observer_ = std::make_unique<Observer>(host_.links, host_.namespaces, host_);
+    applier_ = std::make_unique<Applier>(host_.links, host_.namespaces, host_, log_, dry_run);
+    reconciler_ = std::make_unique<Reconciler>(server_, *observer_, *applier_, *identities_, log_, options_,
+                                               [this] { return busy_ports_; });
+  }
+
+  wg::Device deviceOf(const std::string& port_id, const std::string& netns = "tun-" + kProject) {
+    auto d = host_.wireguard.get({netns, deviceName(port_id)});
+    EXPECT_TRUE(d.ok());
+    return d.ok() ? *d : wg::Device{};
+  }
+
+  std::string state_dir_;
+  FakeServer server_;
+  FakeHost host_;
+  CapturedLog log_;
+  ReconcilerOptions options_;
+  std::set<uint16_t> busy_ports_;
+  Key spoke_key_;
+  std::unique_ptr<IdentityStore> identities_;
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<Applier> applier_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, FirstSyncRealizesTheHubAndReportsIt) {
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete) << r.failure;
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  EXPECT_TRUE(r.failed.empty());
+  const std::string dev = deviceName(kHubA);
+  auto link = host_.links.get("tun-p1", dev);
+  ASSERT_TRUE(link.ok());
+  EXPECT_TRUE(link->up);
+  EXPECT_EQ(link->mtu, 1440u);
+  EXPECT_EQ(join(*host_.links.addresses("tun-p1", dev), ","), "10.10.0.1/24");
+  EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv4/ip_forward"), "1");
+  wg::Device d = deviceOf(kHubA);
+  auto identity = identities_->find(kHubA);
+  ASSERT_TRUE(identity.has_value());
+  EXPECT_EQ(d.private_key, identity->private_key);
+  EXPECT_EQ(d.listen_port, 51820);
+  ASSERT_EQ(d.peers.size(), 1u);
+  EXPECT_EQ(d.peers[0].public_key, spoke_key_);
+  EXPECT_EQ(join(d.peers[0].allowed_ips, ","), "10.10.0.5/32");
+  // Neutron learned the key and endpoint, then the port was marked ACTIVE after that.
+  EXPECT_EQ(server_.reported_keys[kHubA], publicKeyOf(identity->private_key).toBase64());
+  EXPECT_EQ(server_.reported_endpoints[kHubA], "203.0.113.1:51820");
+  EXPECT_EQ(server_.hubs[kHubA]["status"], "ACTIVE");
+}
+
+TEST_F(ReconcilerTest, SecondPassAndRestartWriteNothing) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  const int host_writes = host_.writes();
+  const int server_writes = server_.writes;
+  PassReport again = reconciler_->syncAll();
+  EXPECT_EQ(again.actions, 0u);
+  restart();
+  PassReport after_restart = reconciler_->syncAll();
+  EXPECT_EQ(after_restart.actions, 0u);
+  EXPECT_EQ(after_restart.realized, std::vector<std::string>{kHubA});
+  EXPECT_EQ(host_.writes(), host_writes);
+  EXPECT_EQ(server_.writes, server_writes);
+}
+
+TEST_F(ReconcilerTest, FailedOrMalformedAnswerDeletesNothing) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  const int writes = host_.writes();
+  server_.fail_next = true;
+  PassReport r = reconciler_->syncAll();
+  EXPECT_FALSE(r.complete);
+  EXPECT_NE(r.failure.find("Timeout"), std::string::npos);
+  server_.malformed_next = true;
+  EXPECT_FALSE(reconciler_->syncAll().complete);
+  EXPECT_EQ(host_.writes(), writes);
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+}
+
+TEST_F(ReconcilerTest, EmptyAnswerIsBelievedOnlyWhenConfirmed) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  auto saved = server_.hubs;
+  server_.hubs.clear();
+  restart();  // the first answer of a new process is empty
+  PassReport first = reconciler_->syncAll();
+  EXPECT_TRUE(first.complete);
+  EXPECT_EQ(first.actions, 0u);
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+  EXPECT_TRUE(log_.contains("keeping existing devices"));
+  PassReport second = reconciler_->syncAll();
+  EXPECT_EQ(second.removed, std::vector<std::string>{kHubA});
+  EXPECT_FALSE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+  EXPECT_FALSE(identities_->find(kHubA).has_value());
+  EXPECT_FALSE(std::filesystem::exists(identities_->pathOf(kHubA)));
+  EXPECT_FALSE(*host_.namespaces.exists("tun-p1"));  // emptied project namespace removed
+}
+
+TEST_F(ReconcilerTest, HubDeletedInNeutronIsRemovedAfterNotification) {
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  server_.hubs.erase(kHubA);
+  PassReport r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.removed, std::vector<std::string>{kHubA});
+  EXPECT_FALSE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubB)).ok());
+  EXPECT_FALSE(identities_->find(kHubA).has_value());
+  EXPECT_TRUE(identities_->find(kHubB).has_value());
+}
+
+TEST_F(ReconcilerTest, OneChangedSpokeIsOnePeerUpdate) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  host_.wireguard.resetCounts();
+  const int link_writes = host_.links.mutations();
+  Key newcomer = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", newcomer, "10.10.0.6"));
+  PassReport r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.actions, 1u);
+  EXPECT_EQ(host_.wireguard.counts().set, 1);
+  EXPECT_EQ(host_.wireguard.counts().writes(), 1);
+  EXPECT_EQ(host_.links.mutations(), link_writes);
+  auto updates = host_.wireguard.updates();
+  ASSERT_EQ(updates.size(), 1u);
+  ASSERT_EQ(updates[0].peers.size(), 1u);
+  EXPECT_EQ(updates[0].peers[0].public_key, newcomer);
+}
+
+TEST_F(ReconcilerTest, FailingHubDoesNotStopTheOthers) {
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  // kHubA sorts first; its device creation fails.
+  host_.wireguard.failNext(wg::FakeBackend::Op::kCreate, Error("wireguard-go did not start", EIO));
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubB});
+  ASSERT_EQ(r.failed.count(kHubA), 1u);
+  EXPECT_NE(r.failed.at(kHubA).find("wireguard-go did not start"), std::string::npos);
+  EXPECT_EQ(server_.hubs[kHubB]["status"], "ACTIVE");
+  EXPECT_EQ(server_.hubs[kHubA]["status"], "DOWN");
+  // The retry realizes it with the identity stored the first time.
+  auto identity = identities_->find(kHubA);
+  ASSERT_TRUE(identity.has_value());
+  PassReport retry = reconciler_->syncHubs({kHubA});
+  EXPECT_EQ(retry.realized, std::vector<std::string>{kHubA});
+  EXPECT_EQ(deviceOf(kHubA).private_key, identity->private_key);
+}
+
+TEST_F(ReconcilerTest, VanishedDeviceComesBackWithTheSameIdentity) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  wg::Device before = deviceOf(kHubA);
+  host_.vanish("tun-p1", deviceName(kHubA));
+  PassReport r = reconciler_->syncAll();
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  wg::Device after = deviceOf(kHubA);
+  EXPECT_EQ(after.private_key, before.private_key);
+  EXPECT_EQ(after.listen_port, before.listen_port);
+  EXPECT_EQ(after.peers.size(), before.peers.size());
+}
+
+TEST_F(ReconcilerTest, DryRunLogsEveryOperationAndPerformsNone) {
+  restart(/*dry_run=*/true);
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_GT(r.actions, 5u);
+  EXPECT_EQ(host_.writes(), 0);
+  EXPECT_EQ(server_.writes, 0);
+  EXPECT_FALSE(identities_->find(kHubA).has_value());
+  EXPECT_TRUE(std::filesystem::is_empty(state_dir_));
+  EXPECT_TRUE(log_.contains("dry run: would create WireGuard device " + deviceName(kHubA)));
+  EXPECT_TRUE(log_.contains("dry run: would move " + deviceName(kHubA)));
+  EXPECT_TRUE(log_.contains("dry run: would report ACTIVE"));
+}
+
+TEST_F(ReconcilerTest, IgnoredDevicesAreNeverTouched) {
+  const std::string stray = "wg-eeeeeeee-00";
+  ASSERT_TRUE(host_.create(stray).ok());
+  options_.ignored_devices = {stray};
+  restart();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_TRUE(host_.links.get("", stray).ok());
+  options_.ignored_devices.clear();
+  restart();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_FALSE(host_.links.get("", stray).ok());  // unclaimed and not ignored: removed
+}
+
+TEST_F(ReconcilerTest, UnreadableIdentityIsNeverReplacedByANewKey) {
+  {
+    std::ofstream f(identities_->pathOf(kHubA));
+    f << "[Interface]\nPrivateKey = broken\n";
+  }
+  restart();
+  PassReport r = reconciler_->syncAll();
+  ASSERT_EQ(r.failed.count(kHubA), 1u);
+  EXPECT_NE(r.failed.at(kHubA).find("refusing to generate a new key"), std::string::npos);
+  EXPECT_FALSE(host_.links.get("", deviceName(kHubA)).ok());
+  EXPECT_TRUE(std::filesystem::exists(identities_->pathOf(kHubA)));
+}
+
+TEST_F(ReconcilerTest, LostStateIsAdoptedFromTheRunningDevice) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  wg::Device before = deviceOf(kHubA);
+  std::filesystem::remove(identities_->pathOf(kHubA));
+  restart();
+  PassReport r = reconciler_->syncAll();
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  EXPECT_EQ(r.actions, 0u);
+  auto identity = identities_->find(kHubA);
+  ASSERT_TRUE(identity.has_value());
+  EXPECT_EQ(identity->private_key, before.private_key);
+  EXPECT_EQ(identity->listen_port, before.listen_port);
+}
+
+TEST_F(ReconcilerTest, NewHubsAvoidPortsInUse) {
+  busy_ports_ = {51820, 51821};
+  restart();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_EQ(identities_->find(kHubA)->listen_port, 51822);
+}
+
+TEST(ParseProcNetUdp, ReadsLocalPorts) {
+  const char* text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+      "  123: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0\n"
+      "  456: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0\n";
+  EXPECT_EQ(parseProcNetUdp(text), (std::set<uint16_t>{51820, 53}));
+  EXPECT_TRUE(parseProcNetUdp("").empty());
+}
+
+}  // namespace
+}  // namespace nwg::reconcile
