@@ -2,7 +2,9 @@
 #include "wireguard/diff.h"
 
 #include <algorithm>
-#include <map>
+#include <array>
+#include <cstring>
+#include <random>
 
 namespace nwg::wg {
 namespace {
@@ -21,49 +23,95 @@ Peer fullPeer(const Peer& wanted, bool replace_allowed_ips) {
   return out;
 }
 
+// Allowed-IP sets equal as WireGuard stores them. The common case (same prefixes in the same order,
+// already masked, as read back) costs no allocation: the diff of 10,000 unchanged peers must be cheap.
+bool sameAllowedIps(const std::vector<IpPrefix>& current, const std::vector<IpPrefix>& wanted) {
+  if (current.size() == wanted.size()) {
+    bool same = true;
+    for (size_t i = 0; i < current.size() && same; ++i) {
+      same = current[i] == wanted[i] || current[i].masked() == wanted[i].masked();
+    }
+    if (same) return true;
+  }
+  return canonicalAllowedIps(current) == canonicalAllowedIps(wanted);
+}
+
 // Only the fields of `wanted` that differ from `current`; nullopt when nothing differs.
 std::optional<Peer> changedPeer(const Peer& current, const Peer& wanted) {
+  // Read-back peers always carry a preshared key and keepalive; a missing one counts as unknown.
+  bool psk = wanted.preshared_key && current.preshared_key != wanted.preshared_key;
+  bool keepalive = wanted.persistent_keepalive && current.persistent_keepalive != wanted.persistent_keepalive;
+  bool endpoint = wanted.endpoint && current.endpoint != wanted.endpoint;
+  bool ips = !sameAllowedIps(current.allowed_ips, wanted.allowed_ips);
+  if (!psk && !keepalive && !endpoint && !ips) return std::nullopt;
   Peer out;
   out.public_key = wanted.public_key;
-  bool changed = false;
-  // Read-back peers always carry a preshared key and keepalive; treat a missing one as unknown.
-  if (wanted.preshared_key && current.preshared_key != wanted.preshared_key) {
-    out.preshared_key = wanted.preshared_key;
-    changed = true;
-  }
-  if (wanted.persistent_keepalive && current.persistent_keepalive != wanted.persistent_keepalive) {
-    out.persistent_keepalive = wanted.persistent_keepalive;
-    changed = true;
-  }
-  if (wanted.endpoint && current.endpoint != wanted.endpoint) {
-    out.endpoint = wanted.endpoint;
-    changed = true;
-  }
-  std::vector<IpPrefix> wanted_ips = canonicalAllowedIps(wanted.allowed_ips);
-  if (canonicalAllowedIps(current.allowed_ips) != wanted_ips) {
+  if (psk) out.preshared_key = wanted.preshared_key;
+  if (keepalive) out.persistent_keepalive = wanted.persistent_keepalive;
+  if (endpoint) out.endpoint = wanted.endpoint;
+  if (ips) {
     out.replace_allowed_ips = true;
-    out.allowed_ips = std::move(wanted_ips);
-    changed = true;
+    out.allowed_ips = canonicalAllowedIps(wanted.allowed_ips);
   }
-  if (!changed) return std::nullopt;
   return out;
 }
 
-// The wanted peers by key, last entry winning, in first-seen order (so the update is deterministic).
-std::vector<const Peer*> uniqueByKey(const std::vector<Peer>& peers) {
-  std::map<Key, size_t> index;
-  std::vector<const Peer*> out;
-  out.reserve(peers.size());
-  for (const Peer& p : peers) {
-    auto [it, inserted] = index.emplace(p.public_key, out.size());
-    if (inserted) {
-      out.push_back(&p);
-    } else {
-      out[it->second] = &p;
-    }
+// An open-addressing table from public key to the peer's index in `current` and in `wanted`, sized
+// once: the diff of two 10,000-peer devices must cost a fraction of a millisecond, which ordered maps
+// (an allocation and 32-byte compares per node) do not allow. The hash is seeded per process, so
+// crafted public keys cannot force collisions.
+class PeerIndex {
+ public:
+  struct Slot {
+    const Key* key = nullptr;
+    uint64_t hash = 0;
+    int32_t current = -1;
+    int32_t wanted = -1;
+  };
+
+  explicit PeerIndex(size_t peers) {
+    size_t size = 16;
+    while (size < peers * 2) size <<= 1;
+    slots_.resize(size);
+    mask_ = size - 1;
   }
-  return out;
-}
+
+  // The slot of `key`, claimed for it if new. `key` must outlive the index.
+  // Public keys are not secret, so a plain memcmp (not Key's constant-time compare) is fine here.
+  Slot& find(const Key& key) {
+    uint64_t h = hash(key);
+    size_t i = static_cast<size_t>(h) & mask_;
+    while (slots_[i].key &&
+           (slots_[i].hash != h || std::memcmp(slots_[i].key->bytes().data(), key.bytes().data(), Key::kSize) != 0)) {
+      i = (i + 1) & mask_;
+    }
+    if (!slots_[i].key) {
+      slots_[i].key = &key;
+      slots_[i].hash = h;
+    }
+    return slots_[i];
+  }
+
+ private:
+  static uint64_t hash(const Key& key) {
+    static const std::array<uint64_t, 4> seeds = [] {
+      std::random_device rd;
+      std::array<uint64_t, 4> s{};
+      for (auto& v : s) v = ((uint64_t{rd()} << 32) | rd()) | 1;
+      return s;
+    }();
+    uint64_t h = 0;
+    for (size_t w = 0; w < 4; ++w) {
+      uint64_t word;
+      std::memcpy(&word, key.bytes().data() + w * 8, 8);
+      h ^= word * seeds[w];
+    }
+    return h ^ (h >> 29);
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
 
 }  // namespace
 
@@ -91,32 +139,47 @@ Device diff(const Device& current, const Device& wanted) {
   }
   if (wanted.fwmark && current.fwmark != wanted.fwmark) update.fwmark = wanted.fwmark;
 
-  std::vector<const Peer*> wanted_peers = uniqueByKey(wanted.peers);
+  PeerIndex index(current.peers.size() + wanted.peers.size());
+  std::vector<const PeerIndex::Slot*> current_slots;
+  current_slots.reserve(current.peers.size());
+  for (size_t i = 0; i < current.peers.size(); ++i) {
+    PeerIndex::Slot& slot = index.find(current.peers[i].public_key);
+    slot.current = static_cast<int32_t>(i);
+    current_slots.push_back(&slot);
+  }
+  // Wanted peers in first-seen order; a key listed twice keeps its first place and its last entry.
+  std::vector<const PeerIndex::Slot*> wanted_order;
+  wanted_order.reserve(wanted.peers.size());
+  for (size_t i = 0; i < wanted.peers.size(); ++i) {
+    PeerIndex::Slot& slot = index.find(wanted.peers[i].public_key);
+    if (slot.wanted < 0) wanted_order.push_back(&slot);
+    slot.wanted = static_cast<int32_t>(i);
+  }
+  auto wantedPeer = [&](const PeerIndex::Slot* slot) -> const Peer& {
+    return wanted.peers[static_cast<size_t>(slot->wanted)];
+  };
+
   if (wanted.replace_peers) {
     update.replace_peers = true;
-    update.peers.reserve(wanted_peers.size());
-    for (const Peer* p : wanted_peers) update.peers.push_back(fullPeer(*p, /*replace_allowed_ips=*/true));
+    update.peers.reserve(wanted_order.size());
+    for (const PeerIndex::Slot* slot : wanted_order) {
+      update.peers.push_back(fullPeer(wantedPeer(slot), /*replace_allowed_ips=*/true));
+    }
     return update;
   }
 
-  std::map<Key, const Peer*> current_by_key;
-  for (const Peer& p : current.peers) current_by_key.emplace(p.public_key, &p);
-  std::map<Key, const Peer*> wanted_by_key;
-  for (const Peer* p : wanted_peers) wanted_by_key.emplace(p->public_key, p);
-
   // Removals first: they free allowed IPs and never depend on the other changes.
-  for (const Peer& p : current.peers) {
-    if (wanted_by_key.count(p.public_key)) continue;
+  for (size_t i = 0; i < current.peers.size(); ++i) {
+    if (current_slots[i]->wanted >= 0) continue;
     Peer removal;
-    removal.public_key = p.public_key;
+    removal.public_key = current.peers[i].public_key;
     removal.remove = true;
     update.peers.push_back(std::move(removal));
   }
-  for (const Peer* p : wanted_peers) {
-    auto it = current_by_key.find(p->public_key);
-    if (it == current_by_key.end()) {
-      update.peers.push_back(fullPeer(*p, /*replace_allowed_ips=*/false));
-    } else if (auto changed = changedPeer(*it->second, *p)) {
+  for (const PeerIndex::Slot* slot : wanted_order) {
+    if (slot->current < 0) {
+      update.peers.push_back(fullPeer(wantedPeer(slot), /*replace_allowed_ips=*/false));
+    } else if (auto changed = changedPeer(current.peers[static_cast<size_t>(slot->current)], wantedPeer(slot))) {
       update.peers.push_back(std::move(*changed));
     }
   }
