@@ -84,6 +84,7 @@ std::string BackendContractTest::createDevice() {
   created_.push_back(name);
   Status s = backend().create(name);
   EXPECT_TRUE(s.ok()) << "create " << name << ": " << s.error().message;
+  if (s.ok() && ut_.after_create) ut_.after_create(name);
   return name;
 }
 
@@ -477,6 +478,7 @@ TEST_P(BackendContractTest, DestroyIsIdempotent) {
   EXPECT_TRUE(backend().destroy(ref(ut_.fresh_name())).ok()) << "a never-created device";
   // The name is free again.
   ASSERT_TRUE(backend().create(name).ok());
+  if (ut_.after_create) ut_.after_create(name);
   EXPECT_TRUE(backend().get(ref(name))->peers.empty());
 }
 

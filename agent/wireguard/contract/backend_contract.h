@@ -30,6 +30,9 @@ struct BackendUnderTest {
   std::string netns;
   // Why this backend cannot run here ("" = it can): the test then skips loudly through NWG_REQUIRE.
   std::string unavailable;
+  // Runs after each device the suite creates, e.g. to set the link up: kernel WireGuard binds its
+  // UDP socket (and so can report EADDRINUSE) only while the link is up. May be empty.
+  std::function<void(const std::string& ifname)> after_create;
   // Runs after each test, once the suite has destroyed every device it created.
   std::function<void()> cleanup;
 };

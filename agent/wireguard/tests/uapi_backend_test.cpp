@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "wireguard/diff.h"
 #include "wireguard/tests/integration_support.h"
@@ -83,6 +85,33 @@ TEST_F(UapiBackendTest, DaemonRunsDetachedWithACleanEnvironment) {
   // The link exists here, and the socket answers.
   EXPECT_NE(::if_nametoindex(name.c_str()), 0u);
   EXPECT_TRUE(backend_->get(DeviceRef{"", name}).ok());
+}
+
+TEST_F(UapiBackendTest, LogDirReceivesTheDaemonsLogWithoutSecrets) {
+  char tmpl[] = "/tmp/nwg-wglog-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  UapiBackendOptions o = ts::testOptions();
+  o.log_dir = dir;
+  o.log_level = "verbose";
+  UapiBackend logging(o);
+  std::string name = ts::freshName();
+  names_.push_back(name);
+  Status s = logging.create(name);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  Device update;
+  update.private_key = generatePrivateKey();
+  ASSERT_TRUE(logging.set(DeviceRef{"", name}, update).ok());
+  auto pids = daemonsOf(name);
+  ASSERT_EQ(pids.size(), 1u);
+  EXPECT_NE(ts::environOf(pids[0]).find("LOG_LEVEL=verbose\n"), std::string::npos);
+  ASSERT_TRUE(logging.destroy(DeviceRef{"", name}).ok());  // flushes and ends the daemon
+  std::ifstream in(dir + "/" + name + ".log");
+  std::stringstream log;
+  log << in.rdbuf();
+  std::filesystem::remove_all(dir);
+  EXPECT_NE(log.str().find("UAPI"), std::string::npos) << log.str();
+  EXPECT_EQ(log.str().find(update.private_key->toHex()), std::string::npos) << "the private key was logged";
 }
 
 TEST_F(UapiBackendTest, KilledDaemonIsReportedMissingAndCanBeRecreated) {

@@ -2,6 +2,7 @@
 #include "wireguard/uapi/uapi_backend.h"
 
 #include <net/if.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +31,20 @@ UapiBackendOptions withPathAndLimit(std::string path, std::string limit) {
   o.memory_limit = std::move(limit);
   return o;
 }
+
+// Wipes a UAPI text when it goes out of scope: set requests and get replies carry private and
+// preshared keys in hex.
+class SecretText {
+ public:
+  explicit SecretText(std::string text) : text_(std::move(text)) {}
+  SecretText(const SecretText&) = delete;
+  SecretText& operator=(const SecretText&) = delete;
+  ~SecretText() { sodium_memzero(text_.data(), text_.size()); }
+  const std::string& get() const { return text_; }
+
+ private:
+  std::string text_;
+};
 
 Status removeStaleSocket(const std::string& path, const std::string& ifname) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -91,15 +106,18 @@ Status UapiBackend::create(const std::string& ifname) {
 
 Result<Device> UapiBackend::get(const DeviceRef& ref) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, uapi::encodeGetRequest()));
-  auto device = uapi::decodeGetReply(reply);
+  auto exchanged = client_.exchange(ref.ifname, uapi::encodeGetRequest());
+  if (!exchanged) return std::move(exchanged).error();
+  SecretText reply(std::move(exchanged).value());
+  auto device = uapi::decodeGetReply(reply.get());
   if (!device) return std::move(device).error().context(str("device ", ref.ifname, ": get"));
   return device;
 }
 
 Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, uapi::encodeSetRequest(update)));
+  SecretText request(uapi::encodeSetRequest(update));
+  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, request.get()));
   Status status = uapi::decodeSetReply(reply);
   if (status.ok()) return status;
   Error error = std::move(status).error();

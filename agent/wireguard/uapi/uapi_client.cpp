@@ -30,7 +30,8 @@ class Fd {
   int fd_;
 };
 
-// Connects without blocking; a full listen backlog (EAGAIN) is retried until the deadline.
+// Connects without blocking; a full listen backlog (EAGAIN) is retried until the deadline. ENOENT and
+// ECONNREFUSED come back as such for the caller to interpret.
 Result<int> connectTo(const std::string& path, std::string_view ifname, Clock::time_point deadline) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -45,13 +46,9 @@ Result<int> connectTo(const std::string& path, std::string_view ifname, Clock::t
     int err = errno;
     ::close(fd);
     switch (err) {
-      case ENOENT:
-        return Error(str("device ", ifname, ": no such WireGuard device (no wireguard-go socket ", path, ")"),
-                     ENODEV);
-      case ECONNREFUSED:
-        return Error(str("device ", ifname, ": no such WireGuard device (stale socket ", path,
-                         ": nothing listens on it, its wireguard-go process is gone)"),
-                     ENODEV);
+      case ENOENT:        // no socket file
+      case ECONNREFUSED:  // a file nobody listens on: stale
+        return Error(str("device ", ifname, ": connect to ", path), err);
       case EAGAIN:
       case EINTR:
         if (Clock::now() >= deadline) {
@@ -83,17 +80,27 @@ Result<UapiClient::SocketState> UapiClient::probe(std::string_view ifname) const
     ::close(*fd);
     return SocketState::kLive;
   }
-  if (fd.error().code == ENODEV) {
-    // ENOENT here means the file vanished between lstat and connect: the process just exited.
-    return fd.error().message.find("stale") != std::string::npos ? SocketState::kStale : SocketState::kAbsent;
-  }
+  if (fd.error().code == ECONNREFUSED) return SocketState::kStale;
+  if (fd.error().code == ENOENT) return SocketState::kAbsent;  // vanished since lstat: it just exited
   return std::move(fd).error();
 }
 
 Result<std::string> UapiClient::exchange(std::string_view ifname, std::string_view request) const {
   std::string path = socketPath(ifname);
-  NWG_ASSIGN_OR_RETURN(int raw_fd, connectTo(path, ifname, Clock::now() + timeout_));
-  Fd fd(raw_fd);
+  auto connected = connectTo(path, ifname, Clock::now() + timeout_);
+  if (!connected) {
+    if (connected.error().code == ENOENT) {
+      return Error(str("device ", ifname, ": no such WireGuard device (no wireguard-go socket ", path, ")"),
+                   ENODEV);
+    }
+    if (connected.error().code == ECONNREFUSED) {
+      return Error(str("device ", ifname, ": no such WireGuard device (stale socket ", path,
+                       ": nothing listens on it, its wireguard-go process is gone)"),
+                   ENODEV);
+    }
+    return std::move(connected).error();
+  }
+  Fd fd(*connected);
 
   std::string reply;
   size_t written = 0;
