@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <map>
 
 #include "netlink/fake_links.h"
 #include "netns/fake_namespaces.h"
@@ -16,6 +17,10 @@ class FakeHost : public wg::Backend {
 
   std::string_view kind() const override { return "fake"; }
   Status create(const std::string& ifname) override {
+    if (auto it = failing_creates.find(ifname); it != failing_creates.end() && it->second > 0) {
+      --it->second;
+      return Error(str("cannot create ", ifname, " (injected)"), EIO);
+    }
     NWG_RETURN_IF_ERROR(wireguard.create(ifname));
     links.addExisting("", LinkInfo{ifname, 0, "tun", false, 1420});
     return okStatus();
@@ -40,6 +45,9 @@ class FakeHost : public wg::Backend {
   }
   // Everything that changed the host, for "nothing was written" assertions.
   int writes() const { return wireguard.counts().writes() + links.mutations() + namespaces.mutations(); }
+
+  // Device name -> how many more create() calls of it fail.
+  std::map<std::string, int> failing_creates;
 
   FakeNamespaces namespaces;
   FakeLinks links;

@@ -8,89 +8,18 @@
 
 #include "reconcile/names.h"
 #include "reconcile/tests/fake_host.h"
+#include "reconcile/tests/fake_server.h"
 
 namespace nwg::reconcile {
 namespace {
 
 using nlohmann::json;
+using fakes::CapturedLog;
+using fakes::FakeServer;
+using fakes::kProject;
 
 const std::string kHubA = "aaaaaaaa-0000-0000-0000-000000000001";
 const std::string kHubB = "bbbbbbbb-0000-0000-0000-000000000002";
-const std::string kProject = "p1";
-
-// A scripted neutron-server: answers get_hubs from `hubs` (or fails), records what the agent reports.
-class FakeServer : public ServerApi {
- public:
-  Result<json> getHubs(const std::optional<std::vector<std::string>>& ids) override {
-    ++get_calls;
-    if (fail_next) {
-      fail_next = false;
-      return Error("Timeout: no reply in 60 s");
-    }
-    if (malformed_next) {
-      malformed_next = false;
-      return json{{"hubz", json::array()}};
-    }
-    json out = json::array();
-    for (const auto& [id, hub] : hubs) {
-      if (!ids || std::find(ids->begin(), ids->end(), id) != ids->end()) out.push_back(hub);
-    }
-    return json{{"hubs", out}};
-  }
-  Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
-                       const std::string& public_key) override {
-    reported_keys[port_id] = public_key;
-    reported_endpoints[port_id] = endpoint.value_or("");
-    hubs[port_id]["public_key"] = public_key;
-    hubs[port_id]["endpoint"] = endpoint ? json(*endpoint) : json();
-    hubs[port_id]["status"] = "DOWN";  // Neutron resets a port whose binding:profile changed
-    ++writes;
-    return okStatus();
-  }
-  Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down) override {
-    for (const auto& id : up) {
-      hubs[id]["status"] = "ACTIVE";
-      last_up.push_back(id);
-    }
-    for (const auto& id : down) {
-      if (hubs.count(id)) hubs[id]["status"] = "DOWN";
-      last_down.push_back(id);
-    }
-    ++writes;
-    return okStatus();
-  }
-
-  static json hub(const std::string& id, const std::string& ip) {
-    return {{"id", id},          {"project_id", kProject}, {"network_id", "n1"}, {"admin_state_up", true},
-            {"status", "DOWN"},  {"public_key", nullptr},  {"endpoint", nullptr}, {"root_device", false},
-            {"mtu", 1450},       {"router_id", nullptr},
-            {"fixed_ips", {{{"ip_address", ip}, {"subnet_id", "s1"}, {"cidr", "10.10.0.0/24"}}}},
-            {"spokes", json::array()}};
-  }
-  static json spoke(const std::string& id, const Key& key, const std::string& ip) {
-    return {{"id", id}, {"public_key", key.toBase64()}, {"endpoint", nullptr},
-            {"fixed_ips", {{{"ip_address", ip}, {"subnet_id", "s1"}}}}};
-  }
-
-  std::map<std::string, json> hubs;
-  bool fail_next = false;
-  bool malformed_next = false;
-  int get_calls = 0;
-  int writes = 0;
-  std::map<std::string, std::string> reported_keys;
-  std::map<std::string, std::string> reported_endpoints;
-  std::vector<std::string> last_up;
-  std::vector<std::string> last_down;
-};
-
-class CapturedLog : public LogSink {
- public:
-  void log(Severity s, std::string_view m) override { lines.emplace_back(s, std::string(m)); }
-  bool contains(const std::string& needle) const {
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.second.find(needle) != std::string::npos; });
-  }
-  std::vector<std::pair<Severity, std::string>> lines;
-};
 
 class ReconcilerTest : public ::testing::Test {
  protected:

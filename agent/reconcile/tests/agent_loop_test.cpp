@@ -1,0 +1,158 @@
+#include "reconcile/agent_loop.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "reconcile/names.h"
+#include "reconcile/tests/fake_host.h"
+#include "reconcile/tests/fake_server.h"
+
+namespace nwg::reconcile {
+namespace {
+
+using namespace std::chrono_literals;
+using fakes::CapturedLog;
+using fakes::FakeServer;
+
+const std::string kHubA = "aaaaaaaa-0000-0000-0000-000000000001";
+const std::string kHubB = "bbbbbbbb-0000-0000-0000-000000000002";
+
+// Runs the loop on its own thread, as the daemon does; the test thread plays the RPC thread.
+class AgentLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(initCrypto().ok());
+    char tmpl[] = "/tmp/nwg-loop-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    state_dir_ = tmpl;
+    server_.hubs[kHubA] = FakeServer::hub(kHubA, "10.10.0.1");
+    server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+    identities_ = std::make_unique<IdentityStore>(state_dir_);
+    ASSERT_TRUE(identities_->load().ok());
+    observer_ = std::make_unique<Observer>(host_.links, host_.namespaces, host_);
+    applier_ = std::make_unique<Applier>(host_.links, host_.namespaces, host_, log_, false);
+    reconciler_ = std::make_unique<Reconciler>(server_, *observer_, *applier_, *identities_, log_,
+                                               ReconcilerOptions{}, [] { return std::set<uint16_t>{}; });
+    LoopOptions options;
+    options.polling_interval = 1h;  // only explicit triggers in these tests
+    options.min_retry = 20ms;
+    options.max_retry = 200ms;
+    loop_ = std::make_unique<AgentLoop>(*reconciler_, log_, options);
+  }
+  void TearDown() override {
+    if (thread_.joinable()) {
+      loop_->stop();
+      thread_.join();
+    }
+    std::filesystem::remove_all(state_dir_);
+  }
+
+  void start() {
+    thread_ = std::thread([this] { loop_->run(); });
+  }
+
+  // Waits (bounded) until `pred` holds over the server's recorded requests.
+  template <typename Pred>
+  bool eventually(Pred pred) {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(server_.mu);
+        if (pred()) return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+  size_t requests() {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    return server_.requests.size();
+  }
+
+  std::string state_dir_;
+  FakeServer server_;
+  FakeHost host_;
+  CapturedLog log_;
+  std::unique_ptr<IdentityStore> identities_;
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<Applier> applier_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<AgentLoop> loop_;
+  std::thread thread_;
+};
+
+TEST_F(AgentLoopTest, StartsWithAFullSyncThenSyncsOnlyNotifiedHubs) {
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));
+  {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    EXPECT_FALSE(server_.requests[0].has_value());  // full
+  }
+  loop_->hubsChanged({kHubB});
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 2; }));
+  std::lock_guard<std::mutex> lock(server_.mu);
+  ASSERT_TRUE(server_.requests[1].has_value());
+  EXPECT_EQ(*server_.requests[1], std::vector<std::string>{kHubB});
+}
+
+TEST_F(AgentLoopTest, NotificationsBeforeTheFirstFullSyncWaitForIt) {
+  server_.fail_next = true;  // the first full sync fails: the server is not there yet
+  loop_->hubsChanged({kHubA});
+  start();
+  // The loop retries the full sync (with backoff) and never runs a partial sync before it succeeded.
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() >= 2; }));
+  ASSERT_TRUE(eventually([&] { return server_.hubs[kHubA]["status"] == "ACTIVE"; }));
+  std::lock_guard<std::mutex> lock(server_.mu);
+  EXPECT_FALSE(server_.requests[0].has_value());
+  EXPECT_FALSE(server_.requests[1].has_value());
+  EXPECT_EQ(server_.hubs[kHubB]["status"], "ACTIVE");
+}
+
+TEST_F(AgentLoopTest, FailedHubIsRetriedAloneUntilItWorks) {
+  host_.failing_creates[deviceName(kHubA)] = 2;
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.hubs[kHubA]["status"] == "ACTIVE"; }));
+  std::lock_guard<std::mutex> lock(server_.mu);
+  EXPECT_EQ(server_.hubs[kHubB]["status"], "ACTIVE");
+  // After the first full sync only kHubA was asked for again.
+  for (size_t i = 1; i < server_.requests.size(); ++i) {
+    ASSERT_TRUE(server_.requests[i].has_value());
+    EXPECT_EQ(*server_.requests[i], std::vector<std::string>{kHubA});
+  }
+  EXPECT_GE(server_.requests.size(), 3u);  // one full, two retries (the second creation failed too)
+}
+
+TEST_F(AgentLoopTest, RequestedFullSyncRunsEvenWithNothingDirty) {
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));
+  loop_->requestFullSync("reconnected to RabbitMQ");
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 2; }));
+  std::lock_guard<std::mutex> lock(server_.mu);
+  EXPECT_FALSE(server_.requests[1].has_value());
+}
+
+TEST_F(AgentLoopTest, RunOnceReportsWhetherEveryHubWasRealized) {
+  EXPECT_TRUE(loop_->runOnce());
+  host_.vanish("tun-p1", deviceName(kHubA));
+  host_.wireguard.failNext(wg::FakeBackend::Op::kCreate, Error("no", EIO));
+  EXPECT_FALSE(loop_->runOnce());
+  EXPECT_EQ(loop_->counts().hubs, 1u);
+  EXPECT_EQ(loop_->counts().failed, 1u);
+  server_.fail_next = true;
+  EXPECT_FALSE(loop_->runOnce());
+}
+
+TEST_F(AgentLoopTest, StopEndsRun) {
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));
+  loop_->stop();
+  thread_.join();
+  const size_t before = requests();
+  loop_->hubsChanged({kHubA});
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(requests(), before);
+}
+
+}  // namespace
+}  // namespace nwg::reconcile
