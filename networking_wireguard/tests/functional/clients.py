@@ -80,8 +80,8 @@ class AgentRpc(object):
     def call(self, method, version='1.3', **kwargs):
         return self.wireguard.prepare(version=version).call({}, method, **kwargs)
 
-    def report_state(self):
-        state = {'binary': 'neutron-wireguard-agent', 'host': self.host,
+    def report_state(self, host=None):
+        state = {'binary': 'neutron-wireguard-agent', 'host': host or self.host,
                  'topic': 'q-wireguard-notifier', 'agent_type': 'wireguard agent',
                  'configurations': {}, 'start_flag': True}
         now = datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%S.%f')
