@@ -36,6 +36,7 @@ neutron_install_package() {
 eps = m.entry_points(group="neutron.ml2.mechanism_drivers", name="wireguard")
 print(w.__file__ if list(eps) else "")' 2>/dev/null)
   [ "$where" = "$NWG_ROOT/networking_wireguard/__init__.py" ] && return 0
+  mkdir -p "$NWG_RUN/log"
   log "installing networking-wireguard (pip -e, offline)"
   (cd "$NWG_ROOT" && $PY -m pip install -q --no-deps --no-build-isolation --no-index \
      --break-system-packages -e .) >"$NWG_RUN/log/pip-networking-wireguard.log" 2>&1 ||
