@@ -62,37 +62,44 @@ std::optional<Peer> changedPeer(const Peer& current, const Peer& wanted) {
 // crafted public keys cannot force collisions.
 class PeerIndex {
  public:
+  // 16 bytes, so the table for two 10,000-peer devices (32,768 slots) stays at 512 KiB.
   struct Slot {
-    const Key* key = nullptr;
-    uint64_t hash = 0;
+    uint32_t tag = 0;     // high bits of the key's hash; skips most key compares
     int32_t current = -1;
     int32_t wanted = -1;
+    int32_t used = 0;
   };
 
-  explicit PeerIndex(size_t peers) {
+  PeerIndex(const std::vector<Peer>& current, const std::vector<Peer>& wanted)
+      : current_(current), wanted_(wanted) {
     size_t size = 16;
-    while (size < peers * 2) size <<= 1;
+    while (size < (current.size() + wanted.size()) * 2) size <<= 1;
     slots_.resize(size);
     mask_ = size - 1;
   }
 
-  // The slot of `key`, claimed for it if new. `key` must outlive the index.
-  // Public keys are not secret, so a plain memcmp (not Key's constant-time compare) is fine here.
+  // The slot of `key`, claimed for it if new; the caller then sets current or wanted.
   Slot& find(const Key& key) {
     uint64_t h = hash(key);
+    auto tag = static_cast<uint32_t>(h >> 32);
     size_t i = static_cast<size_t>(h) & mask_;
-    while (slots_[i].key &&
-           (slots_[i].hash != h || std::memcmp(slots_[i].key->bytes().data(), key.bytes().data(), Key::kSize) != 0)) {
-      i = (i + 1) & mask_;
-    }
-    if (!slots_[i].key) {
-      slots_[i].key = &key;
-      slots_[i].hash = h;
+    while (slots_[i].used && (slots_[i].tag != tag || !sameKey(keyOf(slots_[i]), key))) i = (i + 1) & mask_;
+    if (!slots_[i].used) {
+      slots_[i].used = 1;
+      slots_[i].tag = tag;
     }
     return slots_[i];
   }
 
  private:
+  const Key& keyOf(const Slot& slot) const {
+    return slot.current >= 0 ? current_[static_cast<size_t>(slot.current)].public_key
+                             : wanted_[static_cast<size_t>(slot.wanted)].public_key;
+  }
+  // Public keys are not secret: a plain memcmp (not Key's constant-time compare) is fine here.
+  static bool sameKey(const Key& a, const Key& b) {
+    return std::memcmp(a.bytes().data(), b.bytes().data(), Key::kSize) == 0;
+  }
   static uint64_t hash(const Key& key) {
     static const std::array<uint64_t, 4> seeds = [] {
       std::random_device rd;
@@ -109,6 +116,8 @@ class PeerIndex {
     return h ^ (h >> 29);
   }
 
+  const std::vector<Peer>& current_;
+  const std::vector<Peer>& wanted_;
   std::vector<Slot> slots_;
   size_t mask_ = 0;
 };
@@ -139,7 +148,7 @@ Device diff(const Device& current, const Device& wanted) {
   }
   if (wanted.fwmark && current.fwmark != wanted.fwmark) update.fwmark = wanted.fwmark;
 
-  PeerIndex index(current.peers.size() + wanted.peers.size());
+  PeerIndex index(current.peers, wanted.peers);
   std::vector<const PeerIndex::Slot*> current_slots;
   current_slots.reserve(current.peers.size());
   for (size_t i = 0; i < current.peers.size(); ++i) {
