@@ -312,6 +312,21 @@ TEST_F(FakeWireguardGoTest, LauncherThatLeavesNoSocketIsAnError) {
   EXPECT_NE(s.error().message.find("does not answer"), std::string::npos) << s.error().message;
 }
 
+TEST_F(FakeWireguardGoTest, HungLauncherIsKilledAfterTheStartTimeout) {
+  UapiBackendOptions o = backend_->options();
+  std::string path = dir_ + "/wireguard-go";
+  std::ofstream(path) << "#!/bin/sh\nexec sleep 30\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  o.wireguard_go = path;
+  o.start_timeout = std::chrono::milliseconds(300);
+  UapiBackend b(o);
+  auto start = std::chrono::steady_clock::now();
+  Status s = b.create("wg-u7");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, ETIMEDOUT) << s.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
 TEST(WireguardGoProcessesTest, MemoryLimitSyntax) {
   for (const char* ok : {"512MiB", "1GiB", "300000000", "64KiB", "1TiB", "100B", "off"}) {
     EXPECT_TRUE(uapi::isValidMemoryLimit(ok)) << ok;

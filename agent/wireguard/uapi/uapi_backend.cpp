@@ -88,7 +88,12 @@ Status UapiBackend::create(const std::string& ifname) {
   }
   if (state == uapi::UapiClient::SocketState::kStale) NWG_RETURN_IF_ERROR(removeStaleSocket(path, ifname));
 
-  NWG_RETURN_IF_ERROR(processes_.start(ifname));
+  if (Status started = processes_.start(ifname); !started.ok()) {
+    // A launcher that hung was killed, but it may have forked its daemon already. (After any other
+    // failure, a daemon of that name belongs to someone else, e.g. a concurrent create: leave it.)
+    if (started.error().code == ETIMEDOUT) static_cast<void>(destroy(DeviceRef{"", ifname}));
+    return started;
+  }
   // The launcher exits once the socket is listening; a get proves the daemon answers.
   std::optional<Error> problem;
   if (auto reply = client_.exchange(ifname, uapi::encodeGetRequest()); !reply) {
