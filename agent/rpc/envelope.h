@@ -1,0 +1,26 @@
+// oslo.messaging's message envelope 2.0 (SPEC §4): the AMQP body is a JSON object whose "oslo.message"
+// is the JSON text of the inner message. Pure codec: no transport, unit-tested against golden bodies.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace nwg::rpc {
+
+class Envelope {
+ public:
+  // {"oslo.version": "2.0", "oslo.message": "<inner as JSON>"}; non-ASCII escaped as oslo does.
+  static std::string encode(const nlohmann::json& inner);
+
+  // The inner message of an envelope 2.x body (minor 0), or of a legacy unenveloped JSON object.
+  static Result<nlohmann::json> decode(std::string_view body);
+};
+
+// JSON text as oslo's jsonutils.dumps would accept it back: ASCII only, invalid UTF-8 replaced.
+std::string dumpJson(const nlohmann::json& value);
+
+}  // namespace nwg::rpc

@@ -1,0 +1,61 @@
+// report_state (neutron/agent/rpc.py PluginReportStateAPI, neutron/db/agents_db.py report_state).
+#include "rpc/neutron/state_reporter.h"
+
+#include "rpc/uuid.h"
+#include "rpc/wire_time.h"
+
+namespace nwg::rpc {
+
+std::string_view agentStatusName(AgentStatus status) {
+  switch (status) {
+    case AgentStatus::kNew: return "new";
+    case AgentStatus::kAlive: return "alive";
+    case AgentStatus::kRevived: return "revived";
+    case AgentStatus::kStale: return "stale";
+  }
+  return "unknown";
+}
+
+nlohmann::json StateReporter::buildArgs(const nlohmann::json& configurations,
+                                        std::chrono::system_clock::time_point now) const {
+  nlohmann::json state = {
+      {"binary", options_.binary},
+      {"host", options_.host},
+      {"topic", options_.topic},
+      {"configurations", configurations.is_object() ? configurations : nlohmann::json::object()},
+      {"agent_type", options_.agent_type},
+      {"uuid", newUuidString()},
+  };
+  if (options_.availability_zone) state["availability_zone"] = *options_.availability_zone;
+  if (!registered_) {
+    state["start_flag"] = true;
+    state["resource_versions"] = options_.resource_versions;
+  }
+  // The nesting agent_state.agent_state is what neutron sends and expects.
+  return nlohmann::json{{"agent_state", {{"agent_state", state}}}, {"time", formatUtcTime(now, 'T')}};
+}
+
+RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configurations,
+                                             std::chrono::system_clock::time_point now) {
+  RpcTarget target{kTopic, std::nullopt, kVersion, std::nullopt, false};
+  auto answer = rpc_.call(target, "report_state", buildArgs(configurations, now), options_.timeout);
+  if (!answer.ok()) return std::move(answer).error();
+  const nlohmann::json& r = *answer;
+  AgentStatus status;
+  if (r.is_null()) {
+    status = AgentStatus::kStale;
+  } else if (r == "new") {
+    status = AgentStatus::kNew;
+  } else if (r == "alive") {
+    status = AgentStatus::kAlive;
+  } else if (r == "revived") {
+    status = AgentStatus::kRevived;
+  } else {
+    return RpcError{RpcErrorKind::kMalformedReply,
+                    str(kTopic, ".report_state: unexpected answer ", r.dump().substr(0, 100)), {}};
+  }
+  registered_ = true;
+  return status;
+}
+
+}  // namespace nwg::rpc

@@ -1,0 +1,52 @@
+// WireguardServerApi: calls to networking_wireguard.rpc.WireGuardRpcCallback.
+#include "rpc/neutron/wireguard_server_api.h"
+
+namespace nwg::rpc {
+namespace {
+
+RpcTarget target(const char* version) {
+  return RpcTarget{WireguardServerApi::kTopic, std::nullopt, version, std::nullopt, false};
+}
+
+RpcError malformed(const char* method, const nlohmann::json& answer) {
+  return RpcError{RpcErrorKind::kMalformedReply,
+                  str(WireguardServerApi::kTopic, ".", method, ": unexpected answer ", answer.dump().substr(0, 200)), {}};
+}
+
+}  // namespace
+
+RpcResult<nlohmann::json> WireguardServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids) {
+  nlohmann::json args = {{"host", host_}, {"hub_ids", hub_ids ? nlohmann::json(*hub_ids) : nlohmann::json(nullptr)}};
+  auto answer = rpc_.call(target("1.3"), "get_hubs", std::move(args));
+  if (!answer.ok()) return answer;
+  const auto hubs = answer->find("hubs");
+  if (!answer->is_object() || hubs == answer->end() || !hubs->is_array()) return malformed("get_hubs", *answer);
+  for (const auto& hub : *hubs) {
+    if (!hub.is_object() || !hub.contains("id") || !hub["id"].is_string()) return malformed("get_hubs", *answer);
+  }
+  return answer;
+}
+
+RpcStatus WireguardServerApi::updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
+                                            const std::string& public_key) {
+  nlohmann::json args = {{"port_id", port_id},
+                         {"endpoint", endpoint ? nlohmann::json(*endpoint) : nlohmann::json(nullptr)},
+                         {"public_key", public_key}};
+  auto answer = rpc_.call(target("1.2"), "update_hub_port", std::move(args));
+  if (!answer.ok()) return std::move(answer).error();
+  return std::monostate{};
+}
+
+RpcResult<nlohmann::json> WireguardServerApi::getPortsForAgent() {
+  auto answer = rpc_.call(target("1.2"), "get_ports_for_agent", {{"agent", host_}});
+  if (answer.ok() && !answer->is_array()) return malformed("get_ports_for_agent", *answer);
+  return answer;
+}
+
+RpcResult<nlohmann::json> WireguardServerApi::getSubnet(const std::string& subnet_id) {
+  auto answer = rpc_.call(target("1.2"), "get_subnet", {{"subnet_id", subnet_id}});
+  if (answer.ok() && !answer->is_null() && !answer->is_object()) return malformed("get_subnet", *answer);
+  return answer;
+}
+
+}  // namespace nwg::rpc

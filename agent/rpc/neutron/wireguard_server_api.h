@@ -1,0 +1,38 @@
+// The wireguard ML2 driver's agent API on q-wireguard (docs/rpc.md): get_hubs (1.3) and the original
+// 1.2 methods. Answers are returned as JSON (the reconcile layer decodes them into its model); an answer
+// of the wrong shape is a kMalformedReply, never an empty result, so a bad answer cannot cause deletions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rpc/rpc_caller.h"
+
+namespace nwg::rpc {
+
+class WireguardServerApi {
+ public:
+  static constexpr const char* kTopic = "q-wireguard";
+
+  WireguardServerApi(RpcCaller& rpc, std::string host) : rpc_(rpc), host_(std::move(host)) {}
+
+  // get_hubs(host, hub_ids): {"hubs": [...]} for every hub bound to this host (hub_ids absent) or for
+  // those of `hub_ids` that are.
+  RpcResult<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids = std::nullopt);
+  // update_hub_port(port_id, endpoint, public_key); endpoint "host:port" / "[v6]:port", or null.
+  RpcStatus updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
+                          const std::string& public_key);
+  // get_ports_for_agent(agent): [{"hub": port, "spokes": [port...]}] (kept for compatibility).
+  RpcResult<nlohmann::json> getPortsForAgent();
+  // get_subnet(subnet_id): the subnet dict, or null when it does not exist.
+  RpcResult<nlohmann::json> getSubnet(const std::string& subnet_id);
+
+ private:
+  RpcCaller& rpc_;
+  std::string host_;
+};
+
+}  // namespace nwg::rpc

@@ -1,0 +1,161 @@
+// ReplyWaiter: oslo's reply algorithm, heartbeats, unknown ids, timeouts, connection loss, threads.
+#include "rpc/reply_waiter.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace nwg::rpc {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+RpcReply reply(std::string id, json result, bool ending, std::optional<std::string> failure = std::nullopt) {
+  RpcReply r;
+  r.msg_id = std::move(id);
+  r.result = std::move(result);
+  r.ending = ending;
+  r.failure = std::move(failure);
+  return r;
+}
+
+// A deadline in the past: wait() returns whatever is there without sleeping.
+ReplyWaiter::Clock::time_point now() { return ReplyWaiter::Clock::now(); }
+
+TEST(ReplyWaiterTest, HeartbeatsThenFinalReply) {
+  ReplyWaiter w;
+  w.expect("m", "q-wireguard.slow");
+  EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);
+  EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);
+  EXPECT_EQ(w.deliver(reply("m", json{{"ok", 1}}, true)), ReplyWaiter::Delivery::kCompleted);
+  auto r = w.wait("m", now());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, (json{{"ok", 1}}));
+  EXPECT_EQ(w.pending(), 0u);
+}
+
+TEST(ReplyWaiterTest, PreNewtonTwoMessageReplyKeepsTheResult) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  EXPECT_EQ(w.deliver(reply("m", json("value"), false)), ReplyWaiter::Delivery::kPartial);
+  EXPECT_EQ(w.deliver(reply("m", nullptr, true)), ReplyWaiter::Delivery::kCompleted);
+  EXPECT_EQ(*w.wait("m", now()), "value");
+}
+
+TEST(ReplyWaiterTest, NullResultIsAValidResult) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  w.deliver(reply("m", nullptr, true));
+  auto r = w.wait("m", now());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->is_null());
+}
+
+TEST(ReplyWaiterTest, FailuresAreTyped) {
+  struct Case {
+    const char* cls;
+    const char* mod;
+    RpcErrorKind kind;
+  } cases[] = {{"NoSuchMethod", "oslo_messaging.rpc.dispatcher", RpcErrorKind::kNoSuchMethod},
+               {"UnsupportedVersion", "oslo_messaging.rpc.dispatcher", RpcErrorKind::kUnsupportedVersion},
+               {"ValueError", "builtins", RpcErrorKind::kRemoteError}};
+  for (const auto& c : cases) {
+    ReplyWaiter w;
+    w.expect("m", "q-plugin.x");
+    w.deliver(reply("m", nullptr, true, RemoteError::make(c.cls, c.mod, "why").serialize()));
+    auto r = w.wait("m", now());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, c.kind) << c.cls;
+    ASSERT_TRUE(r.error().remote.has_value());
+    EXPECT_EQ(r.error().remote->class_name, c.cls);
+    EXPECT_EQ(r.error().remote->module, c.mod);
+    EXPECT_EQ(r.error().remote->message, "why");
+    EXPECT_NE(r.error().message.find("q-plugin.x"), std::string::npos);
+  }
+}
+
+TEST(ReplyWaiterTest, UnparsableFailureIsAMalformedReply) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  w.deliver(reply("m", nullptr, true, std::string("garbage")));
+  auto r = w.wait("m", now());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, RpcErrorKind::kMalformedReply);
+}
+
+TEST(ReplyWaiterTest, UnknownAndLateRepliesAreIgnored) {
+  ReplyWaiter w;
+  EXPECT_EQ(w.deliver(reply("nobody", 1, true)), ReplyWaiter::Delivery::kUnknownCall);
+  w.expect("m", "t.m");
+  w.markPublished("m");
+  auto r = w.wait("m", now() + 10ms);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, RpcErrorKind::kTimeout);
+  EXPECT_EQ(w.deliver(reply("m", 1, true)), ReplyWaiter::Delivery::kUnknownCall);  // after its timeout
+  EXPECT_EQ(w.pending(), 0u);
+}
+
+TEST(ReplyWaiterTest, ANeverPublishedCallIsAConnectionFailureNotATimeout) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  auto r = w.wait("m", now());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, RpcErrorKind::kConnectionLost);
+}
+
+TEST(ReplyWaiterTest, ConnectionLossFailsOnlyPublishedCalls) {
+  ReplyWaiter w;
+  w.expect("sent", "t.a");
+  w.expect("queued", "t.b");
+  w.markPublished("sent");
+  w.failPublished(RpcErrorKind::kConnectionLost, "broker gone");
+  auto sent = w.wait("sent", now());
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.error().kind, RpcErrorKind::kConnectionLost);
+  EXPECT_EQ(sent.error().message, "t.a: broker gone");
+  w.deliver(reply("queued", 3, true));  // still waiting: it may be sent after the reconnect
+  EXPECT_EQ(*w.wait("queued", now()), 3);
+}
+
+TEST(ReplyWaiterTest, FirstOutcomeWins) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  w.deliver(reply("m", 1, true));
+  w.fail("m", RpcError{RpcErrorKind::kPublishRefused, "late nack", {}});
+  EXPECT_EQ(*w.wait("m", now()), 1);
+}
+
+TEST(ReplyWaiterTest, DeliveryFromAnotherThreadWakesTheWaiter) {
+  ReplyWaiter w;
+  w.expect("m", "t.m");
+  w.markPublished("m");
+  std::thread io([&w] {
+    std::this_thread::sleep_for(20ms);
+    w.deliver(reply("m", nullptr, false));
+    std::this_thread::sleep_for(20ms);
+    w.deliver(reply("m", "done", true));
+  });
+  auto r = w.wait("m", now() + 60s);
+  io.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "done");
+}
+
+TEST(ReplyWaiterTest, ShutdownFailsEverything) {
+  ReplyWaiter w;
+  w.expect("a", "t.a");
+  w.expect("b", "t.b");
+  std::thread waiter([&w] {
+    auto r = w.wait("a", now() + 60s);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, RpcErrorKind::kShutdown);
+  });
+  std::this_thread::sleep_for(10ms);
+  w.failAll(RpcErrorKind::kShutdown, "stopping");
+  waiter.join();
+  EXPECT_EQ(w.wait("b", now()).error().kind, RpcErrorKind::kShutdown);
+}
+
+}  // namespace
+}  // namespace nwg::rpc
