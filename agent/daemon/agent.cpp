@@ -1,0 +1,164 @@
+#include "daemon/agent.h"
+
+#include "daemon/backend_choice.h"
+#include "daemon/heartbeat.h"
+#include "daemon/log_sink_adapter.h"
+#include "daemon/rpc_server_api.h"
+#include "logging/log.h"
+#include "netlink/rtnetlink_links.h"
+#include "netns/linux_namespaces.h"
+#include "reconcile/agent_loop.h"
+#include "reconcile/identity_store.h"
+#include "reconcile/observer.h"
+#include "reconcile/reconciler.h"
+#include "rpc/neutron/hub_notification_consumer.h"
+#include "rpc/neutron/state_reporter.h"
+#include "rpc/rpc_client.h"
+#include "wireguard/genl/genl_backend.h"
+#include "wireguard/uapi/uapi_backend.h"
+
+namespace nwg::daemon {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+class AgentImpl final : public Agent {
+ public:
+  explicit AgentImpl(const config::AgentConfig& config) : config_(config) {}
+
+  Status build() {
+    NWG_ASSIGN_OR_RETURN(BackendKind kind,
+                         chooseBackend(config_.backend, wg::GenlBackend::available(),
+                                       wg::UapiBackend::available(config_.wireguard_go), config_.wireguard_go));
+    if (kind == BackendKind::kKernel) {
+      backend_ = std::make_unique<wg::GenlBackend>(namespaces_, links_);
+    } else {
+      wg::UapiBackendOptions options;
+      options.wireguard_go = config_.wireguard_go;
+      options.memory_limit = config_.wireguard_go_memory_limit;
+      backend_ = std::make_unique<wg::UapiBackend>(options);
+    }
+    identities_ = std::make_unique<reconcile::IdentityStore>(config_.state_path);
+    rpc_ = std::make_unique<rpc::RpcClient>(rpc::RpcClientOptions::fromConfig(config_));
+    server_ = std::make_unique<RpcServerApi>(*rpc_, config_.host);
+    observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_);
+    applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run);
+
+    reconcile::ReconcilerOptions options;
+    options.advertised_address = config_.endpoint;
+    options.listen_port_first = config_.listen_port_range.first;
+    options.listen_port_last = config_.listen_port_range.last;
+    options.ignored_devices.insert(config_.ignored_devices.begin(), config_.ignored_devices.end());
+    options.planner.mtu = static_cast<uint32_t>(config_.mtu);
+    options.planner.underlay_mtu = static_cast<uint32_t>(config_.underlay_mtu);
+    options.planner.underlay_ipv6 = config_.endpoint && config_.endpoint->isV6();
+    reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_, sink_,
+                                                          options, reconcile::udpPortsInUse);
+    reconcile::LoopOptions loop_options;
+    loop_options.polling_interval = std::chrono::seconds(config_.polling_interval);
+    loop_ = std::make_unique<reconcile::AgentLoop>(*reconciler_, sink_, loop_options);
+
+    rpc::StateReporterOptions reporter_options;
+    reporter_options.host = config_.host;
+    reporter_options.timeout = milliseconds(static_cast<int64_t>(config_.report_interval * 1000));
+    reporter_ = std::make_unique<rpc::StateReporter>(*rpc_, reporter_options);
+    heartbeat_ = std::make_unique<Heartbeat>(*reporter_, *loop_,
+                                             milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
+                                             std::string(backend_->kind()), logging::Log("networking_wireguard.agent"));
+    notifications_ = std::make_unique<rpc::HubNotificationConsumer>(
+        [this](const std::optional<std::vector<std::string>>& hub_ids) {
+          if (hub_ids) {
+            loop_->hubsChanged(*hub_ids);
+          } else {
+            loop_->requestFullSync("a notification without hub IDs");
+          }
+        });
+    return okStatus();
+  }
+
+  int run() override {
+    if (!prepare()) return 1;
+    if (!rpc_->waitConnected(milliseconds(config_.rpc_response_timeout * 1000))) {
+      log_.warning("not connected to RabbitMQ yet; retrying in the background, tunnels are left as they are");
+    }
+    if (heartbeats()) {
+      heartbeat_->reportNow();
+      heartbeat_->start();
+    }
+    loop_->run();
+    log_.info("stopping: devices and tunnels stay up");
+    heartbeat_->stop();
+    rpc_->stop();
+    return 0;
+  }
+
+  int runOnce() override {
+    if (!prepare()) return 1;
+    if (!rpc_->waitConnected(milliseconds(config_.rpc_response_timeout * 1000))) {
+      log_.error("could not connect to RabbitMQ");
+      rpc_->stop();
+      return 1;
+    }
+    if (heartbeats()) heartbeat_->reportNow();
+    bool ok = loop_->runOnce();
+    rpc_->stop();
+    return ok ? 0 : 1;
+  }
+
+  void stop() override { loop_->stop(); }
+
+ private:
+  bool heartbeats() const { return !config_.dry_run && config_.report_interval > 0; }
+
+  // Loads the state directory, subscribes to notifications and starts the RPC client.
+  bool prepare() {
+    log_.info("neutron-wireguard-agent starting: host ", config_.host, ", backend ", backend_->kind(),
+              ", state in ", config_.state_path, config_.dry_run ? ", DRY RUN (nothing will be changed)" : "",
+              ", config files: ", config_.config_files.empty() ? "(none)" : join(config_.config_files, " "));
+    if (Status s = identities_->load(); !s.ok()) {
+      log_.error("state directory unusable: ", s.error().message);
+      return false;
+    }
+    for (const auto& [port, why] : identities_->unreadable()) {
+      log_.error("hub ", port, ": identity unreadable, the hub will stay down until fixed: ", why);
+    }
+    if (!config_.endpoint) {
+      log_.warning("[wireguard] endpoint is not set: hubs will report no endpoint, spokes must be told it");
+    }
+    rpc_->onReconnect([this] { loop_->requestFullSync("reconnected to RabbitMQ"); });
+    if (Status s = notifications_->subscribe(*rpc_); !s.ok()) {
+      log_.error("cannot subscribe to notifications: ", s.error().message);
+      return false;
+    }
+    rpc_->start();
+    return true;
+  }
+
+  config::AgentConfig config_;
+  logging::Log log_{"networking_wireguard.agent"};
+  LogSinkAdapter sink_{logging::Log("networking_wireguard.agent.reconcile")};
+  LinuxNamespaces namespaces_;
+  RtnetlinkLinks links_{namespaces_};
+  std::unique_ptr<wg::Backend> backend_;
+  std::unique_ptr<reconcile::IdentityStore> identities_;
+  std::unique_ptr<rpc::RpcClient> rpc_;
+  std::unique_ptr<RpcServerApi> server_;
+  std::unique_ptr<reconcile::Observer> observer_;
+  std::unique_ptr<reconcile::Applier> applier_;
+  std::unique_ptr<reconcile::Reconciler> reconciler_;
+  std::unique_ptr<reconcile::AgentLoop> loop_;
+  std::unique_ptr<rpc::StateReporter> reporter_;
+  std::unique_ptr<Heartbeat> heartbeat_;
+  std::unique_ptr<rpc::HubNotificationConsumer> notifications_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Agent>> Agent::create(const config::AgentConfig& config) {
+  auto agent = std::make_unique<AgentImpl>(config);
+  NWG_RETURN_IF_ERROR(agent->build());
+  return std::unique_ptr<Agent>(std::move(agent));
+}
+
+}  // namespace nwg::daemon
