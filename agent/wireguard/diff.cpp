@@ -2,9 +2,8 @@
 #include "wireguard/diff.h"
 
 #include <algorithm>
-#include <array>
-#include <cstring>
-#include <random>
+
+#include "wireguard/key_hash.h"
 
 namespace nwg::wg {
 namespace {
@@ -58,8 +57,7 @@ std::optional<Peer> changedPeer(const Peer& current, const Peer& wanted) {
 
 // An open-addressing table from public key to the peer's index in `current` and in `wanted`, sized
 // once: the diff of two 10,000-peer devices must cost a fraction of a millisecond, which ordered maps
-// (an allocation and 32-byte compares per node) do not allow. The hash is seeded per process, so
-// crafted public keys cannot force collisions.
+// (an allocation and 32-byte compares per node) do not allow.
 class PeerIndex {
  public:
   // 16 bytes, so the table for two 10,000-peer devices (32,768 slots) stays at 512 KiB.
@@ -80,10 +78,10 @@ class PeerIndex {
 
   // The slot of `key`, claimed for it if new; the caller then sets current or wanted.
   Slot& find(const Key& key) {
-    uint64_t h = hash(key);
+    uint64_t h = KeyHash()(key);
     auto tag = static_cast<uint32_t>(h >> 32);
     size_t i = static_cast<size_t>(h) & mask_;
-    while (slots_[i].used && (slots_[i].tag != tag || !sameKey(keyOf(slots_[i]), key))) i = (i + 1) & mask_;
+    while (slots_[i].used && (slots_[i].tag != tag || !PublicKeyEqual()(keyOf(slots_[i]), key))) i = (i + 1) & mask_;
     if (!slots_[i].used) {
       slots_[i].used = 1;
       slots_[i].tag = tag;
@@ -96,26 +94,6 @@ class PeerIndex {
     return slot.current >= 0 ? current_[static_cast<size_t>(slot.current)].public_key
                              : wanted_[static_cast<size_t>(slot.wanted)].public_key;
   }
-  // Public keys are not secret: a plain memcmp (not Key's constant-time compare) is fine here.
-  static bool sameKey(const Key& a, const Key& b) {
-    return std::memcmp(a.bytes().data(), b.bytes().data(), Key::kSize) == 0;
-  }
-  static uint64_t hash(const Key& key) {
-    static const std::array<uint64_t, 4> seeds = [] {
-      std::random_device rd;
-      std::array<uint64_t, 4> s{};
-      for (auto& v : s) v = ((uint64_t{rd()} << 32) | rd()) | 1;
-      return s;
-    }();
-    uint64_t h = 0;
-    for (size_t w = 0; w < 4; ++w) {
-      uint64_t word;
-      std::memcpy(&word, key.bytes().data() + w * 8, 8);
-      h ^= word * seeds[w];
-    }
-    return h ^ (h >> 29);
-  }
-
   const std::vector<Peer>& current_;
   const std::vector<Peer>& wanted_;
   std::vector<Slot> slots_;

@@ -207,6 +207,25 @@ TEST_F(UapiBackendTest, FailedListenPortLeavesNoSocketUntilFixed) {
   EXPECT_EQ(backend_->get(DeviceRef{"", b})->listen_port, wanted.listen_port);
 }
 
+TEST_F(UapiBackendTest, ListenPortSetRightAfterCreateIsReallyBound) {
+  // wireguard-go brings a new device up a moment after its socket answers; a port set before that
+  // would be accepted without binding. create() waits for the device to be up, so a conflict is
+  // reported every time.
+  std::string a = create();
+  Device update;
+  update.listen_port = 0;
+  ASSERT_TRUE(backend_->set(DeviceRef{"", a}, update).ok());
+  update.listen_port = backend_->get(DeviceRef{"", a})->listen_port;
+  ASSERT_TRUE(update.listen_port.has_value());
+  for (int i = 0; i < 10; ++i) {
+    std::string b = create();
+    Status s = backend_->set(DeviceRef{"", b}, update);
+    ASSERT_FALSE(s.ok()) << "round " << i << ": a busy port was accepted";
+    EXPECT_EQ(s.error().code, EADDRINUSE);
+    ASSERT_TRUE(backend_->destroy(DeviceRef{"", b}).ok());
+  }
+}
+
 TEST_F(UapiBackendTest, TwoThousandPeersThenHalfRemoved) {
   std::string name = create();
   DeviceRef ref{"", name};

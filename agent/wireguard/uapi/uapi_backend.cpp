@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "wireguard/interface_name.h"
 #include "wireguard/uapi/uapi_codec.h"
@@ -94,12 +96,29 @@ Status UapiBackend::create(const std::string& ifname) {
     if (started.error().code == ETIMEDOUT) static_cast<void>(destroy(DeviceRef{"", ifname}));
     return started;
   }
-  // The launcher exits once the socket is listening; a get proves the daemon answers.
+  // The launcher exits once the socket listens, but the daemon brings the device up (and binds its
+  // random UDP port) a moment later. A listen_port set before that is only recorded, and fails
+  // silently when the device comes up, instead of answering EADDRINUSE. So wait until a get shows
+  // the port, which wireguard-go reports once the device is up.
   std::optional<Error> problem;
-  if (auto reply = client_.exchange(ifname, uapi::encodeGetRequest()); !reply) {
-    problem = reply.error();
-  } else if (auto device = uapi::decodeGetReply(*reply); !device) {
-    problem = device.error();
+  auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+  while (true) {
+    auto reply = client_.exchange(ifname, uapi::encodeGetRequest());
+    if (!reply) {
+      problem = reply.error();
+      break;
+    }
+    auto device = uapi::decodeGetReply(*reply);
+    if (!device) {
+      problem = device.error();
+      break;
+    }
+    if (device->listen_port) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      problem = Error(str("the device did not come up within ", options_.start_timeout.count(), " ms"), ETIMEDOUT);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (problem) {
     static_cast<void>(destroy(DeviceRef{"", ifname}));

@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
-#include <map>
+#include <unordered_map>
+
+#include "wireguard/key_hash.h"
 
 namespace nwg::wg::uapi {
 namespace {
@@ -154,8 +156,12 @@ Result<Device> decodeGetReply(std::string_view reply) {
   lines.pop_back();
 
   Device device;
+  size_t peer_lines = 0;
+  for (std::string_view line : lines) peer_lines += startsWith(line, "public_key=") ? 1u : 0u;
   std::vector<PeerState> peers;
-  std::map<Key, size_t> peer_index;
+  peers.reserve(peer_lines);
+  std::unordered_map<Key, size_t, KeyHash, PublicKeyEqual> peer_index;  // to merge a repeated peer
+  peer_index.reserve(peer_lines);
   PeerState* peer = nullptr;  // the section being read; nullptr while still in the device section
   bool seen_private = false, seen_port = false, seen_fwmark = false;
 
