@@ -118,7 +118,11 @@ Status FakeLinks::setUp(const std::string& netns, const std::string& name, bool 
 Status FakeLinks::setMtu(const std::string& netns, const std::string& name, uint32_t mtu) {
   NWG_RETURN_IF_ERROR(injected("setMtu"));
   NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
-  if (mtu < 68 || mtu > 65535) return Error(str(where(netns, name), ": set mtu ", mtu, ": Invalid argument"), EINVAL);
+  // As the kernel: WireGuard has no minimum (its own limit is near INT_MAX), Ethernet-like kinds 68..65535.
+  const bool ethernet_like = link->info.kind != "wireguard" && link->info.kind != "tun";
+  if (mtu > 0x7fffffffu || (ethernet_like && (mtu < 68 || mtu > 65535))) {
+    return Error(str(where(netns, name), ": set mtu ", mtu, ": Invalid argument"), EINVAL);
+  }
   if (link->info.mtu != mtu) ++mutations_;
   link->info.mtu = mtu;
   return okStatus();

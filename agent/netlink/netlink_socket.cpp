@@ -121,6 +121,7 @@ Result<std::vector<std::vector<uint8_t>>> NetlinkSocket::dump(std::vector<uint8_
       NWG_RETURN_IF_ERROR(collector.feed(datagram));
     }
     if (!collector.interrupted()) return std::move(collector.messages());
+    ++interrupted_dumps_;
   }
   return Error(str("netlink dump: interrupted by concurrent changes ", kDumpAttempts, " times in a row"), EAGAIN);
 }

@@ -29,6 +29,8 @@ class NetlinkSocket {
   Result<std::vector<std::vector<uint8_t>>> dump(std::vector<uint8_t> message);
 
   uint32_t portId() const { return port_id_; }
+  // Dump attempts thrown away because the kernel marked them NLM_F_DUMP_INTR (for logs and tests).
+  size_t interruptedDumps() const { return interrupted_dumps_; }
 
  private:
   NetlinkSocket(UniqueFd fd, uint32_t port_id) : fd_(std::move(fd)), port_id_(port_id) {}
@@ -38,6 +40,7 @@ class NetlinkSocket {
   UniqueFd fd_;
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
+  size_t interrupted_dumps_ = 0;
 };
 
 }  // namespace nwg::netlink

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ class LinksContract : public ::testing::TestWithParam<LinksTarget> {
   std::string kind_;
   std::vector<std::string> namespaces_;
 };
+
+// Test parameters print as their name, not as bytes.
+inline void PrintTo(const LinksTarget& target, std::ostream* out) { *out << target.name; }
 
 inline std::string linksTargetName(const ::testing::TestParamInfo<LinksTarget>& info) { return info.param.name; }
 

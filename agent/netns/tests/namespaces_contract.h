@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ class NamespacesContract : public ::testing::TestWithParam<NamespacesTarget> {
   std::unique_ptr<Namespaces> ns_;
   std::vector<std::string> created_;
 };
+
+// Test parameters print as their name, not as bytes.
+inline void PrintTo(const NamespacesTarget& target, std::ostream* out) { *out << target.name; }
 
 inline std::string namespacesTargetName(const ::testing::TestParamInfo<NamespacesTarget>& info) {
   return info.param.name;
