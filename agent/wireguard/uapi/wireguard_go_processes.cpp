@@ -1,4 +1,4 @@
-// wireguard-go process management: spawn as a session-less daemon, find by tun fd, stop by pidfd.
+// wireguard-go process management: spawn in a new session, find by tun fd, stop through a pidfd.
 #include "wireguard/uapi/wireguard_go_processes.h"
 
 #include <dirent.h>
