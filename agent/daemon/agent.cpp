@@ -1,5 +1,7 @@
 #include "daemon/agent.h"
 
+#include <cstdlib>
+
 #include "daemon/backend_choice.h"
 #include "daemon/heartbeat.h"
 #include "daemon/log_sink_adapter.h"
@@ -28,14 +30,16 @@ class AgentImpl final : public Agent {
   explicit AgentImpl(const config::AgentConfig& config) : config_(config) {}
 
   Status build() {
+    const char* path_env = std::getenv("PATH");
+    wireguard_go_ = resolveExecutable(config_.wireguard_go, path_env ? path_env : "").value_or("");
     NWG_ASSIGN_OR_RETURN(BackendKind kind,
                          chooseBackend(config_.backend, wg::GenlBackend::available(),
-                                       wg::UapiBackend::available(config_.wireguard_go), config_.wireguard_go));
+                                       wg::UapiBackend::available(wireguard_go_), config_.wireguard_go));
     if (kind == BackendKind::kKernel) {
       backend_ = std::make_unique<wg::GenlBackend>(namespaces_, links_);
     } else {
       wg::UapiBackendOptions options;
-      options.wireguard_go = config_.wireguard_go;
+      options.wireguard_go = wireguard_go_;
       options.memory_limit = config_.wireguard_go_memory_limit;
       backend_ = std::make_unique<wg::UapiBackend>(options);
     }
@@ -114,6 +118,7 @@ class AgentImpl final : public Agent {
   // Loads the state directory, subscribes to notifications and starts the RPC client.
   bool prepare() {
     log_.info("neutron-wireguard-agent starting: host ", config_.host, ", backend ", backend_->kind(),
+              backend_->kind() == "userspace" ? " (" + wireguard_go_ + ")" : std::string(),
               ", state in ", config_.state_path, config_.dry_run ? ", DRY RUN (nothing will be changed)" : "",
               ", config files: ", config_.config_files.empty() ? "(none)" : join(config_.config_files, " "));
     if (Status s = identities_->load(); !s.ok()) {
@@ -136,6 +141,7 @@ class AgentImpl final : public Agent {
   }
 
   config::AgentConfig config_;
+  std::string wireguard_go_;  // [wireguard] wireguard_go resolved through PATH
   logging::Log log_{"networking_wireguard.agent"};
   LogSinkAdapter sink_{logging::Log("networking_wireguard.agent.reconcile")};
   LinuxNamespaces namespaces_;

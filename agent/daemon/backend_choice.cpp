@@ -1,6 +1,23 @@
 #include "daemon/backend_choice.h"
 
+#include <unistd.h>
+
 namespace nwg::daemon {
+
+std::optional<std::string> resolveExecutable(const std::string& name, const std::string& path_env) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) == 0) return name;
+    return std::nullopt;
+  }
+  const std::string path = path_env.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path_env;
+  for (std::string_view dir : split(path, ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = str(dir, "/", name);
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
 
 Result<BackendKind> chooseBackend(config::Backend configured, bool kernel_available, bool userspace_available,
                                   const std::string& wireguard_go) {

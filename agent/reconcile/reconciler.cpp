@@ -121,6 +121,7 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
   const std::string ifname = deviceName(port_id);
   if (options_.ignored_devices.count(ifname)) return;
   bool ok = true;
+  bool removed_something = false;
   for (const auto& d : host.devices) {
     if (d.link.name != ifname) continue;
     Status s = applier_.apply(DestroyDevice{{d.netns, ifname}});
@@ -128,6 +129,16 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
     if (!s.ok()) {
       log_.warning(str("hub ", port_id, " was removed in Neutron but its device could not be: ", s.error().message));
       ok = false;
+      continue;
+    }
+    removed_something = true;
+    // A project namespace that held only this device goes with it (a later hub re-creates it).
+    auto ns = host.namespaces.find(d.netns);
+    if (isProjectNamespace(d.netns) && ns != host.namespaces.end() &&
+        std::all_of(ns->second.links.begin(), ns->second.links.end(),
+                    [&](const std::string& l) { return l == ifname; })) {
+      if (Status r = applier_.apply(RemoveNamespace{d.netns}); !r.ok()) log_.warning(r.error().message);
+      ++report.actions;
     }
   }
   if (ok && (identities_.find(port_id) || identities_.unreadable().count(port_id))) {
@@ -137,9 +148,10 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
       log_.warning(s.error().message);
       ok = false;
     }
+    removed_something = true;
   }
   applied_endpoints_.erase(port_id);
-  if (ok) report.removed.push_back(port_id);
+  if (ok && removed_something) report.removed.push_back(port_id);
 }
 
 void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::vector<std::string>& invalid,

@@ -23,6 +23,14 @@ TEST(ChooseBackend, ExplicitChoiceIsHonouredOrExplained) {
   EXPECT_NE(no_go.error().message.find("/opt/wg-go"), std::string::npos);
 }
 
+TEST(ResolveExecutable, SearchesPathLikeAShell) {
+  EXPECT_EQ(resolveExecutable("sh", "/nonexistent:/bin"), "/bin/sh");
+  EXPECT_EQ(resolveExecutable("/bin/sh", ""), "/bin/sh");
+  EXPECT_FALSE(resolveExecutable("sh", "/nonexistent").has_value());
+  EXPECT_FALSE(resolveExecutable("/nonexistent/sh", "/bin").has_value());
+  EXPECT_FALSE(resolveExecutable("", "/bin").has_value());
+}
+
 TEST(ChooseBackend, NothingAvailableSaysWhatToInstall) {
   auto none = chooseBackend(Backend::kAuto, false, false, "wireguard-go");
   ASSERT_FALSE(none.ok());

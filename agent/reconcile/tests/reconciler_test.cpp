@@ -150,6 +150,20 @@ TEST_F(ReconcilerTest, HubDeletedInNeutronIsRemovedAfterNotification) {
   EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubB)).ok());
   EXPECT_FALSE(identities_->find(kHubA).has_value());
   EXPECT_TRUE(identities_->find(kHubB).has_value());
+  EXPECT_TRUE(*host_.namespaces.exists("tun-p1"));  // still holds kHubB
+  server_.hubs.erase(kHubB);
+  EXPECT_EQ(reconciler_->syncHubs({kHubB}).removed, std::vector<std::string>{kHubB});
+  EXPECT_FALSE(*host_.namespaces.exists("tun-p1"));  // emptied: removed with its last hub
+}
+
+TEST_F(ReconcilerTest, NotificationForAHubOfAnotherHostChangesNothing) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  const int writes = host_.writes();
+  PassReport r = reconciler_->syncHubs({"ffffffff-0000-0000-0000-00000000000f"});
+  EXPECT_TRUE(r.complete);
+  EXPECT_TRUE(r.removed.empty());
+  EXPECT_EQ(r.actions, 0u);
+  EXPECT_EQ(host_.writes(), writes);
 }
 
 TEST_F(ReconcilerTest, OneChangedSpokeIsOnePeerUpdate) {
