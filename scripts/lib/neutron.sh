@@ -16,6 +16,7 @@
 #   NWG_NEUTRON_DB_URL       mysql+pymysql://neutron:...@127.0.0.1:3307/neutron?charset=utf8
 #   NWG_NEUTRON_RUN          the harness's folder (configs, logs, MariaDB data) under $NWG_RUN
 #   NWG_NEUTRON_LOG          neutron-server's log file
+#   NWG_ROOT, NWG_RUN        as in common.sh (so that a test can call these functions again)
 #   OS_AUTH_TYPE=none OS_ENDPOINT=$NWG_NEUTRON_URL   for the openstack CLI
 # Everything listens on 127.0.0.1 only. Only one stack per machine (fixed ports).
 
@@ -198,7 +199,7 @@ neutron_down() {
 
 neutron_env() {
   (
-    export NWG_NEUTRON_URL NWG_NEUTRON_CONF NWG_NEUTRON_DB_URL NWG_NEUTRON_RUN
+    export NWG_ROOT NWG_RUN NWG_NEUTRON_URL NWG_NEUTRON_CONF NWG_NEUTRON_DB_URL NWG_NEUTRON_RUN
     export NWG_TEST_TRANSPORT_URL="rabbit://guest:guest@127.0.0.1:5672/$NWG_NEUTRON_VHOST"
     export NWG_NEUTRON_LOG="$NWG_RUN/log/neutron-server.log"
     export OS_AUTH_TYPE=none OS_ENDPOINT="$NWG_NEUTRON_URL"
@@ -261,4 +262,15 @@ neutron_l3_agent_stop() {
     done
     rm -f "$NWG_NEUTRON_RUN/l3-agents"
   fi
+}
+
+# neutron_server_stop / neutron_server_start : neutron-server alone (MariaDB, RabbitMQ and the
+# configuration stay as they are), for tests of a server outage
+neutron_server_stop() { stop_bg neutron-server 30; }
+neutron_server_start() {
+  is_running neutron-server && return 0
+  # shellcheck disable=SC2086
+  start_bg neutron-server neutron-server $NWG_NEUTRON_CONF
+  wait_for 120 _neutron_api_ok && wait_for 60 _neutron_rpc_ok ||
+    { log "neutron-server did not come back (see $NWG_RUN/log/neutron-server.log)"; return 1; }
 }
