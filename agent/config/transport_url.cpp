@@ -172,17 +172,21 @@ Result<TransportUrl> TransportUrl::parse(std::string_view url) {
 }
 
 std::string TransportUrl::redacted() const {
-  std::string out = scheme_ + "://";
+  // Appends piece by piece (GCC 12 -O3 warns falsely about operator+ chains with -Wrestrict).
+  std::string out = scheme_;
+  out.append("://");
   for (size_t i = 0; i < hosts_.size(); ++i) {
     const TransportHost& h = hosts_[i];
     if (i) out.push_back(',');
-    if (h.has_credentials) out += percentEncodeUser(h.username) + ":***@";
+    if (h.has_credentials) out.append(percentEncodeUser(h.username)).append(":***@");
     const bool bracket = h.host.find(':') != std::string::npos || h.host.front() == '[';
-    out += bracket ? "[" + h.host + "]" : h.host;
-    if (h.port) out += ":" + std::to_string(h.port);
+    if (bracket) out.push_back('[');
+    out.append(h.host);
+    if (bracket) out.push_back(']');
+    if (h.port) out.append(":").append(std::to_string(h.port));
   }
-  out += path_.empty() ? "/" : path_;
-  if (!raw_query_.empty()) out += "?" + raw_query_;
+  out.append(path_.empty() ? std::string("/") : path_);
+  if (!raw_query_.empty()) out.append("?").append(raw_query_);
   return out;
 }
 

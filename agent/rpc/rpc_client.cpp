@@ -41,7 +41,7 @@ RpcClient::RpcClient(RpcClientOptions options, logging::Log log)
       reply_queue_("reply_" + newUuidHex()),
       connection_id_(newUuidString()),
       hosts_(options_.transport_url.hosts()) {
-  if (hosts_.size() > 1) {
+  if (hosts_.size() > 1 && options_.shuffle_hosts) {
     std::random_device rd;
     std::mt19937 rng(rd());
     std::shuffle(hosts_.begin(), hosts_.end(), rng);  // oslo shuffles the hosts of a multi-host URL
@@ -233,7 +233,12 @@ void RpcClient::run() {
         failures = 0;
       } else {
         const auto delay = backoff(failures++);
-        log_.warning("AMQP server unreachable; trying again in ", static_cast<double>(delay.count()) / 1000.0, " s");
+        std::string why;
+        {
+          std::lock_guard lock(mu_);
+          why = last_error_;
+        }
+        log_.warning(why, ". Trying again in ", static_cast<double>(delay.count()) / 1000.0, " s.");
         const auto next = Clock::now() + delay;
         while (Clock::now() < next) {
           {
@@ -292,7 +297,6 @@ bool RpcClient::connect(size_t attempt) {
   o.connection_name = str(options_.program, ":", ::getpid(), ":", connection_id_);
   auto opened = AmqpConnection::open(o);
   if (!opened.ok()) {
-    log_.warning(opened.error().message);
     std::lock_guard lock(mu_);
     last_error_ = opened.error().message;
     return false;

@@ -54,6 +54,7 @@ struct RpcClientOptions {
   std::string host;  // this server's name: subscriptions also consume "<topic>.<host>"
   std::chrono::milliseconds default_timeout{60000};
   std::string program = "neutron-wireguard-agent";  // prefix of the AMQP connection_name
+  bool shuffle_hosts = true;  // oslo shuffles a multi-host transport_url once; tests fix the order
 
   // [DEFAULT] transport_url, control_exchange, rpc_response_timeout, host and [oslo_messaging_rabbit].
   static RpcClientOptions fromConfig(const config::AgentConfig& config);

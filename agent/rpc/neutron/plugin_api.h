@@ -29,8 +29,10 @@ class PluginApi {
 
   // `agent_id` identifies the agent in the server's logs (neutron's L2 agents use e.g. "ovs-agent-<host>").
   // update_device_list is sent in chunks of `chunk` devices, as rpc_resources_processing_step does.
-  PluginApi(RpcCaller& rpc, std::string host, std::string agent_id, size_t chunk = 20)
-      : rpc_(rpc), host_(std::move(host)), agent_id_(std::move(agent_id)), chunk_(chunk ? chunk : 20) {}
+  // `topic` is Neutron's q-plugin except in tests against a stand-in server.
+  PluginApi(RpcCaller& rpc, std::string host, std::string agent_id, size_t chunk = 20, std::string topic = kTopic)
+      : rpc_(rpc), host_(std::move(host)), agent_id_(std::move(agent_id)), chunk_(chunk ? chunk : 20),
+        topic_(std::move(topic)) {}
 
   // Ports up become ACTIVE, ports down DOWN. Only the binding host's updates count.
   RpcResult<DeviceListResult> updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down,
@@ -42,12 +44,13 @@ class PluginApi {
   RpcResult<nlohmann::json> getDevicesDetailsList(const std::vector<std::string>& devices);
 
  private:
-  RpcTarget target() const { return RpcTarget{kTopic, std::nullopt, kVersion, std::nullopt, false}; }
+  RpcTarget target() const { return RpcTarget{topic_, std::nullopt, kVersion, std::nullopt, false}; }
 
   RpcCaller& rpc_;
   std::string host_;
   std::string agent_id_;
   size_t chunk_;
+  std::string topic_;
 };
 
 }  // namespace nwg::rpc

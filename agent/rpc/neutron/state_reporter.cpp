@@ -37,7 +37,7 @@ nlohmann::json StateReporter::buildArgs(const nlohmann::json& configurations,
 
 RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configurations,
                                              std::chrono::system_clock::time_point now) {
-  RpcTarget target{kTopic, std::nullopt, kVersion, std::nullopt, false};
+  RpcTarget target{options_.rpc_topic, std::nullopt, kVersion, std::nullopt, false};
   auto answer = rpc_.call(target, "report_state", buildArgs(configurations, now), options_.timeout);
   if (!answer.ok()) return std::move(answer).error();
   const nlohmann::json& r = *answer;
@@ -52,7 +52,7 @@ RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configuration
     status = AgentStatus::kRevived;
   } else {
     return RpcError{RpcErrorKind::kMalformedReply,
-                    str(kTopic, ".report_state: unexpected answer ", r.dump().substr(0, 100)), {}};
+                    str(options_.rpc_topic, ".report_state: unexpected answer ", r.dump().substr(0, 100)), {}};
   }
   registered_ = true;
   return status;

@@ -29,6 +29,8 @@ struct StateReporterOptions {
   // The topic the agent listens on, shown by `openstack network agent show`: the driver's notifications.
   std::string topic = "q-wireguard-notifier";
   std::optional<std::string> availability_zone;
+  // Where reports go: Neutron's q-reports-plugin (another topic only for tests against a stand-in).
+  std::string rpc_topic = "q-reports-plugin";
   // Neutron uses report_interval as this call's timeout (and message expiration).
   std::chrono::milliseconds timeout{30000};
   // Versioned objects this agent consumes through Neutron's push notifications: none. An empty dict

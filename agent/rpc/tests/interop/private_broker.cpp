@@ -1,0 +1,82 @@
+// PrivateBroker: runs the shell helpers with bash, picks a free port pair.
+#include "private_broker.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+namespace nwg::rpc::interop {
+namespace {
+
+bool portFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& token) {
+  std::unique_ptr<PrivateBroker> b(new PrivateBroker());
+  char tmpl[] = "/tmp/nwg-rabbit-XXXXXX";
+  if (!::mkdtemp(tmpl)) return Error::fromErrno(errno, "mkdtemp");
+  b->dir_ = tmpl;
+  std::filesystem::permissions(b->dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                            std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                            std::filesystem::perms::others_exec);
+  b->node_ = "nwg-" + token + "@localhost";
+  std::random_device rd;
+  for (int i = 0; i < 50 && b->port_ == 0; ++i) {
+    const int p = 20000 + static_cast<int>(rd() % 10000);
+    if (portFree(p) && portFree(p + 20000)) b->port_ = p;
+  }
+  if (b->port_ == 0) return fail("no free port pair for a private RabbitMQ node");
+  NWG_RETURN_IF_ERROR(b->shell("rabbit_private_start"));
+  b->running_ = true;
+  return b;
+}
+
+Status PrivateBroker::shell(const std::string& function) const {
+  const std::string scripts = NWG_SCRIPTS_DIR;
+  const std::string cmd = "bash -c 'source \"$0/lib/common.sh\" && source \"$0/lib/rabbitmq.sh\" && " + function +
+                          " \"$1\" \"$2\" \"$3\"' '" + scripts + "' '" + dir_ + "' '" + node_ + "' '" +
+                          std::to_string(port_) + "'";
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0) return fail(function, " ", node_, " (port ", port_, ", dir ", dir_, ") failed: status ", rc);
+  return okStatus();
+}
+
+Status PrivateBroker::stop() {
+  if (!running_) return okStatus();
+  running_ = false;
+  return shell("rabbit_private_stop");
+}
+
+Status PrivateBroker::restart() {
+  NWG_RETURN_IF_ERROR(shell("rabbit_private_start"));
+  running_ = true;
+  return okStatus();
+}
+
+std::string PrivateBroker::transportUrl() const {
+  return "rabbit://guest:guest@127.0.0.1:" + std::to_string(port_) + "/";
+}
+
+PrivateBroker::~PrivateBroker() {
+  (void)stop();
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace nwg::rpc::interop
