@@ -176,7 +176,7 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   RabbitOptions& q = c.rabbit;
   NWG_ASSIGN_OR_RETURN(q.ssl, r.getBool(kRabbit, "ssl"));
   NWG_ASSIGN_OR_RETURN(q.ssl_version,
-                       r.getChoice(kRabbit, "ssl_version", {"", "TLSv1_2", "TLSv1_3", "SSLv23", "TLS"}));
+                       r.getChoice(kRabbit, "ssl_version", {"", "TLSv1_2", "SSLv23", "TLS"}));
   if (q.ssl_version == "SSLv23" || q.ssl_version == "TLS") q.ssl_version.clear();  // "negotiate": the default
   NWG_ASSIGN_OR_RETURN(q.ssl_key_file, r.getString(kRabbit, "ssl_key_file"));
   NWG_ASSIGN_OR_RETURN(q.ssl_cert_file, r.getString(kRabbit, "ssl_cert_file"));

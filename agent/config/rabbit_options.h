@@ -9,7 +9,7 @@ namespace nwg::config {
 struct RabbitOptions {
   // TLS (rabbitmq-c's OpenSSL socket).
   bool ssl = false;
-  std::string ssl_version;  // "", TLSv1_2, TLSv1_3 (older versions are refused by rabbitmq-c)
+  std::string ssl_version;  // "" (negotiate, at least TLS 1.2) or TLSv1_2
   std::string ssl_key_file;
   std::string ssl_cert_file;
   std::string ssl_ca_file;  // set: the broker's certificate chain is verified
