@@ -27,17 +27,21 @@ const wg::Peer* findPeer(const std::optional<wg::Device>& device, const Key& key
   return nullptr;
 }
 
-// Whether to write Neutron's endpoint for a spoke (see AppliedEndpoints).
-bool shouldWriteEndpoint(const SpokeSpec& spoke, const wg::Peer* current, const AppliedEndpoints* applied) {
-  if (!spoke.endpoint) return false;  // WireGuard cannot clear an endpoint; the spoke's handshakes set it
-  if (!current || !current->endpoint) return true;
-  if (applied) {
-    auto it = applied->find(spoke.public_key);
-    if (it != applied->end()) return it->second != spoke.endpoint;
+// The endpoint to write for a spoke's peer, if any (see PeerMemory).
+std::optional<Endpoint> endpointToWrite(const SpokeSpec& spoke, const wg::Peer* current, const PeerMemory* memory) {
+  if (!spoke.endpoint) {
+    // WireGuard cannot clear an endpoint; the spoke's handshakes set it. A peer being (re)created gets
+    // back what the device had learned before.
+    if (!current && memory && memory->seen) return memory->seen;
+    return std::nullopt;
+  }
+  if (!current || !current->endpoint) return spoke.endpoint;
+  if (memory && memory->applied_known) {
+    return memory->applied != spoke.endpoint ? spoke.endpoint : std::nullopt;
   }
   // First sight of an existing peer (e.g. after an agent restart): trust what the device has, so that
   // a restart writes nothing and a roaming spoke keeps its learned endpoint.
-  return false;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -62,7 +66,7 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host) {
 }
 
 wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
-                        const AppliedEndpoints* applied) {
+                        const PeerMemories* memory) {
   wg::Device wanted;
   wanted.private_key = identity.private_key;
   wanted.listen_port = identity.listen_port;
@@ -72,8 +76,13 @@ wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const s
     wg::Peer peer;
     peer.public_key = spoke.public_key;
     peer.allowed_ips = masked(spoke.allowed_ips);
-    if (shouldWriteEndpoint(spoke, now, applied)) {
-      peer.endpoint = spoke.endpoint;
+    const PeerMemory* remembered = nullptr;
+    if (memory) {
+      auto it = memory->find(spoke.public_key);
+      if (it != memory->end()) remembered = &it->second;
+    }
+    if (auto endpoint = endpointToWrite(spoke, now, remembered)) {
+      peer.endpoint = endpoint;
     } else if (now) {
       peer.endpoint = now->endpoint;
     }
@@ -87,7 +96,7 @@ wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const s
 }
 
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
-                const PlannerOptions& options, const AppliedEndpoints* applied) {
+                const PlannerOptions& options, const PeerMemories* memory) {
   HubPlan plan;
   plan.port_id = hub.port_id;
   plan.ifname = deviceName(hub.port_id);
@@ -121,7 +130,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   }
 
   // WireGuard first: a (re)created device starts answering spokes as early as possible.
-  wg::Device update = wg::diff(*config, wantedConfig(hub, identity, exists ? config : std::nullopt, applied));
+  wg::Device update = wg::diff(*config, wantedConfig(hub, identity, exists ? config : std::nullopt, memory));
   if (!wg::isEmptyUpdate(update)) {
     plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});
   }

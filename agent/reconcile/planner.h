@@ -22,10 +22,19 @@ struct PlannerOptions {
   bool underlay_ipv6 = false;    // the advertised endpoint is IPv6: WireGuard then adds 80 bytes, not 60
 };
 
-// The Neutron endpoint last applied to each peer of a hub (remembered by the caller across passes), so
-// that a roaming spoke's endpoint is not reset every pass: Neutron's endpoint is written when a peer is
-// created, when Neutron's value changes, or when the peer has no endpoint at all.
-using AppliedEndpoints = std::map<Key, std::optional<Endpoint>>;
+// What the agent remembers of each peer of a hub across passes (keyed by the spoke's public key):
+// - `applied`: Neutron's endpoint as last written (or found in place), so that a roaming spoke's
+//   endpoint is not reset every pass: Neutron's endpoint is written when a peer is created, when
+//   Neutron's value changes, or when the peer has no endpoint at all;
+// - `seen`: the endpoint the device last reported for the peer (often learned from the spoke's
+//   handshakes, for spokes behind NAT). When the device must be re-created (wireguard-go killed), the
+//   peer gets it back, so the hub can reach the spoke without waiting for the spoke to reconnect.
+struct PeerMemory {
+  std::optional<Endpoint> applied;
+  bool applied_known = false;
+  std::optional<Endpoint> seen;
+};
+using PeerMemories = std::map<Key, PeerMemory>;
 
 // The MTU a hub's device gets: the configured one, else the smaller of the tenant network's MTU and
 // what fits in the underlay after WireGuard's overhead (60 bytes over IPv4, 80 over IPv6).
@@ -38,10 +47,10 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host);
 // The WireGuard configuration the hub should have, given what the device has now (fields the agent
 // does not manage, such as a peer's learned endpoint or keepalive, are carried over unchanged).
 wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
-                        const AppliedEndpoints* applied);
+                        const PeerMemories* memory);
 
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
-                const PlannerOptions& options, const AppliedEndpoints* applied);
+                const PlannerOptions& options, const PeerMemories* memory);
 
 // After a successful full sync: destroy managed devices no hub claims (never those in `ignored`), and
 // remove project namespaces that then hold nothing. `claimed` holds device names of every hub the

@@ -82,9 +82,13 @@ Result<HubIdentity> Reconciler::identityFor(const HubSpec& hub, const HostObserv
 Status Reconciler::realize(const HubSpec& hub, const HostObservation& host, PassReport& report) {
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
-  auto applied_it = applied_endpoints_.find(hub.port_id);
-  const AppliedEndpoints* applied = applied_it == applied_endpoints_.end() ? nullptr : &applied_it->second;
-  HubPlan plan = planHub(hub, identity, host, options_.planner, applied);
+  PeerMemories& memory = peer_memory_[hub.port_id];
+  if (const DeviceObservation* seen = host.findDevice(deviceName(hub.port_id), ""); seen && seen->config) {
+    for (const auto& peer : seen->config->peers) {
+      if (peer.endpoint) memory[peer.public_key].seen = peer.endpoint;
+    }
+  }
+  HubPlan plan = planHub(hub, identity, host, options_.planner, &memory);
   for (const auto& action : plan.actions) {
     Status s = applier_.apply(action);
     ++report.actions;
@@ -96,9 +100,14 @@ Status Reconciler::realize(const HubSpec& hub, const HostObservation& host, Pass
       return s;
     }
   }
-  AppliedEndpoints& remembered = applied_endpoints_[hub.port_id];
-  remembered.clear();
-  for (const auto& spoke : hub.spokes) remembered[spoke.public_key] = spoke.endpoint;
+  PeerMemories kept;  // spokes that left the hub are forgotten
+  for (const auto& spoke : hub.spokes) {
+    PeerMemory& m = kept[spoke.public_key];
+    m = memory[spoke.public_key];
+    m.applied = spoke.endpoint;
+    m.applied_known = true;
+  }
+  memory = std::move(kept);
 
   if (!applier_.dryRun()) {
     std::string public_key = publicKeyOf(identity.private_key).toBase64();
@@ -150,7 +159,7 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
     }
     removed_something = true;
   }
-  applied_endpoints_.erase(port_id);
+  peer_memory_.erase(port_id);
   if (ok && removed_something) report.removed.push_back(port_id);
 }
 
@@ -279,7 +288,7 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
         } else {
           report.removed.push_back(id);
         }
-        applied_endpoints_.erase(id);
+        peer_memory_.erase(id);
       }
     }
     last_hub_count_ = report.realized.size();

@@ -70,7 +70,7 @@ class Reconciler {
   ReconcilerOptions options_;
   std::function<std::set<uint16_t>()> udp_ports_in_use_;
 
-  std::map<std::string, AppliedEndpoints> applied_endpoints_;  // per hub
+  std::map<std::string, PeerMemories> peer_memory_;  // per hub
   std::set<std::string> reported_hub_port_;  // hubs whose key/endpoint this pass reported to Neutron
   bool empty_answer_pending_ = false;  // a full answer listed no hub while devices exist: await the next
   size_t last_hub_count_ = 0;

@@ -215,7 +215,7 @@ TEST_F(PlannerTest, EndpointWrittenOnCreateAndOnNeutronChangeOnly) {
   // The spoke roamed (NAT): after a restart the agent keeps the learned endpoint.
   host.devices[0].config->peers[0].endpoint = *Endpoint::parse("203.0.113.9:40000");
   EXPECT_TRUE(planHub(hub_, identity_, host, options_, nullptr).actions.empty());
-  AppliedEndpoints applied{{hub_.spokes[0].public_key, hub_.spokes[0].endpoint}};
+  PeerMemories applied{{hub_.spokes[0].public_key, PeerMemory{hub_.spokes[0].endpoint, true, std::nullopt}}};
   EXPECT_TRUE(planHub(hub_, identity_, host, options_, &applied).actions.empty());
 
   // Neutron's endpoint changed since it was applied: write the new one.
@@ -223,6 +223,26 @@ TEST_F(PlannerTest, EndpointWrittenOnCreateAndOnNeutronChangeOnly) {
   plan = planHub(hub_, identity_, host, options_, &applied);
   ASSERT_EQ(plan.actions.size(), 1u);
   EXPECT_EQ(std::get<ConfigureDevice>(plan.actions[0]).update.peers.at(0).endpoint, hub_.spokes[0].endpoint);
+}
+
+TEST_F(PlannerTest, RecreatedPeerGetsBackTheEndpointItHadLearned) {
+  // Spoke 1 has no endpoint in Neutron (behind NAT); the hub had learned one from its handshakes.
+  HostObservation host = converged();
+  host.devices.clear();  // wireguard-go killed
+  Endpoint learned = *Endpoint::parse("203.0.113.50:61000");
+  PeerMemories memory{{hub_.spokes[1].public_key, PeerMemory{std::nullopt, true, learned}}};
+  HubPlan plan = planHub(hub_, identity_, host, options_, &memory);
+  const auto& update = std::get<ConfigureDevice>(plan.actions.at(1)).update;
+  ASSERT_EQ(update.peers.size(), 2u);
+  for (const auto& p : update.peers) {
+    if (p.public_key == hub_.spokes[1].public_key) {
+      EXPECT_EQ(p.endpoint, learned);
+    } else {
+      EXPECT_FALSE(p.endpoint.has_value());
+    }
+  }
+  // An existing peer keeps whatever it has now: the learned endpoint is only for re-creation.
+  EXPECT_TRUE(planHub(hub_, identity_, converged(), options_, &memory).actions.empty());
 }
 
 TEST_F(PlannerTest, ForeignKeyIsReplacedByTheStoredOne) {

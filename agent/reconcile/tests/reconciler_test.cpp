@@ -184,6 +184,22 @@ TEST_F(ReconcilerTest, OneChangedSpokeIsOnePeerUpdate) {
   EXPECT_EQ(updates[0].peers[0].public_key, newcomer);
 }
 
+TEST_F(ReconcilerTest, RecreatedDeviceGetsLearnedEndpointsBack) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  // The spoke (no endpoint in Neutron) handshakes from behind a NAT: the hub learns its endpoint.
+  wg::Device learned;
+  wg::Peer p;
+  p.public_key = spoke_key_;
+  p.endpoint = *Endpoint::parse("203.0.113.77:40001");
+  learned.peers.push_back(p);
+  ASSERT_TRUE(host_.wireguard.set({"tun-p1", deviceName(kHubA)}, learned).ok());
+  ASSERT_TRUE(reconciler_->syncAll().complete);  // observed: remembered
+  host_.vanish("tun-p1", deviceName(kHubA));
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  ASSERT_EQ(deviceOf(kHubA).peers.size(), 1u);
+  EXPECT_EQ(deviceOf(kHubA).peers[0].endpoint, p.endpoint);
+}
+
 TEST_F(ReconcilerTest, FailingHubDoesNotStopTheOthers) {
   server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
   // kHubA sorts first; its device creation fails.
