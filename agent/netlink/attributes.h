@@ -16,9 +16,11 @@ namespace nwg::netlink {
 using Bytes = std::span<const uint8_t>;
 
 // The uapi macros (NLA_ALIGN, NLMSG_HDRLEN, ...) mix int and size_t; these are their unsigned twins.
-constexpr size_t kAttrHeaderLen = 4;     // sizeof(nlattr)
+constexpr size_t kAttrHeaderLen = 4;      // sizeof(nlattr)
 constexpr size_t kMessageHeaderLen = 16;  // sizeof(nlmsghdr)
-constexpr size_t align4(size_t n) { return (n + 3) & ~size_t{3}; }
+constexpr size_t align4(size_t n) {
+  return (n + 3) & ~size_t{3};
+}
 
 enum class AttrKind : uint8_t {
   kUnknown,  // not in the policy: skipped (newer kernels add attributes)

@@ -18,7 +18,9 @@ bool isIpv6LinkLocal(const IpPrefix& p) {
   return p.address().isV6() && p.address().data()[0] == 0xfe && (p.address().data()[1] & 0xc0) == 0x80;
 }
 
-uint32_t defaultMtu(const std::string& kind) { return kind == "wireguard" || kind == "tun" ? 1420 : 1500; }
+uint32_t defaultMtu(const std::string& kind) {
+  return kind == "wireguard" || kind == "tun" ? 1420 : 1500;
+}
 
 }  // namespace
 
@@ -76,7 +78,8 @@ Status FakeLinks::create(const std::string& netns, const std::string& name, cons
   NWG_RETURN_IF_ERROR(netlink::rtnl::validateLinkName(name));
   NWG_RETURN_IF_ERROR(injected("create"));
   NWG_RETURN_IF_ERROR(checkNamespace(netns));
-  if (!kinds_.count(kind)) return Error(str(where(netns, name), ": create ", kind, ": Operation not supported"), EOPNOTSUPP);
+  if (!kinds_.count(kind))
+    return Error(str(where(netns, name), ": create ", kind, ": Operation not supported"), EOPNOTSUPP);
   if (links_[netns].count(name)) return Error(str(where(netns, name), ": create: File exists"), EEXIST);
   ++mutations_;
   addExisting(netns, LinkInfo{name, 0, kind, false, defaultMtu(kind)});
@@ -97,7 +100,8 @@ Status FakeLinks::moveTo(const std::string& netns, const std::string& name, cons
   NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
   NWG_RETURN_IF_ERROR(checkNamespace(target));
   if (target == netns) return okStatus();
-  if (links_[target].count(name)) return Error(str(where(netns, name), ": move: File exists in target"), EEXIST);
+  if (links_[target].count(name))
+    return Error(str(where(netns, name), ": move: File exists in target"), EEXIST);
   ++mutations_;
   Link moved = std::move(*link);
   links_[netns].erase(name);

@@ -1,12 +1,12 @@
 // Bounded netlink message builder (see message_builder.h).
 #include "netlink/message_builder.h"
 
-#include "netlink/attributes.h"
-
 #include <linux/netlink.h>
 
 #include <cassert>
 #include <cstring>
+
+#include "netlink/attributes.h"
 
 namespace nwg::netlink {
 

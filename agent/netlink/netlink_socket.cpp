@@ -123,7 +123,8 @@ Result<std::vector<std::vector<uint8_t>>> NetlinkSocket::dump(std::vector<uint8_
     if (!collector.interrupted()) return std::move(collector.messages());
     ++interrupted_dumps_;
   }
-  return Error(str("netlink dump: interrupted by concurrent changes ", kDumpAttempts, " times in a row"), EAGAIN);
+  return Error(str("netlink dump: interrupted by concurrent changes ", kDumpAttempts, " times in a row"),
+               EAGAIN);
 }
 
 }  // namespace nwg::netlink

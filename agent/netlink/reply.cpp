@@ -18,8 +18,8 @@ Result<std::vector<Message>> splitMessages(Bytes datagram) {
     nlmsghdr header{};
     std::memcpy(&header, datagram.data() + at, sizeof header);
     if (header.nlmsg_len < kMessageHeaderLen || header.nlmsg_len > datagram.size() - at) {
-      return fail("netlink reply: message of type ", header.nlmsg_type, " has bad length ",
-                  header.nlmsg_len, " at offset ", at);
+      return fail("netlink reply: message of type ", header.nlmsg_type, " has bad length ", header.nlmsg_len,
+                  " at offset ", at);
     }
     Message m;
     m.type = header.nlmsg_type;
@@ -77,7 +77,8 @@ Result<KernelStatus> parseKernelStatus(const Message& message) {
     }
     return status;
   }
-  if (message.type != NLMSG_ERROR) return fail("netlink reply: message type ", message.type, " is not a status");
+  if (message.type != NLMSG_ERROR)
+    return fail("netlink reply: message type ", message.type, " is not a status");
   if (message.payload.size() < sizeof(nlmsgerr)) {
     return fail("netlink reply: NLMSG_ERROR of ", message.payload.size(), " bytes, expected at least ",
                 sizeof(nlmsgerr));
@@ -117,7 +118,8 @@ Status ReplyCollector::feed(Bytes datagram) {
     }
     if (m.flags & NLM_F_DUMP_INTR) interrupted_ = true;
     if (m.type == NLMSG_ERROR || m.type == NLMSG_DONE) {
-      if (m.type == NLMSG_DONE && mode_ != Mode::kDump) return fail("netlink reply: NLMSG_DONE answering a non-dump");
+      if (m.type == NLMSG_DONE && mode_ != Mode::kDump)
+        return fail("netlink reply: NLMSG_DONE answering a non-dump");
       NWG_ASSIGN_OR_RETURN(KernelStatus status, parseKernelStatus(m));
       done_ = true;
       if (status.error != 0) return kernelError(status, "netlink request");

@@ -26,8 +26,8 @@ Result<std::vector<Message>> splitMessages(Bytes datagram);
 
 // The outcome carried by NLMSG_ERROR (error 0 = acknowledgement) or NLMSG_DONE.
 struct KernelStatus {
-  int error = 0;             // a positive errno, 0 for success
-  std::string ext_ack;       // NLMSGERR_ATTR_MSG, if the kernel gave one
+  int error = 0;                // a positive errno, 0 for success
+  std::string ext_ack;          // NLMSGERR_ATTR_MSG, if the kernel gave one
   uint32_t ext_ack_offset = 0;  // NLMSGERR_ATTR_OFFS: where in our request the problem is, 0 if none
 };
 

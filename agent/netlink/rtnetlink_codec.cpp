@@ -83,7 +83,9 @@ Status validateLinkName(const std::string& name) {
   return okStatus();
 }
 
-std::vector<uint8_t> dumpLinksRequest() { return std::move(linkMessage(RTM_GETLINK, 0, 0)).take(); }
+std::vector<uint8_t> dumpLinksRequest() {
+  return std::move(linkMessage(RTM_GETLINK, 0, 0)).take();
+}
 
 std::vector<uint8_t> getLinkRequest(const std::string& name) {
   MessageBuilder b = linkMessage(RTM_GETLINK, 0, 0);
@@ -102,7 +104,9 @@ std::vector<uint8_t> createLinkRequest(const std::string& name, const std::strin
   return std::move(b).take();
 }
 
-std::vector<uint8_t> deleteLinkRequest(int index) { return std::move(linkMessage(RTM_DELLINK, 0, index)).take(); }
+std::vector<uint8_t> deleteLinkRequest(int index) {
+  return std::move(linkMessage(RTM_DELLINK, 0, index)).take();
+}
 
 std::vector<uint8_t> setUpRequest(int index, bool up) {
   MessageBuilder b(RTM_NEWLINK, 0, 1024);
@@ -132,8 +136,8 @@ Result<LinkInfo> decodeLink(const Message& message) {
   if (message.payload.size() < sizeof(ifinfomsg)) return fail("link message: shorter than ifinfomsg");
   ifinfomsg ifi{};
   std::memcpy(&ifi, message.payload.data(), sizeof ifi);
-  NWG_ASSIGN_OR_RETURN(auto attrs, Attrs::parse(message.payload.subspan(align4(sizeof ifi)),
-                                                kLinkPolicy, "link message"));
+  NWG_ASSIGN_OR_RETURN(
+      auto attrs, Attrs::parse(message.payload.subspan(align4(sizeof ifi)), kLinkPolicy, "link message"));
   LinkInfo link;
   link.index = ifi.ifi_index;
   link.up = (ifi.ifi_flags & IFF_UP) != 0;
@@ -142,8 +146,8 @@ Result<LinkInfo> decodeLink(const Message& message) {
   link.name = std::string(name->str());
   if (const Attr* mtu = attrs.get(IFLA_MTU)) link.mtu = mtu->u32();
   if (const Attr* info = attrs.get(IFLA_LINKINFO)) {
-    NWG_ASSIGN_OR_RETURN(auto info_attrs, Attrs::parse(info->payload(), kLinkInfoPolicy,
-                                                       str("link ", link.name, " info")));
+    NWG_ASSIGN_OR_RETURN(auto info_attrs,
+                         Attrs::parse(info->payload(), kLinkInfoPolicy, str("link ", link.name, " info")));
     if (const Attr* kind = info_attrs.get(IFLA_INFO_KIND)) link.kind = std::string(kind->str());
   }
   return link;
@@ -172,14 +176,16 @@ Result<std::optional<AddressEntry>> decodeAddress(const Message& message) {
   ifaddrmsg ifa{};
   std::memcpy(&ifa, message.payload.data(), sizeof ifa);
   if (ifa.ifa_family != AF_INET && ifa.ifa_family != AF_INET6) return std::optional<AddressEntry>();
-  NWG_ASSIGN_OR_RETURN(auto attrs, Attrs::parse(message.payload.subspan(align4(sizeof ifa)),
-                                                kAddressPolicy, "address message"));
+  NWG_ASSIGN_OR_RETURN(auto attrs, Attrs::parse(message.payload.subspan(align4(sizeof ifa)), kAddressPolicy,
+                                                "address message"));
   // For IPv4, IFA_LOCAL is the address itself (IFA_ADDRESS is the peer on point-to-point links).
-  const Attr* attr = ifa.ifa_family == AF_INET && attrs.has(IFA_LOCAL) ? attrs.get(IFA_LOCAL) : attrs.get(IFA_ADDRESS);
+  const Attr* attr =
+      ifa.ifa_family == AF_INET && attrs.has(IFA_LOCAL) ? attrs.get(IFA_LOCAL) : attrs.get(IFA_ADDRESS);
   if (attr == nullptr) return fail("address message: link ", ifa.ifa_index, " address has no IFA_ADDRESS");
   const size_t want = ifa.ifa_family == AF_INET ? 4 : 16;
   if (attr->payload().size() != want) {
-    return fail("address message: ", attr->payload().size(), "-byte address for family ", int{ifa.ifa_family});
+    return fail("address message: ", attr->payload().size(), "-byte address for family ",
+                int{ifa.ifa_family});
   }
   const int max_len = ifa.ifa_family == AF_INET ? 32 : 128;
   if (ifa.ifa_prefixlen > max_len) return fail("address message: prefix length ", int{ifa.ifa_prefixlen});
@@ -193,7 +199,8 @@ Result<std::optional<AddressEntry>> decodeAddress(const Message& message) {
     std::memcpy(b.data(), attr->payload().data(), 16);
     address = IpAddress::v6(b);
   }
-  return std::optional<AddressEntry>(AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen)});
+  return std::optional<AddressEntry>(
+      AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen)});
 }
 
 }  // namespace nwg::netlink::rtnl

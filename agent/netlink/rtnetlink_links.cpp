@@ -79,7 +79,8 @@ Status RtnetlinkLinks::create(const std::string& netns, const std::string& name,
   NWG_RETURN_IF_ERROR(withContext(netlink::rtnl::validateLinkName(name), ctx));
   if (kind.empty() || kind.size() > 64) return Error(str(ctx, ": invalid link kind '", kind, "'"), EINVAL);
   NWG_ASSIGN_OR_RETURN(auto socket, withContext(socketIn(netns), ctx));
-  return withContext(socket.request(netlink::rtnl::createLinkRequest(name, kind)), str(ctx, ": create ", kind));
+  return withContext(socket.request(netlink::rtnl::createLinkRequest(name, kind)),
+                     str(ctx, ": create ", kind));
 }
 
 Status RtnetlinkLinks::remove(const std::string& netns, const std::string& name) {
@@ -116,7 +117,8 @@ Status RtnetlinkLinks::setMtu(const std::string& netns, const std::string& name,
   const std::string ctx = where(netns, name);
   NWG_ASSIGN_OR_RETURN(auto socket, withContext(socketIn(netns), ctx));
   NWG_ASSIGN_OR_RETURN(LinkInfo link, withContext(lookup(socket, name), ctx));
-  return withContext(socket.request(netlink::rtnl::setMtuRequest(link.index, mtu)), str(ctx, ": set mtu ", mtu));
+  return withContext(socket.request(netlink::rtnl::setMtuRequest(link.index, mtu)),
+                     str(ctx, ": set mtu ", mtu));
 }
 
 Result<std::vector<IpPrefix>> RtnetlinkLinks::addressesOf(NetlinkSocket& socket, int index) {

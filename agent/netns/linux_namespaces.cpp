@@ -27,7 +27,9 @@ bool isNamespaceMount(const std::string& path) {
   return ::statfs(path.c_str(), &fs) == 0 && fs.f_type == kNsfsMagic;
 }
 
-std::string nsContext(const std::string& name) { return str("namespace ", name); }
+std::string nsContext(const std::string& name) {
+  return str("namespace ", name);
+}
 
 Status writeAll(int fd, const std::string& data) {
   size_t done = 0;
@@ -175,7 +177,8 @@ Status LinuxNamespaces::remove(const std::string& name) {
   return okStatus();
 }
 
-Status LinuxNamespaces::setSysctl(const std::string& netns, const std::string& key, const std::string& value) {
+Status LinuxNamespaces::setSysctl(const std::string& netns, const std::string& key,
+                                  const std::string& value) {
   NWG_RETURN_IF_ERROR(validateSysctlKey(key));
   const std::string where = str(nsContext(netns.empty() ? "(own)" : netns), ": sysctl ", key);
   return runIn(netns, [&]() -> Status {

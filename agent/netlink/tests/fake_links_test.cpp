@@ -13,7 +13,8 @@ INSTANTIATE_TEST_SUITE_P(Fake, LinksContract,
                                                        [] {
                                                          LinksHarness h;
                                                          h.namespaces = std::make_unique<FakeNamespaces>();
-                                                         h.links = std::make_unique<FakeLinks>(h.namespaces.get());
+                                                         h.links =
+                                                             std::make_unique<FakeLinks>(h.namespaces.get());
                                                          return h;
                                                        },
                                                        "wireguard", false}),

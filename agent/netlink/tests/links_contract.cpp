@@ -36,14 +36,18 @@ std::string LinksContract::makeNamespace(const std::string& suffix) {
 
 namespace {
 
-IpPrefix prefix(const char* text) { return *IpPrefix::parse(text); }
+IpPrefix prefix(const char* text) {
+  return *IpPrefix::parse(text);
+}
 
 std::vector<IpPrefix> sorted(std::vector<IpPrefix> v) {
   std::sort(v.begin(), v.end());
   return v;
 }
 
-std::string msg(const Status& s) { return s.ok() ? "" : s.error().message; }
+std::string msg(const Status& s) {
+  return s.ok() ? "" : s.error().message;
+}
 
 }  // namespace
 
@@ -138,7 +142,8 @@ TEST_P(LinksContract, ReplaceAddressesMakesThemExactlyTheWantedSet) {
   EXPECT_EQ(sorted(*links_->addresses(ns, "nwgl0")), sorted(first));
 
   // Keep some, drop others, add a new one; link-local wanted addresses are ignored.
-  const std::vector<IpPrefix> second = {prefix("10.20.0.1/16"), prefix("203.0.113.9/32"), prefix("fd00:20::1/64")};
+  const std::vector<IpPrefix> second = {prefix("10.20.0.1/16"), prefix("203.0.113.9/32"),
+                                        prefix("fd00:20::1/64")};
   std::vector<IpPrefix> asked = second;
   asked.push_back(prefix("fe80::99/64"));
   ASSERT_TRUE(links_->replaceAddresses(ns, "nwgl0", asked).ok());

@@ -42,8 +42,12 @@ class LinksContract : public ::testing::TestWithParam<LinksTarget> {
 };
 
 // Test parameters print as their name, not as bytes.
-inline void PrintTo(const LinksTarget& target, std::ostream* out) { *out << target.name; }
+inline void PrintTo(const LinksTarget& target, std::ostream* out) {
+  *out << target.name;
+}
 
-inline std::string linksTargetName(const ::testing::TestParamInfo<LinksTarget>& info) { return info.param.name; }
+inline std::string linksTargetName(const ::testing::TestParamInfo<LinksTarget>& info) {
+  return info.param.name;
+}
 
 }  // namespace nwg::testing

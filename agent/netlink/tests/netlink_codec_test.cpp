@@ -1,11 +1,11 @@
 // Unit tests of the pure netlink layer: the bounded builder, policy-checked attribute parsing, reply
 // decoding (NLMSG_ERROR with extended ack, dumps, sequence and port checks) and rtnetlink codecs.
+#include <gtest/gtest.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstring>
@@ -89,20 +89,20 @@ ByteVec str0(const std::string& s) {
 }
 
 TEST(MessageBuilder, GoldenCreateLinkRequest) {
-  const ByteVec expected = hex(
-      "3c000000 1000 0106 00000000 00000000"  // nlmsghdr: len 60, RTM_NEWLINK, REQUEST|EXCL|CREATE
-      "00000000 00000000 00000000 00000000"   // ifinfomsg
-      "0800 0300 77673000"                    // IFLA_IFNAME "wg0"
-      "1400 1280 0e00 0100 77697265677561726400 0000");  // IFLA_LINKINFO{IFLA_INFO_KIND "wireguard"}
+  const ByteVec expected =
+      hex("3c000000 1000 0106 00000000 00000000"  // nlmsghdr: len 60, RTM_NEWLINK, REQUEST|EXCL|CREATE
+          "00000000 00000000 00000000 00000000"   // ifinfomsg
+          "0800 0300 77673000"                    // IFLA_IFNAME "wg0"
+          "1400 1280 0e00 0100 77697265677561726400 0000");  // IFLA_LINKINFO{IFLA_INFO_KIND "wireguard"}
   EXPECT_EQ(rtnl::createLinkRequest("wg0", "wireguard"), expected);
 }
 
 TEST(MessageBuilder, GoldenAddressAndMoveRequests) {
   EXPECT_EQ(rtnl::addAddressRequest(7, *IpPrefix::parse("10.1.2.3/24")),
             hex("28000000 1400 0105 00000000 00000000"  // RTM_NEWADDR, REQUEST|REPLACE|CREATE
-                "02 18 00 00 07000000"                 // AF_INET /24 index 7
-                "0800 0200 0a010203"                   // IFA_LOCAL
-                "0800 0100 0a010203"));                // IFA_ADDRESS
+                "02 18 00 00 07000000"                  // AF_INET /24 index 7
+                "0800 0200 0a010203"                    // IFA_LOCAL
+                "0800 0100 0a010203"));                 // IFA_ADDRESS
   EXPECT_EQ(rtnl::moveRequest(3, 9), hex("28000000 1000 0100 00000000 00000000"
                                          "00000000 03000000 00000000 00000000"
                                          "0800 1c00 09000000"));  // IFLA_NET_NS_FD = 9
@@ -143,8 +143,8 @@ TEST(MessageBuilder, NestLengthCoversItsContent) {
                            "1000 0580 0c00 0180 0600 0200 3412 0000"));
 }
 
-const AttrRule kPolicy[] = {{}, {AttrKind::kU32}, {AttrKind::kString, 1, 4}, {AttrKind::kBinary, 4, 16},
-                            {AttrKind::kNested}};
+const AttrRule kPolicy[] = {
+    {}, {AttrKind::kU32}, {AttrKind::kString, 1, 4}, {AttrKind::kBinary, 4, 16}, {AttrKind::kNested}};
 
 TEST(Attrs, ValidatesEveryKnownAttribute) {
   const ByteVec bytes = concat({attr(1, pod(uint32_t{42})), attr(2, str0("ab")), attr(9, {1, 2, 3})});
@@ -155,9 +155,9 @@ TEST(Attrs, ValidatesEveryKnownAttribute) {
   EXPECT_FALSE(ok->has(3));
   EXPECT_FALSE(ok->has(9));  // unknown: skipped
 
-  EXPECT_FALSE(Attrs::parse(attr(1, {1, 2}), kPolicy, "test").ok());             // short u32
-  EXPECT_FALSE(Attrs::parse(attr(2, str0("abcde")), kPolicy, "test").ok());      // string too long
-  EXPECT_FALSE(Attrs::parse(attr(3, {1, 2, 3}), kPolicy, "test").ok());          // binary too short
+  EXPECT_FALSE(Attrs::parse(attr(1, {1, 2}), kPolicy, "test").ok());         // short u32
+  EXPECT_FALSE(Attrs::parse(attr(2, str0("abcde")), kPolicy, "test").ok());  // string too long
+  EXPECT_FALSE(Attrs::parse(attr(3, {1, 2, 3}), kPolicy, "test").ok());      // binary too short
   ByteVec broken = attr(1, pod(uint32_t{1}));
   broken[0] = 200;  // nla_len beyond the bytes
   auto bad = Attrs::parse(broken, kPolicy, "peer");

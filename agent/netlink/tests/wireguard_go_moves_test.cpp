@@ -18,7 +18,9 @@
 namespace nwg {
 namespace {
 
-IpPrefix prefix(const char* text) { return *IpPrefix::parse(text); }
+IpPrefix prefix(const char* text) {
+  return *IpPrefix::parse(text);
+}
 
 // UDP sockets bound to `port` in /proc/net/udp{,6} as seen from inside `netns` ("" = ours).
 int udpSocketsOn(const LinuxNamespaces& ns, const std::string& netns, uint16_t port) {

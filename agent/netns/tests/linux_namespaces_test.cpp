@@ -27,9 +27,13 @@ ino_t inodeOf(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+int run(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str());
+}
 
-bool haveIp() { return run("ip -V") == 0; }
+bool haveIp() {
+  return run("ip -V") == 0;
+}
 
 class LinuxNamespacesTest : public ::testing::Test {
  protected:
@@ -81,11 +85,13 @@ TEST_F(LinuxNamespacesTest, RunInJoinsTheNamespaceOnAnotherThread) {
   ASSERT_NE(target, own_before);
   ino_t seen = 0;
   pid_t tid = 0;
-  ASSERT_TRUE(ns_.runIn(name, [&] {
-    seen = inodeOf("/proc/thread-self/ns/net");
-    tid = gettid();
-    return okStatus();
-  }).ok());
+  ASSERT_TRUE(ns_.runIn(name,
+                        [&] {
+                          seen = inodeOf("/proc/thread-self/ns/net");
+                          tid = gettid();
+                          return okStatus();
+                        })
+                  .ok());
   EXPECT_EQ(seen, target);
   EXPECT_NE(tid, gettid());
   EXPECT_EQ(inodeOf("/proc/thread-self/ns/net"), own_before);  // the caller never moved
@@ -122,10 +128,12 @@ TEST_F(LinuxNamespacesTest, SocketsStayInTheNamespaceTheyWereOpenedIn) {
   ::close(own);
   // And the socket's namespace is the named one.
   ino_t sock_ns = 0;
-  ASSERT_TRUE(ns_.runIn(name, [&] {
-    sock_ns = inodeOf("/proc/thread-self/ns/net");
-    return okStatus();
-  }).ok());
+  ASSERT_TRUE(ns_.runIn(name,
+                        [&] {
+                          sock_ns = inodeOf("/proc/thread-self/ns/net");
+                          return okStatus();
+                        })
+                  .ok());
   EXPECT_EQ(sock_ns, inodeOf(ns_.pathOf(name)));
 }
 

@@ -32,7 +32,9 @@ class NamespacesContract : public ::testing::TestWithParam<NamespacesTarget> {
 };
 
 // Test parameters print as their name, not as bytes.
-inline void PrintTo(const NamespacesTarget& target, std::ostream* out) { *out << target.name; }
+inline void PrintTo(const NamespacesTarget& target, std::ostream* out) {
+  *out << target.name;
+}
 
 inline std::string namespacesTargetName(const ::testing::TestParamInfo<NamespacesTarget>& info) {
   return info.param.name;

@@ -118,7 +118,8 @@ uint32_t firstChunkFlags(const Peer& p) {
 bool putPeerHead(MessageBuilder& b, const Peer& p) {
   const uint32_t flags = firstChunkFlags(p);
   if (flags != 0 && !b.putU32(WGPEER_A_FLAGS, flags)) return false;
-  if (p.preshared_key && !b.put(WGPEER_A_PRESHARED_KEY, p.preshared_key->bytes().data(), Key::kSize)) return false;
+  if (p.preshared_key && !b.put(WGPEER_A_PRESHARED_KEY, p.preshared_key->bytes().data(), Key::kSize))
+    return false;
   if (p.endpoint && !putEndpoint(b, *p.endpoint)) return false;
   if (p.persistent_keepalive && !b.putU16(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, *p.persistent_keepalive)) {
     return false;
@@ -139,7 +140,8 @@ Result<std::vector<std::vector<uint8_t>>> setDeviceRequests(uint16_t family, con
   if (limit > MessageBuilder::kMaxLimit) limit = MessageBuilder::kMaxLimit;
   std::vector<std::vector<uint8_t>> messages;
   const auto too_small = [&] {
-    return Error(str("device ", ifname, ": a netlink message of ", limit, " bytes cannot hold the update"), EMSGSIZE);
+    return Error(str("device ", ifname, ": a netlink message of ", limit, " bytes cannot hold the update"),
+                 EMSGSIZE);
   };
   size_t peer_i = 0;       // the next peer to put
   size_t ip_i = 0;         // its next allowed IP
@@ -152,7 +154,8 @@ Result<std::vector<std::vector<uint8_t>>> setDeviceRequests(uint16_t family, con
     if (b.size() <= netlink::kMessageHeaderLen || !b.putString(WGDEVICE_A_IFNAME, ifname)) return too_small();
     if (first) {
       bool ok = true;
-      if (update.private_key) ok = ok && b.put(WGDEVICE_A_PRIVATE_KEY, update.private_key->bytes().data(), Key::kSize);
+      if (update.private_key)
+        ok = ok && b.put(WGDEVICE_A_PRIVATE_KEY, update.private_key->bytes().data(), Key::kSize);
       if (update.listen_port) ok = ok && b.putU16(WGDEVICE_A_LISTEN_PORT, *update.listen_port);
       if (update.fwmark) ok = ok && b.putU32(WGDEVICE_A_FWMARK, *update.fwmark);
       if (update.replace_peers) ok = ok && b.putU32(WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS);
@@ -168,7 +171,8 @@ Result<std::vector<std::vector<uint8_t>>> setDeviceRequests(uint16_t family, con
         auto peer = b.nest(0);
         bool ok = peer.ok() && b.put(WGPEER_A_PUBLIC_KEY, p.public_key.bytes().data(), Key::kSize);
         if (ok) {
-          ok = !head_sent ? putPeerHead(b, p) : (!p.update_only || b.putU32(WGPEER_A_FLAGS, WGPEER_F_UPDATE_ONLY));
+          ok = !head_sent ? putPeerHead(b, p)
+                          : (!p.update_only || b.putU32(WGPEER_A_FLAGS, WGPEER_F_UPDATE_ONLY));
         }
         if (!ok) {  // not even the peer's key and head fit: it starts the next message
           peer.cancel();
@@ -215,13 +219,15 @@ Result<std::vector<std::vector<uint8_t>>> setDeviceRequests(uint16_t family, con
 }
 
 Status DeviceDumpDecoder::add(const netlink::Message& message) {
-  if (message.type != family_) return fail("wireguard dump: message of type ", message.type, ", expected ", family_);
-  if (message.payload.size() < sizeof(genlmsghdr)) return fail("wireguard dump: message shorter than genlmsghdr");
+  if (message.type != family_)
+    return fail("wireguard dump: message of type ", message.type, ", expected ", family_);
+  if (message.payload.size() < sizeof(genlmsghdr))
+    return fail("wireguard dump: message shorter than genlmsghdr");
   genlmsghdr g{};
   std::memcpy(&g, message.payload.data(), sizeof g);
   if (g.cmd != WG_CMD_GET_DEVICE) return fail("wireguard dump: unexpected command ", int{g.cmd});
-  NWG_ASSIGN_OR_RETURN(auto attrs, Attrs::parse(message.payload.subspan(netlink::align4(sizeof g)), kDevicePolicy,
-                                                "wireguard device"));
+  NWG_ASSIGN_OR_RETURN(auto attrs, Attrs::parse(message.payload.subspan(netlink::align4(sizeof g)),
+                                                kDevicePolicy, "wireguard device"));
   ++messages_;
   if (const Attr* name = attrs.get(WGDEVICE_A_IFNAME)) {
     if (!ifname_.empty() && ifname_ != name->str()) {
@@ -301,9 +307,11 @@ Status DeviceDumpDecoder::addPeer(netlink::Bytes bytes) {
         std::memcpy(b.data(), addr->payload().data(), 16);
         address = IpAddress::v6(b);
       } else {
-        return fail("wireguard dump: allowed IP of family ", fam->u16(), " with ", addr->payload().size(), " bytes");
+        return fail("wireguard dump: allowed IP of family ", fam->u16(), " with ", addr->payload().size(),
+                    " bytes");
       }
-      if (cidr->u8() > address.bits()) return fail("wireguard dump: allowed IP prefix length ", int{cidr->u8()});
+      if (cidr->u8() > address.bits())
+        return fail("wireguard dump: allowed IP prefix length ", int{cidr->u8()});
       peer.allowed_ips.emplace_back(address, cidr->u8());
     }
   }

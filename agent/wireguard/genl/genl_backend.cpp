@@ -18,7 +18,9 @@ std::string where(const DeviceRef& ref) {
   return str("device ", ref.ifname, " in namespace ", ref.netns.empty() ? "(own)" : ref.netns);
 }
 
-Error withContext(Error e, const std::string& prefix) { return std::move(e).context(prefix); }
+Error withContext(Error e, const std::string& prefix) {
+  return std::move(e).context(prefix);
+}
 
 // A missing namespace, a missing link and a link that is not WireGuard all mean "no such WireGuard
 // device" to callers (ENODEV), with the real cause kept in the message.
@@ -108,8 +110,9 @@ Status GenlBackend::destroy(const DeviceRef& ref) {
     return withContext(std::move(link).error(), ctx);
   }
   if (link->kind != "wireguard") {
-    return Error(str(ctx, ": is a ", link->kind.empty() ? "plain" : link->kind, " link, not WireGuard; left alone"),
-                 EOPNOTSUPP);
+    return Error(
+        str(ctx, ": is a ", link->kind.empty() ? "plain" : link->kind, " link, not WireGuard; left alone"),
+        EOPNOTSUPP);
   }
   return links_.remove(ref.netns, ref.ifname);
 }

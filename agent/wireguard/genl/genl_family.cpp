@@ -36,8 +36,9 @@ std::vector<uint8_t> familyRequest(const std::string& name) {
 Result<uint16_t> decodeFamilyId(const netlink::Message& message, const std::string& name) {
   if (message.type != GENL_ID_CTRL) return fail("genl family reply: unexpected type ", message.type);
   if (message.payload.size() < sizeof(genlmsghdr)) return fail("genl family reply: shorter than genlmsghdr");
-  NWG_ASSIGN_OR_RETURN(auto attrs, netlink::Attrs::parse(message.payload.subspan(netlink::align4(sizeof(genlmsghdr))),
-                                                         kFamilyPolicy, "genl family reply"));
+  NWG_ASSIGN_OR_RETURN(auto attrs,
+                       netlink::Attrs::parse(message.payload.subspan(netlink::align4(sizeof(genlmsghdr))),
+                                             kFamilyPolicy, "genl family reply"));
   const netlink::Attr* id = attrs.get(CTRL_ATTR_FAMILY_ID);
   const netlink::Attr* got = attrs.get(CTRL_ATTR_FAMILY_NAME);
   if (id == nullptr || got == nullptr) return fail("genl family reply: no family id or name");

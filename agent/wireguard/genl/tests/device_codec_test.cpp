@@ -2,12 +2,12 @@
 // message limits (flags and device attributes where they belong), and coalescing split dumps.
 #include "wireguard/genl/device_codec.h"
 
+#include <gtest/gtest.h>
 #include <linux/genetlink.h>
-#include <linux/time_types.h>
 #include <linux/netlink.h>
+#include <linux/time_types.h>
 #include <linux/wireguard.h>
 #include <sys/socket.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
@@ -22,9 +22,9 @@ namespace {
 
 using ByteVec = std::vector<uint8_t>;
 using netlink::Attr;
-using netlink::Attrs;
-using netlink::AttrRule;
 using netlink::AttrKind;
+using netlink::AttrRule;
+using netlink::Attrs;
 
 constexpr uint16_t kFamily = 0x20;
 
@@ -34,7 +34,8 @@ ByteVec hex(const std::string& text) {
   for (char c : text) {
     if (std::isxdigit(static_cast<unsigned char>(c))) d += c;
   }
-  for (size_t i = 0; i + 1 < d.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoul(d.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < d.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoul(d.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -45,9 +46,13 @@ Key keyFilled(uint8_t first, uint8_t second = 0) {
   return Key(b);
 }
 
-IpPrefix prefix(const std::string& t) { return *IpPrefix::parse(t); }
+IpPrefix prefix(const std::string& t) {
+  return *IpPrefix::parse(t);
+}
 
-netlink::Message messageOf(const ByteVec& bytes) { return *netlink::messageOf(bytes); }
+netlink::Message messageOf(const ByteVec& bytes) {
+  return *netlink::messageOf(bytes);
+}
 
 // A SET message re-labelled as a GET reply: the attribute layout is the same, so decoding what we
 // encode checks splitting and coalescing against each other.
@@ -80,10 +85,25 @@ struct PeerChunk {
 };
 
 std::vector<PeerChunk> chunksOf(const ByteVec& bytes, Attrs* device_attrs = nullptr) {
-  static const AttrRule kDev[] = {{}, {AttrKind::kU32}, {AttrKind::kString}, {AttrKind::kBinary}, {AttrKind::kBinary},
-                                  {AttrKind::kU32}, {AttrKind::kU16}, {AttrKind::kU32}, {AttrKind::kNested}};
-  static const AttrRule kPeer[] = {{}, {AttrKind::kBinary}, {AttrKind::kBinary}, {AttrKind::kU32}, {AttrKind::kBinary},
-                                   {AttrKind::kU16}, {}, {}, {}, {AttrKind::kNested}};
+  static const AttrRule kDev[] = {{},
+                                  {AttrKind::kU32},
+                                  {AttrKind::kString},
+                                  {AttrKind::kBinary},
+                                  {AttrKind::kBinary},
+                                  {AttrKind::kU32},
+                                  {AttrKind::kU16},
+                                  {AttrKind::kU32},
+                                  {AttrKind::kNested}};
+  static const AttrRule kPeer[] = {{},
+                                   {AttrKind::kBinary},
+                                   {AttrKind::kBinary},
+                                   {AttrKind::kU32},
+                                   {AttrKind::kBinary},
+                                   {AttrKind::kU16},
+                                   {},
+                                   {},
+                                   {},
+                                   {AttrKind::kNested}};
   netlink::Message m = messageOf(bytes);
   auto attrs = Attrs::parse(m.payload.subspan(4), kDev, "test");
   EXPECT_TRUE(attrs.ok());
@@ -139,14 +159,14 @@ TEST(DeviceCodec, GoldenSetRequest) {
                 "6c00 0080"                                   //   peer 0 (nested)
                 "2400 0100 aa000000000000000000000000000000"  //     PUBLIC_KEY
                 "          00000000000000000000000000000000"
-                "0800 0300 02000000"                          //     FLAGS: REPLACE_ALLOWEDIPS
+                "0800 0300 02000000"                             //     FLAGS: REPLACE_ALLOWEDIPS
                 "1400 0400 0200 ca6d c6336407 0000000000000000"  // ENDPOINT sockaddr_in
-                "0600 0500 1900 0000"                         //     KEEPALIVE 25
-                "2000 0980"                                   //     ALLOWEDIPS
-                "1c00 0080"                                   //       ip 0
-                "0600 0100 0200 0000"                         //         FAMILY AF_INET
-                "0800 0200 0a000000"                          //         IPADDR
-                "0500 0300 08 000000"));                      //         CIDR 8
+                "0600 0500 1900 0000"                            //     KEEPALIVE 25
+                "2000 0980"                                      //     ALLOWEDIPS
+                "1c00 0080"                                      //       ip 0
+                "0600 0100 0200 0000"                            //         FAMILY AF_INET
+                "0800 0200 0a000000"                             //         IPADDR
+                "0500 0300 08 000000"));                         //         CIDR 8
 }
 
 TEST(DeviceCodec, EmptyUpdateIsOneMessageWithTheName) {
@@ -289,9 +309,9 @@ struct KernelDump {
   }
   static ByteVec key(uint8_t b) { return ByteVec(32, b); }
   static ByteVec ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t cidr) {
-    return attr(NLA_F_NESTED, cat({attr(WGALLOWEDIP_A_FAMILY, pod(uint16_t{AF_INET})),
-                                   attr(WGALLOWEDIP_A_IPADDR, {a, b, c, d}),
-                                   attr(WGALLOWEDIP_A_CIDR_MASK, {cidr})}));
+    return attr(NLA_F_NESTED,
+                cat({attr(WGALLOWEDIP_A_FAMILY, pod(uint16_t{AF_INET})),
+                     attr(WGALLOWEDIP_A_IPADDR, {a, b, c, d}), attr(WGALLOWEDIP_A_CIDR_MASK, {cidr})}));
   }
   void add(const ByteVec& attrs) {
     ByteVec m(16 + 4, 0);
@@ -313,40 +333,49 @@ TEST(DeviceCodec, CoalescesAPeerSplitAcrossKernelMessages) {
   __kernel_timespec ts{};
   ts.tv_sec = 1700000000;
   ts.tv_nsec = 5;
-  const ByteVec peer_a_first = K::attr(NLA_F_NESTED, K::cat({
-      K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xa1)), K::attr(WGPEER_A_PRESHARED_KEY, K::key(0)),
-      K::attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, K::pod(uint16_t{25})),
-      K::attr(WGPEER_A_LAST_HANDSHAKE_TIME, K::pod(ts)), K::attr(WGPEER_A_RX_BYTES, K::pod(uint64_t{100})),
-      K::attr(WGPEER_A_TX_BYTES, K::pod(uint64_t{200})), K::attr(WGPEER_A_PROTOCOL_VERSION, K::pod(uint32_t{1})),
-      K::attr(WGPEER_A_ALLOWEDIPS | NLA_F_NESTED, K::cat({K::ip4(10, 0, 0, 1, 32), K::ip4(10, 0, 0, 2, 32)}))}));
-  dump.add(K::cat({K::attr(WGDEVICE_A_IFINDEX, K::pod(uint32_t{5})), K::attr(WGDEVICE_A_IFNAME, {'w', 'g', '0', 0}),
-                   K::attr(WGDEVICE_A_PRIVATE_KEY, K::key(0x11)), K::attr(WGDEVICE_A_PUBLIC_KEY, K::key(0x22)),
-                   K::attr(WGDEVICE_A_LISTEN_PORT, K::pod(uint16_t{51820})),
-                   K::attr(WGDEVICE_A_FWMARK, K::pod(uint32_t{0})),
-                   K::attr(WGDEVICE_A_PEERS | NLA_F_NESTED, peer_a_first)}));
+  const ByteVec peer_a_first =
+      K::attr(NLA_F_NESTED,
+              K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xa1)), K::attr(WGPEER_A_PRESHARED_KEY, K::key(0)),
+                      K::attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, K::pod(uint16_t{25})),
+                      K::attr(WGPEER_A_LAST_HANDSHAKE_TIME, K::pod(ts)),
+                      K::attr(WGPEER_A_RX_BYTES, K::pod(uint64_t{100})),
+                      K::attr(WGPEER_A_TX_BYTES, K::pod(uint64_t{200})),
+                      K::attr(WGPEER_A_PROTOCOL_VERSION, K::pod(uint32_t{1})),
+                      K::attr(WGPEER_A_ALLOWEDIPS | NLA_F_NESTED,
+                              K::cat({K::ip4(10, 0, 0, 1, 32), K::ip4(10, 0, 0, 2, 32)}))}));
+  dump.add(K::cat(
+      {K::attr(WGDEVICE_A_IFINDEX, K::pod(uint32_t{5})), K::attr(WGDEVICE_A_IFNAME, {'w', 'g', '0', 0}),
+       K::attr(WGDEVICE_A_PRIVATE_KEY, K::key(0x11)), K::attr(WGDEVICE_A_PUBLIC_KEY, K::key(0x22)),
+       K::attr(WGDEVICE_A_LISTEN_PORT, K::pod(uint16_t{51820})),
+       K::attr(WGDEVICE_A_FWMARK, K::pod(uint32_t{0})),
+       K::attr(WGDEVICE_A_PEERS | NLA_F_NESTED, peer_a_first)}));
   // The continuation: only the name, then the same peer's key and its remaining allowed IPs, then a
   // second peer.
-  const ByteVec peer_a_rest = K::attr(NLA_F_NESTED, K::cat({
-      K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xa1)),
-      K::attr(WGPEER_A_ALLOWEDIPS | NLA_F_NESTED, K::cat({K::ip4(10, 0, 0, 3, 32)}))}));
-  const ByteVec peer_b = K::attr(NLA_F_NESTED, K::cat({
-      K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xb2)), K::attr(WGPEER_A_PRESHARED_KEY, K::key(7)),
-      K::attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, K::pod(uint16_t{0}))}));
-  dump.add(K::cat({K::attr(WGDEVICE_A_IFINDEX, K::pod(uint32_t{5})), K::attr(WGDEVICE_A_IFNAME, {'w', 'g', '0', 0}),
+  const ByteVec peer_a_rest = K::attr(
+      NLA_F_NESTED, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xa1)),
+                            K::attr(WGPEER_A_ALLOWEDIPS | NLA_F_NESTED, K::cat({K::ip4(10, 0, 0, 3, 32)}))}));
+  const ByteVec peer_b =
+      K::attr(NLA_F_NESTED,
+              K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(0xb2)), K::attr(WGPEER_A_PRESHARED_KEY, K::key(7)),
+                      K::attr(WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, K::pod(uint16_t{0}))}));
+  dump.add(K::cat({K::attr(WGDEVICE_A_IFINDEX, K::pod(uint32_t{5})),
+                   K::attr(WGDEVICE_A_IFNAME, {'w', 'g', '0', 0}),
                    K::attr(WGDEVICE_A_PEERS | NLA_F_NESTED, K::cat({peer_a_rest, peer_b}))}));
 
   DeviceDumpDecoder decoder(kFamily);
   for (const auto& m : dump.messages) ASSERT_TRUE(decoder.add(messageOf(m)).ok());
   auto d = std::move(decoder).finish();
   ASSERT_TRUE(d.ok()) << d.error().message;
-  EXPECT_TRUE(*d->private_key == Key(std::array<uint8_t, 32>{0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                                            0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
-                                                            0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11}));
+  EXPECT_TRUE(*d->private_key ==
+              Key(std::array<uint8_t, 32>{0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                          0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11}));
   EXPECT_EQ(d->listen_port, 51820);
   EXPECT_EQ(d->fwmark, 0u);
   ASSERT_EQ(d->peers.size(), 2u);
   const Peer& a = d->peers[0];
-  EXPECT_EQ(a.allowed_ips, (std::vector<IpPrefix>{prefix("10.0.0.1/32"), prefix("10.0.0.2/32"), prefix("10.0.0.3/32")}));
+  EXPECT_EQ(a.allowed_ips,
+            (std::vector<IpPrefix>{prefix("10.0.0.1/32"), prefix("10.0.0.2/32"), prefix("10.0.0.3/32")}));
   EXPECT_EQ(a.persistent_keepalive, 25);
   EXPECT_TRUE(a.preshared_key->isZero());
   EXPECT_FALSE(a.endpoint.has_value());
@@ -367,18 +396,26 @@ TEST(DeviceCodec, RejectsMalformedKernelBytes) {
     return s.ok() ? std::move(decoder).finish().ok() : false;
   };
   EXPECT_TRUE(decodeOne(K::attr(WGDEVICE_A_IFNAME, {'w', 'g', 0})));
-  EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_PRIVATE_KEY, K::key(1).size() == 32 ? ByteVec(31, 1) : ByteVec{})));
+  EXPECT_FALSE(
+      decodeOne(K::attr(WGDEVICE_A_PRIVATE_KEY, K::key(1).size() == 32 ? ByteVec(31, 1) : ByteVec{})));
   EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_LISTEN_PORT, K::pod(uint32_t{1}))));
   // A peer without a key; an allowed IP with a /33; an IPv4 family with 16 address bytes.
-  EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_PEERS, K::attr(0, K::attr(WGPEER_A_RX_BYTES, K::pod(uint64_t{1}))))));
-  EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_PEERS, K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
-      K::attr(WGPEER_A_ALLOWEDIPS, K::ip4(10, 0, 0, 1, 33))})))));
-  EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_PEERS, K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
-      K::attr(WGPEER_A_ALLOWEDIPS, K::attr(0, K::cat({K::attr(WGALLOWEDIP_A_FAMILY, K::pod(uint16_t{AF_INET})),
-          K::attr(WGALLOWEDIP_A_IPADDR, ByteVec(16, 1)), K::attr(WGALLOWEDIP_A_CIDR_MASK, {8})})))})))));
+  EXPECT_FALSE(
+      decodeOne(K::attr(WGDEVICE_A_PEERS, K::attr(0, K::attr(WGPEER_A_RX_BYTES, K::pod(uint64_t{1}))))));
+  EXPECT_FALSE(decodeOne(K::attr(
+      WGDEVICE_A_PEERS, K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
+                                           K::attr(WGPEER_A_ALLOWEDIPS, K::ip4(10, 0, 0, 1, 33))})))));
+  EXPECT_FALSE(decodeOne(K::attr(
+      WGDEVICE_A_PEERS,
+      K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
+                         K::attr(WGPEER_A_ALLOWEDIPS,
+                                 K::attr(0, K::cat({K::attr(WGALLOWEDIP_A_FAMILY, K::pod(uint16_t{AF_INET})),
+                                                    K::attr(WGALLOWEDIP_A_IPADDR, ByteVec(16, 1)),
+                                                    K::attr(WGALLOWEDIP_A_CIDR_MASK, {8})})))})))));
   // An endpoint of an unknown family.
-  EXPECT_FALSE(decodeOne(K::attr(WGDEVICE_A_PEERS, K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
-      K::attr(WGPEER_A_ENDPOINT, ByteVec(16, 0x7f))})))));
+  EXPECT_FALSE(decodeOne(
+      K::attr(WGDEVICE_A_PEERS, K::attr(0, K::cat({K::attr(WGPEER_A_PUBLIC_KEY, K::key(1)),
+                                                   K::attr(WGPEER_A_ENDPOINT, ByteVec(16, 0x7f))})))));
   // An empty dump is no device.
   DeviceDumpDecoder empty(kFamily);
   auto none = std::move(empty).finish();
@@ -388,14 +425,15 @@ TEST(DeviceCodec, RejectsMalformedKernelBytes) {
 
 TEST(GenlFamily, GoldenRequestAndReply) {
   EXPECT_EQ(familyRequest("wireguard"),
-            hex("24000000 1000 0100 00000000 00000000"  // GENL_ID_CTRL
-                "03 01 0000"                            // CTRL_CMD_GETFAMILY v1
+            hex("24000000 1000 0100 00000000 00000000"    // GENL_ID_CTRL
+                "03 01 0000"                              // CTRL_CMD_GETFAMILY v1
                 "0e00 0200 77697265677561726400 0000"));  // CTRL_ATTR_FAMILY_NAME
-  ByteVec reply = hex("34000000 1000 0000 01000000 00000000"
-                      "01 02 0000"
-                      "0e00 0200 77697265677561726400 0000"
-                      "0600 0100 2300 0000"                  // CTRL_ATTR_FAMILY_ID 0x23
-                      "0800 0300 01000000");                 // CTRL_ATTR_VERSION (skipped)
+  ByteVec reply =
+      hex("34000000 1000 0000 01000000 00000000"
+          "01 02 0000"
+          "0e00 0200 77697265677561726400 0000"
+          "0600 0100 2300 0000"   // CTRL_ATTR_FAMILY_ID 0x23
+          "0800 0300 01000000");  // CTRL_ATTR_VERSION (skipped)
   auto id = decodeFamilyId(messageOf(reply), "wireguard");
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(*id, 0x23);

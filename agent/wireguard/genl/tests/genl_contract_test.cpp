@@ -14,7 +14,8 @@ contract::BackendUnderTest makeGenl() {
   static RtnetlinkLinks links(namespaces);
   static int counter = 0;
   contract::BackendUnderTest ut;
-  if (!GenlBackend::available()) ut.unavailable = "no kernel WireGuard (the genl family 'wireguard' is unknown)";
+  if (!GenlBackend::available())
+    ut.unavailable = "no kernel WireGuard (the genl family 'wireguard' is unknown)";
   ut.backend = std::make_unique<GenlBackend>(namespaces, links);
   ut.fresh_name = [] { return str("wgc", testing::runToken(), counter++); };
   return ut;

@@ -3,16 +3,16 @@
 // created, a tunnel between two namespaces carrying traffic, and the Links/Namespaces contracts
 // against this kernel (wireguard and veth links).
 #include <arpa/inet.h>
+#include <linux/netlink.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <linux/netlink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -54,7 +54,9 @@ INSTANTIATE_TEST_SUITE_P(Kernel, NamespacesContract,
 namespace nwg::wg {
 namespace {
 
-IpPrefix prefix(const std::string& text) { return *IpPrefix::parse(text); }
+IpPrefix prefix(const std::string& text) {
+  return *IpPrefix::parse(text);
+}
 
 // Any 32 bytes are a valid Curve25519 public key for WireGuard; drawing them from a PRNG instead of
 // deriving them from private keys keeps thousands of peers cheap under emulation.
@@ -90,7 +92,8 @@ Device canonical(Device d) {
     if (!p.preshared_key) p.preshared_key = Key();
     if (!p.persistent_keepalive) p.persistent_keepalive = 0;
   }
-  std::sort(d.peers.begin(), d.peers.end(), [](const Peer& a, const Peer& b) { return a.public_key < b.public_key; });
+  std::sort(d.peers.begin(), d.peers.end(),
+            [](const Peer& a, const Peer& b) { return a.public_key < b.public_key; });
   return d;
 }
 
