@@ -1,6 +1,7 @@
 #include "reconcile/hub_spec.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "reconcile/names.h"
@@ -50,7 +51,7 @@ Result<std::vector<IpPrefix>> hubAddresses(const json& hub) {
   return out;
 }
 
-Result<SpokeSpec> decodeSpoke(const json& spoke) {
+Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& problems) {
   if (!spoke.is_object() || !looksLikeId(spoke.value("id", json()))) return fail("a spoke has no valid 'id'");
   SpokeSpec s;
   s.port_id = spoke["id"].get<std::string>();
@@ -62,9 +63,15 @@ Result<SpokeSpec> decodeSpoke(const json& spoke) {
   auto endpoint = optionalString(spoke, "endpoint");
   if (!endpoint) return std::move(endpoint).error().context(str("spoke ", s.port_id));
   if (endpoint->has_value()) {
-    auto ep = Endpoint::parse(**endpoint);
-    if (!ep) return std::move(ep).error().context(str("spoke ", s.port_id, ": endpoint"));
-    s.endpoint = *ep;
+    if (auto ep = Endpoint::parse(**endpoint); ep.ok()) {
+      s.endpoint = *ep;
+    } else if (auto named = parseEndpointName(**endpoint)) {
+      s.endpoint_name = *named;
+    } else {
+      // The spoke can still reach the hub itself: keep it, without an endpoint.
+      problems.push_back({s.port_id, str("spoke ", s.port_id, ": endpoint ", ep.error().message,
+                                         "; configured without one")});
+    }
   }
   auto ips = spoke.value("fixed_ips", json());
   if (!ips.is_array()) return fail("spoke ", s.port_id, ": 'fixed_ips' is not a list");
@@ -122,7 +129,7 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems)
   auto spokes = hub.value("spokes", json::array());
   if (!spokes.is_array()) return fail("'spokes' is not a list");
   for (const auto& spoke : spokes) {
-    auto s = decodeSpoke(spoke);
+    auto s = decodeSpoke(spoke, problems);
     if (!s) {
       problems.push_back({h.port_id, s.error().message});
       continue;
@@ -150,6 +157,33 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems)
 }
 
 }  // namespace
+
+std::optional<EndpointName> parseEndpointName(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  if (host.size() > 253) return std::nullopt;
+  bool has_letter = false;
+  for (std::string_view label : split(host, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return std::nullopt;
+    for (char c : label) {
+      if (isalpha(static_cast<unsigned char>(c))) {
+        has_letter = true;
+      } else if (!isdigit(static_cast<unsigned char>(c)) && c != '-') {
+        return std::nullopt;
+      }
+    }
+  }
+  if (!has_letter) return std::nullopt;  // all digits is a malformed address, not a name
+  return EndpointName{std::string(host), static_cast<uint16_t>(port)};
+}
 
 Result<DecodedHubs> decodeHubs(const json& answer) {
   if (!answer.is_object() || !answer.contains("hubs") || !answer["hubs"].is_array()) {

@@ -15,10 +15,19 @@
 
 namespace nwg::reconcile {
 
+// A spoke endpoint given as a DNS name ("spoke.example.net:51820"), resolved by the reconciler at each
+// pass (WireGuard itself only takes addresses).
+struct EndpointName {
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const EndpointName&) const = default;
+};
+
 struct SpokeSpec {
   std::string port_id;
   Key public_key;
   std::optional<Endpoint> endpoint;   // absent: the hub learns it from the spoke's handshakes
+  std::optional<EndpointName> endpoint_name;  // to resolve into `endpoint`
   std::vector<IpPrefix> allowed_ips;  // the spoke's fixed IPs as /32 and /128
   bool operator==(const SpokeSpec&) const = default;
 };
@@ -52,5 +61,8 @@ struct DecodedHubs {
 };
 
 Result<DecodedHubs> decodeHubs(const nlohmann::json& answer);
+
+// "name:port" with a valid DNS host name (RFC 1123 labels) and a port 1-65535.
+std::optional<EndpointName> parseEndpointName(std::string_view text);
 
 }  // namespace nwg::reconcile

@@ -1,6 +1,12 @@
 #include "reconcile/reconciler.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cerrno>
+#include <cstring>
+#include <memory>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -79,7 +85,27 @@ Result<HubIdentity> Reconciler::identityFor(const HubSpec& hub, const HostObserv
   return identity;
 }
 
-Status Reconciler::realize(const HubSpec& hub, const HostObservation& host, PassReport& report) {
+HubSpec Reconciler::withResolvedEndpoints(const HubSpec& hub) {
+  HubSpec out = hub;
+  for (auto& spoke : out.spokes) {
+    if (spoke.endpoint || !spoke.endpoint_name) continue;
+    const std::string& name = spoke.endpoint_name->host;
+    auto cached = resolved_.find(name);
+    if (cached == resolved_.end()) {
+      auto address = options_.resolve ? options_.resolve(name) : resolveHostName(name);
+      if (!address) {
+        log_.warning(str("spoke ", spoke.port_id, ": cannot resolve endpoint ", name, " (",
+                         address.error().message, "); configured without an endpoint"));
+      }
+      cached = resolved_.emplace(name, address.ok() ? std::optional<IpAddress>(*address) : std::nullopt).first;
+    }
+    if (cached->second) spoke.endpoint = Endpoint(*cached->second, spoke.endpoint_name->port);
+  }
+  return out;
+}
+
+Status Reconciler::realize(const HubSpec& named_hub, const HostObservation& host, PassReport& report) {
+  const HubSpec hub = withResolvedEndpoints(named_hub);
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
   PeerMemories& memory = peer_memory_[hub.port_id];
@@ -193,6 +219,7 @@ void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::ve
 
 PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
   PassReport report;
+  resolved_.clear();
   std::optional<std::vector<std::string>> ids;
   if (only) ids = std::vector<std::string>(only->begin(), only->end());
   auto answer = server_.getHubs(ids);
@@ -295,6 +322,32 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
   }
   reportToNeutron(hubs, decoded->invalid_hubs, report);
   return report;
+}
+
+Result<IpAddress> resolveHostName(const std::string& host) {
+  if (auto numeric = IpAddress::parse(host); numeric.ok()) return numeric;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* result = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &result);
+  if (rc != 0) return fail(gai_strerror(rc));
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(result, ::freeaddrinfo);
+  for (const addrinfo* ai = result; ai; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      std::array<uint8_t, 4> bytes{};
+      std::memcpy(bytes.data(), &sin->sin_addr, 4);
+      return IpAddress::v4(bytes);
+    }
+    if (ai->ai_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      std::array<uint8_t, 16> bytes{};
+      std::memcpy(bytes.data(), &sin6->sin6_addr, 16);
+      return IpAddress::v6(bytes);
+    }
+  }
+  return fail("no IPv4 or IPv6 address");
 }
 
 std::set<uint16_t> parseProcNetUdp(std::string_view text) {

@@ -26,6 +26,8 @@ struct ReconcilerOptions {
   uint16_t listen_port_last = 52820;
   std::set<std::string> ignored_devices;
   PlannerOptions planner;
+  // Resolves a spoke endpoint's DNS name (default: getaddrinfo, first address, as wg(8) does).
+  std::function<Result<IpAddress>(const std::string& host)> resolve;
 };
 
 struct PassReport {
@@ -61,6 +63,8 @@ class Reconciler {
   void reportToNeutron(const std::vector<HubSpec>& hubs, const std::vector<std::string>& invalid,
                        PassReport& report);
   std::optional<std::string> endpointFor(uint16_t listen_port) const;
+  // Fills in endpoints given as DNS names (once per name and pass; a failure leaves the spoke without).
+  HubSpec withResolvedEndpoints(const HubSpec& hub);
 
   ServerApi& server_;
   Observer& observer_;
@@ -72,9 +76,13 @@ class Reconciler {
 
   std::map<std::string, PeerMemories> peer_memory_;  // per hub
   std::set<std::string> reported_hub_port_;  // hubs whose key/endpoint this pass reported to Neutron
+  std::map<std::string, std::optional<IpAddress>> resolved_;  // this pass's DNS answers
   bool empty_answer_pending_ = false;  // a full answer listed no hub while devices exist: await the next
   size_t last_hub_count_ = 0;
 };
+
+// The first address getaddrinfo gives for `host` (numeric or DNS name).
+Result<IpAddress> resolveHostName(const std::string& host);
 
 // The UDP ports bound in the calling process's network namespace (/proc/net/udp and udp6).
 std::set<uint16_t> udpPortsInUse();

@@ -100,14 +100,45 @@ TEST(DecodeHubs, FixedIpOutsideItsSubnetIsRejected) {
 TEST(DecodeHubs, BadSpokeIsLeftOutButHubKept) {
   json h = hub();
   h["spokes"][0]["public_key"] = "not-a-key";
-  h["spokes"][1]["endpoint"] = "spoke.example:51820";
   auto decoded = decodeHubs(json{{"hubs", {h}}});
   ASSERT_TRUE(decoded.ok());
   ASSERT_EQ(decoded->hubs.size(), 1u);
-  EXPECT_TRUE(decoded->hubs[0].spokes.empty());
-  ASSERT_EQ(decoded->problems.size(), 2u);
+  ASSERT_EQ(decoded->hubs[0].spokes.size(), 1u);
+  ASSERT_EQ(decoded->problems.size(), 1u);
   EXPECT_NE(decoded->problems[0].reason.find("public_key"), std::string::npos);
-  EXPECT_NE(decoded->problems[1].reason.find("endpoint"), std::string::npos);
+}
+
+TEST(DecodeHubs, SpokeEndpointMayBeADnsName) {
+  json h = hub();
+  h["spokes"][1]["endpoint"] = "spoke-1.example.net:51821";
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  const SpokeSpec& s = decoded->hubs[0].spokes[0];
+  EXPECT_FALSE(s.endpoint.has_value());
+  ASSERT_TRUE(s.endpoint_name.has_value());
+  EXPECT_EQ(s.endpoint_name->host, "spoke-1.example.net");
+  EXPECT_EQ(s.endpoint_name->port, 51821);
+  EXPECT_TRUE(decoded->problems.empty());
+}
+
+TEST(DecodeHubs, UnusableSpokeEndpointKeepsTheSpokeWithoutIt) {
+  json h = hub();
+  h["spokes"][1]["endpoint"] = "198.51.100.2";  // no port
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->hubs[0].spokes.size(), 2u);
+  EXPECT_FALSE(decoded->hubs[0].spokes[0].endpoint.has_value());
+  ASSERT_EQ(decoded->problems.size(), 1u);
+  EXPECT_NE(decoded->problems[0].reason.find("configured without one"), std::string::npos);
+}
+
+TEST(ParseEndpointName, AcceptsHostNamesOnly) {
+  EXPECT_TRUE(parseEndpointName("a.example:1").has_value());
+  EXPECT_TRUE(parseEndpointName("localhost:51820").has_value());
+  for (const char* bad : {"a.example", "a.example:0", "a.example:65536", "-a.example:1", "a..example:1",
+                          "1.2.3.4:5", "a_b.example:1", ":1", "a.example:1x", "[::1]:1"}) {
+    EXPECT_FALSE(parseEndpointName(bad).has_value()) << bad;
+  }
 }
 
 TEST(DecodeHubs, SpokesSharingAKeyAreBothLeftOut) {

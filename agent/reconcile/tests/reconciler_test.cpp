@@ -200,6 +200,37 @@ TEST_F(ReconcilerTest, RecreatedDeviceGetsLearnedEndpointsBack) {
   EXPECT_EQ(deviceOf(kHubA).peers[0].endpoint, p.endpoint);
 }
 
+TEST_F(ReconcilerTest, DnsNamedSpokeEndpointsAreResolvedEachPass) {
+  std::map<std::string, std::string> dns{{"spoke.example.net", "198.51.100.40"}};
+  int lookups = 0;
+  options_.resolve = [&](const std::string& host) -> Result<IpAddress> {
+    ++lookups;
+    auto it = dns.find(host);
+    if (it == dns.end()) return fail("Name or service not known");
+    return IpAddress::parse(it->second);
+  };
+  restart();
+  server_.hubs[kHubA]["spokes"][0]["endpoint"] = "spoke.example.net:51821";
+  Key other = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", other, "10.10.0.6"));
+  server_.hubs[kHubA]["spokes"][1]["endpoint"] = "spoke.example.net:51822";
+  ASSERT_TRUE(reconciler_->syncAll().realized.size() == 1);
+  EXPECT_EQ(lookups, 1);  // one lookup per name and pass
+  for (const auto& p : deviceOf(kHubA).peers) {
+    ASSERT_TRUE(p.endpoint.has_value());
+    EXPECT_EQ(p.endpoint->address().toString(), "198.51.100.40");
+  }
+  // The name now points elsewhere: the next pass follows it (Neutron's value is the name).
+  dns["spoke.example.net"] = "198.51.100.41";
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  for (const auto& p : deviceOf(kHubA).peers) EXPECT_EQ(p.endpoint->address().toString(), "198.51.100.41");
+  // An unresolvable name leaves the peers as they are, with a warning.
+  dns.clear();
+  PassReport r = reconciler_->syncAll();
+  EXPECT_TRUE(r.failed.empty());
+  EXPECT_TRUE(log_.contains("cannot resolve endpoint spoke.example.net"));
+}
+
 TEST_F(ReconcilerTest, FailingHubDoesNotStopTheOthers) {
   server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
   // kHubA sorts first; its device creation fails.
