@@ -330,6 +330,42 @@ bool udpThroughTunnel(const LinuxNamespaces& ns, const std::string& from, const 
   return false;
 }
 
+// Pings `to_addr` from inside namespace `from` with a raw ICMP socket; true on an echo reply.
+bool pingFrom(const LinuxNamespaces& ns, const std::string& from, const char* to_addr,
+              uint16_t attempts = 10) {
+  auto sock = ns.openSocket(from, AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (!sock.ok()) return false;
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  inet_pton(AF_INET, to_addr, &dst.sin_addr);
+  const uint16_t id = static_cast<uint16_t>(getpid());
+  for (uint16_t seq = 1; seq <= attempts; ++seq) {
+    uint8_t packet[16] = {8, 0, 0, 0};  // echo request
+    std::memcpy(packet + 4, &id, 2);
+    std::memcpy(packet + 6, &seq, 2);
+    std::memcpy(packet + 8, "nwg-ping", 8);
+    uint32_t sum = 0;
+    for (size_t i = 0; i < sizeof packet; i += 2)
+      sum += static_cast<uint32_t>(packet[i] << 8 | packet[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    const auto checksum = static_cast<uint16_t>(~sum);
+    packet[2] = static_cast<uint8_t>(checksum >> 8);
+    packet[3] = static_cast<uint8_t>(checksum & 0xff);
+    (void)::sendto(sock->get(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&dst), sizeof dst);
+    pollfd pfd{sock->get(), POLLIN, 0};
+    while (::poll(&pfd, 1, 500) == 1) {
+      uint8_t reply[128];
+      const ssize_t n = ::recv(sock->get(), reply, sizeof reply, 0);
+      if (n < 20) break;
+      const size_t ihl = static_cast<size_t>(reply[0] & 0x0f) * 4;
+      uint16_t reply_id = 0;
+      if (static_cast<size_t>(n) >= ihl + 8) std::memcpy(&reply_id, reply + ihl + 4, 2);
+      if (static_cast<size_t>(n) >= ihl + 8 && reply[ihl] == 0 && reply_id == id) return true;  // echo reply
+    }
+  }
+  return false;
+}
+
 TEST_F(GenlKernelTest, TunnelBetweenTwoNamespacesCarriesTraffic) {
   const std::string ns1 = makeNamespace("t1");
   const std::string ns2 = makeNamespace("t2");
@@ -369,6 +405,8 @@ TEST_F(GenlKernelTest, TunnelBetweenTwoNamespacesCarriesTraffic) {
 
   ASSERT_TRUE(udpThroughTunnel(namespaces_, ns1, ns2, "10.99.0.2", 7000));
   ASSERT_TRUE(udpThroughTunnel(namespaces_, ns2, ns1, "10.99.0.1", 7001));
+  EXPECT_TRUE(pingFrom(namespaces_, ns1, "10.99.0.2"));
+  EXPECT_FALSE(pingFrom(namespaces_, ns1, "10.99.0.3", 2)) << "no peer owns 10.99.0.3: nothing may answer";
   auto state = backend_.get(DeviceRef{ns1, w1});
   ASSERT_TRUE(state.ok());
   ASSERT_EQ(state->peers.size(), 1u);
