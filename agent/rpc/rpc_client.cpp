@@ -139,6 +139,7 @@ RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::st
   request.ns = target.ns;
   request.msg_id = newUuidHex();
   request.reply_q = reply_queue_;
+  if (target.call_monitor_timeout) request.call_monitor_timeout = *target.call_monitor_timeout;
   request.unique_id = newUuidHex();
   request.context = RequestContext::admin();
 

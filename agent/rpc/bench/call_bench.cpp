@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot connect to %s\n", parsed->redacted().c_str());
     return 1;
   }
-  const nwg::rpc::RpcTarget target{topic, std::nullopt, "1.2", std::nullopt, false};
+  const nwg::rpc::RpcTarget target(topic, "1.2");
   for (int i = 0; i < 20; ++i) (void)client.call(target, "echo", {{"value", "warm-up"}});
 
   std::vector<double> lat;

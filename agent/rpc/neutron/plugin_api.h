@@ -44,7 +44,7 @@ class PluginApi {
   RpcResult<nlohmann::json> getDevicesDetailsList(const std::vector<std::string>& devices);
 
  private:
-  RpcTarget target() const { return RpcTarget{topic_, std::nullopt, kVersion, std::nullopt, false}; }
+  RpcTarget target() const { return RpcTarget(topic_, kVersion); }
 
   RpcCaller& rpc_;
   std::string host_;

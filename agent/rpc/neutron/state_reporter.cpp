@@ -37,7 +37,7 @@ nlohmann::json StateReporter::buildArgs(const nlohmann::json& configurations,
 
 RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configurations,
                                              std::chrono::system_clock::time_point now) {
-  RpcTarget target{options_.rpc_topic, std::nullopt, kVersion, std::nullopt, false};
+  const RpcTarget target(options_.rpc_topic, kVersion);
   auto answer = rpc_.call(target, "report_state", buildArgs(configurations, now), options_.timeout);
   if (!answer.ok()) return std::move(answer).error();
   const nlohmann::json& r = *answer;

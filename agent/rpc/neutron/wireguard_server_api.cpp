@@ -5,7 +5,7 @@ namespace nwg::rpc {
 namespace {
 
 RpcTarget target(const char* version) {
-  return RpcTarget{WireguardServerApi::kTopic, std::nullopt, version, std::nullopt, false};
+  return RpcTarget(WireguardServerApi::kTopic, version);
 }
 
 RpcError malformed(const char* method, const nlohmann::json& answer) {

@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "rpc/envelope.h"
 
 namespace nwg::rpc {
 namespace {
@@ -33,6 +38,32 @@ TEST(ReplyWaiterTest, HeartbeatsThenFinalReply) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, (json{{"ok", 1}}));
   EXPECT_EQ(w.pending(), 0u);
+}
+
+// The captured call-monitor exchange: heartbeats, then the final reply, for one _msg_id.
+TEST(ReplyWaiterTest, CapturedHeartbeatsThenFinalReply) {
+  auto load = [](const char* file) {
+    std::ifstream in(std::filesystem::path(NWG_RPC_GOLDEN_DIR) / file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto inner = Envelope::decode(json::parse(ss.str())["body"].get<std::string>());
+    EXPECT_TRUE(inner.ok());
+    auto r = RpcReply::fromInner(*inner);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  };
+  const RpcReply heartbeat = load("reply_heartbeat.json");
+  const RpcReply final_reply = load("reply_final_after_heartbeats.json");
+  ASSERT_EQ(heartbeat.msg_id, final_reply.msg_id);
+  ReplyWaiter w;
+  w.expect(heartbeat.msg_id, "q-wireguard.slow");
+  EXPECT_EQ(w.deliver(heartbeat), ReplyWaiter::Delivery::kHeartbeat);
+  EXPECT_EQ(w.deliver(heartbeat), ReplyWaiter::Delivery::kHeartbeat);
+  EXPECT_EQ(w.deliver(final_reply), ReplyWaiter::Delivery::kCompleted);
+  auto r = w.wait(heartbeat.msg_id, now());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, final_reply.result);
+  EXPECT_FALSE(r->is_null());
 }
 
 TEST(ReplyWaiterTest, PreNewtonTwoMessageReplyKeepsTheResult) {

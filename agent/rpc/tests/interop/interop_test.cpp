@@ -86,7 +86,7 @@ class InteropTest : public ::testing::Test {
     return std::move(peer).value();
   }
 
-  RpcTarget target(const std::string& version = "1.2") const { return RpcTarget{topic_, std::nullopt, version, {}, false}; }
+  RpcTarget target(const std::string& version = "1.2") const { return RpcTarget(topic_, version); }
 
   std::string url_, topic_, server_;
 };
@@ -169,6 +169,17 @@ TEST_F(InteropTest, RemoteFailuresAreTyped) {
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.error().kind, RpcErrorKind::kUnsupportedVersion);
   EXPECT_EQ(version.error().remote->message, "Endpoint does not support RPC version 2.0. Attempted method: echo");
+}
+
+TEST_F(InteropTest, CallMonitorHeartbeatsAreTolerated) {
+  auto peer = startServer(url_, topic_);
+  ASSERT_TRUE(peer);
+  auto client = connectedClient(url_);
+  RpcTarget monitored = target();
+  monitored.call_monitor_timeout = 2;  // the server sends a heartbeat reply every second while it sleeps
+  auto r = client->call(monitored, "slow", {{"secs", 3}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "slept");  // not the null result of a heartbeat
 }
 
 TEST_F(InteropTest, TimesOutWhenNobodyListens) {
