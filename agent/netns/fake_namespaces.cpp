@@ -17,6 +17,8 @@ const std::map<std::string, std::string>& FakeNamespaces::defaultSysctls() {
       {"net/ipv6/conf/all/forwarding", "0"},
       {"net/ipv6/conf/default/disable_ipv6", "0"},
       {"net/ipv4/conf/all/rp_filter", "0"},
+      {"net/ipv4/conf/all/send_redirects", "1"},
+      {"net/ipv4/conf/default/send_redirects", "1"},
   };
   return defaults;
 }

@@ -19,8 +19,10 @@ Status Applier::perform(const Action& action) {
     Applier& a;
     Status operator()(const CreateNamespace& x) { return a.namespaces_.create(x.netns); }
     Status operator()(const EnableForwarding& x) {
-      NWG_RETURN_IF_ERROR(a.namespaces_.setSysctl(x.netns, "net/ipv4/ip_forward", "1"));
-      return a.namespaces_.setSysctl(x.netns, "net/ipv6/conf/all/forwarding", "1");
+      for (const auto& [key, value] : kRoutingSysctls) {
+        NWG_RETURN_IF_ERROR(a.namespaces_.setSysctl(x.netns, key, value));
+      }
+      return okStatus();
     }
     Status operator()(const CreateDevice& x) { return a.backend_.create(x.ifname); }
     Status operator()(const DestroyDevice& x) { return a.backend_.destroy(x.device); }

@@ -22,7 +22,7 @@ struct DeviceObservation {
 
 struct NamespaceObservation {
   std::vector<std::string> links;  // every link but "lo"
-  bool forwarding = false;         // IPv4 and IPv6 forwarding both on
+  bool forwarding = false;         // routing between spokes set up (kRoutingSysctls)
 };
 
 struct HostObservation {

@@ -4,14 +4,15 @@
 #include <cerrno>
 
 #include "reconcile/names.h"
+#include "reconcile/plan.h"
 
 namespace nwg::reconcile {
 
 namespace {
 
-bool sysctlOn(Namespaces& namespaces, const std::string& netns, const std::string& key) {
+bool sysctlIs(Namespaces& namespaces, const std::string& netns, const std::string& key, std::string_view value) {
   auto v = namespaces.sysctl(netns, key);
-  return v.ok() && trim(*v) == "1";
+  return v.ok() && trim(*v) == value;
 }
 
 }  // namespace
@@ -36,8 +37,9 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
         if (l.name != "lo") seen.links.push_back(l.name);
       }
       if (isProjectNamespace(ns)) {
-        seen.forwarding = sysctlOn(namespaces_, ns, "net/ipv4/ip_forward") &&
-                          sysctlOn(namespaces_, ns, "net/ipv6/conf/all/forwarding");
+        seen.forwarding = std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls), [&](const auto& kv) {
+          return sysctlIs(namespaces_, ns, kv.first, kv.second);
+        });
       }
     }
     for (const auto& l : *links) {

@@ -30,7 +30,7 @@ std::string describe(const Action& action) {
   struct Describer {
     std::string operator()(const CreateNamespace& a) const { return str("create namespace ", a.netns); }
     std::string operator()(const EnableForwarding& a) const {
-      return str("enable IPv4/IPv6 forwarding in ", a.netns);
+      return str("enable IPv4/IPv6 forwarding (no ICMP redirects) in ", a.netns);
     }
     std::string operator()(const CreateDevice& a) const {
       return str("create WireGuard device ", a.ifname, " in the agent's namespace");

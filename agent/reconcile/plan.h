@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -15,9 +16,18 @@ namespace nwg::reconcile {
 struct CreateNamespace {
   std::string netns;
 };
-// IPv4 and IPv6 forwarding inside a project namespace, so spokes reach each other through the hub.
+// A project namespace set up to route between spokes through the hub: IPv4 and IPv6 forwarding on,
+// and no ICMP redirects (spoke-to-spoke traffic leaves by the interface it came in on, and a spoke
+// cannot act on a redirect). Done before a device moves in: a moved link takes the namespace's defaults.
 struct EnableForwarding {
   std::string netns;
+};
+// The sysctls EnableForwarding writes (and the observer checks), in order.
+inline constexpr std::pair<const char*, const char*> kRoutingSysctls[] = {
+    {"net/ipv4/ip_forward", "1"},
+    {"net/ipv6/conf/all/forwarding", "1"},
+    {"net/ipv4/conf/all/send_redirects", "0"},
+    {"net/ipv4/conf/default/send_redirects", "0"},
 };
 // A new WireGuard device, always in the agent's own namespace: its UDP socket stays there.
 struct CreateDevice {

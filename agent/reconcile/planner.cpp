@@ -135,18 +135,18 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
     plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});
   }
 
-  if (location != target) {
-    if (!target.empty() && !host.hasNamespace(target)) {
-      plan.actions.push_back(CreateNamespace{target});
-    }
-    plan.actions.push_back(MoveDevice{plan.ifname, location, target});
-    location = target;
-    link.up = false;  // the kernel sets a moved link down and drops its addresses
-    addresses.clear();
+  if (location != target && !target.empty() && !host.hasNamespace(target)) {
+    plan.actions.push_back(CreateNamespace{target});
   }
   if (isProjectNamespace(target)) {
     auto ns = host.namespaces.find(target);
     if (ns == host.namespaces.end() || !ns->second.forwarding) plan.actions.push_back(EnableForwarding{target});
+  }
+  if (location != target) {
+    plan.actions.push_back(MoveDevice{plan.ifname, location, target});
+    location = target;
+    link.up = false;  // the kernel sets a moved link down and drops its addresses
+    addresses.clear();
   }
 
   const wg::DeviceRef here{location, plan.ifname};

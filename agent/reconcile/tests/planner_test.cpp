@@ -83,8 +83,8 @@ class PlannerTest : public ::testing::Test {
 TEST_F(PlannerTest, EmptyHostBuildsEverythingInOrder) {
   HubPlan plan = planHub(hub_, identity_, HostObservation{}, options_, nullptr);
   EXPECT_EQ(kinds(plan.actions),
-            (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "CreateNamespace", "MoveDevice",
-                                      "EnableForwarding", "SetMtu", "SetAddresses", "SetLinkUp"}));
+            (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "CreateNamespace", "EnableForwarding",
+                                      "MoveDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
   auto configure = all<ConfigureDevice>(plan);
   ASSERT_EQ(configure.size(), 1u);
   EXPECT_EQ(configure[0]->device, (wg::DeviceRef{"", kDev}));  // configured where it was created

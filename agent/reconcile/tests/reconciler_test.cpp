@@ -80,6 +80,8 @@ TEST_F(ReconcilerTest, FirstSyncRealizesTheHubAndReportsIt) {
   EXPECT_EQ(link->mtu, 1440u);
   EXPECT_EQ(join(*host_.links.addresses("tun-p1", dev), ","), "10.10.0.1/24");
   EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv4/ip_forward"), "1");
+  EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv6/conf/all/forwarding"), "1");
+  EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv4/conf/all/send_redirects"), "0");
   wg::Device d = deviceOf(kHubA);
   auto identity = identities_->find(kHubA);
   ASSERT_TRUE(identity.has_value());
