@@ -40,7 +40,7 @@ PUBLIC_KEY_BYTES = 32
 
 # RPC: agents call the server on RPC_TOPIC; the server casts to agents on NOTIFIER_TOPIC (fanout).
 RPC_TOPIC = 'q-wireguard'
-RPC_VERSION = '1.3'
+RPC_VERSION = '1.4'
 NOTIFIER_TOPIC = 'q-wireguard-notifier'
 NOTIFIER_VERSION = '1.0'
 

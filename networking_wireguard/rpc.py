@@ -1,6 +1,9 @@
 # The driver's RPC API (docs/rpc.md): the server endpoint that WireGuard agents call on topic
 # q-wireguard, and the fanout notifier that tells them which hubs changed.
 
+import hashlib
+import json
+
 from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
@@ -13,6 +16,12 @@ from networking_wireguard.db import wireguard_db as wg_db
 from networking_wireguard import validators
 
 LOG = logging.getLogger(__name__)
+
+
+def hub_digest(hub):
+    """Hex SHA-256 of a get_hubs entry's canonical JSON (docs/rpc.md); opaque to agents."""
+    return hashlib.sha256(json.dumps(
+        hub, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
 
 
 class WireGuardAgentNotifyAPI(object):
@@ -45,6 +54,7 @@ class WireGuardRpcCallback(object):
     API version history:
         1.2 - the original design's API: get_ports_for_agent, update_hub_port, get_subnet
         1.3 - get_hubs
+        1.4 - get_hubs: a digest in every hub entry; digests argument (stubs)
     The agent bus is trusted like Neutron's own agent RPC: every method reads with an admin context.
     """
 
@@ -103,11 +113,26 @@ class WireGuardRpcCallback(object):
         except n_exc.SubnetNotFound:
             return None
 
-    def get_hubs(self, context, host, hub_ids=None):
-        """Everything the agent on `host` needs to realize its hubs (docs/rpc.md)."""
+    def get_hubs(self, context, host, hub_ids=None, digests=None):
+        """Everything the agent on `host` needs to realize its hubs (docs/rpc.md).
+
+        digests (1.4): {hub_id: digest} of the agent's copies; a hub whose digest is the same
+        comes back as a stub {'id', 'digest', 'unchanged': True}.
+        """
+        if digests is not None and not isinstance(digests, dict):
+            raise n_exc.InvalidInput(
+                error_message='digests: a mapping of hub ID to digest expected')
         admin = n_context.get_admin_context()
         self._bind_hubs(admin, host, hub_ids)
-        return {'hubs': wg_db.get_hub_details(admin, host, hub_ids)}
+        hubs = []
+        for hub in wg_db.get_hub_details(admin, host, hub_ids):
+            digest = hub_digest(hub)
+            if digests and digests.get(hub['id']) == digest:
+                hub = {'id': hub['id'], 'digest': digest, 'unchanged': True}
+            else:
+                hub['digest'] = digest
+            hubs.append(hub)
+        return {'hubs': hubs}
 
     def _bind_hubs(self, context, host, hub_ids):
         # A hub created while its agent was down stays binding_failed until something rebinds it.

@@ -40,6 +40,7 @@ class TestRouterInterface(base.WireGuardTestCase):
         return body
 
     def test_hub_attach_keeps_role_binding_and_reports_router(self):
+        before = self.rpc.get_hubs(None, base.HOST, [self.hub['id']])['hubs'][0]
         self._interface('add', self.hub['id'], 200)
         port = self.show_port(self.hub['id'])
         self.assertEqual(n_const.DEVICE_OWNER_ROUTER_INTF, port['device_owner'])
@@ -50,6 +51,10 @@ class TestRouterInterface(base.WireGuardTestCase):
         hub = self.rpc.get_hubs(None, base.HOST, [self.hub['id']])['hubs'][0]
         self.assertEqual(self.router['id'], hub['router_id'])
         self.assertEqual([self.spoke['id']], [s['id'] for s in hub['spokes']])
+        # get_hubs 1.4: the agent's old digest no longer matches
+        self.assertNotEqual(before['digest'], hub['digest'])
+        self.assertNotIn('unchanged', self.rpc.get_hubs(
+            None, base.HOST, digests={self.hub['id']: before['digest']})['hubs'][0])
 
     def test_l3_agent_rebind_keeps_wireguard_binding(self):
         base.register_wireguard_agent(base.OTHER_HOST)

@@ -1,3 +1,5 @@
+import hashlib
+import json
 from unittest import mock
 
 from neutron import service
@@ -5,6 +7,7 @@ from neutron.tests.common import helpers
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
 from neutron_lib import exceptions as n_exc
+import oslo_messaging
 
 from networking_wireguard import constants
 from networking_wireguard import rpc as wg_rpc
@@ -38,6 +41,8 @@ class TestGetHubs(base.WireGuardTestCase):
         self.assertEqual(sorted([self.hub['id'], self.hub2['id']]),
                          [h['id'] for h in hubs])
         hub = {h['id']: h for h in hubs}[self.hub['id']]
+        # 1.4: the digest of the entry's canonical JSON; without digests, every hub in full
+        self.assertEqual(canonical_sha256(hub), hub.pop('digest'))
         ip = self.hub['fixed_ips'][0]
         self.assertEqual({
             'id': self.hub['id'],
@@ -103,6 +108,214 @@ class TestGetHubs(base.WireGuardTestCase):
         self.rpc.get_hubs(None, base.HOST)
         self.assertEqual(constants.VIF_TYPE_WIREGUARD,
                          self.show_port(hub['id'])[portbindings.VIF_TYPE])
+
+
+def canonical_sha256(entry):
+    """docs/rpc.md's definition of a hub's digest, written out independently of rpc.py."""
+    entry = {k: v for k, v in entry.items() if k != 'digest'}
+    text = json.dumps(entry, sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+class TestHubDigests(base.WireGuardTestCase):
+    """get_hubs 1.4: digests, and stubs for the hubs the agent already has."""
+
+    def setUp(self):
+        super().setUp()
+        base.register_wireguard_agent(base.OTHER_HOST)
+        self.hub = self.create_hub()
+        self.hub2 = self.create_hub()
+        self.far_hub = self.create_hub(host=base.OTHER_HOST)
+        self.spoke = self.create_spoke([self.hub, self.far_hub],
+                                       endpoint='198.51.100.2:51820')
+        self.spoke2 = self.create_spoke([self.hub2])
+
+    def digests(self, host=base.HOST):
+        return {h['id']: h['digest']
+                for h in self.rpc.get_hubs(None, host)['hubs']}
+
+    def test_digest_present_and_stable(self):
+        answer = self.rpc.get_hubs(None, base.HOST)
+        for hub in answer['hubs']:
+            self.assertRegex(hub['digest'], '^[0-9a-f]{64}$')
+            self.assertEqual(canonical_sha256(hub), hub['digest'])
+            self.assertNotIn('unchanged', hub)
+        self.assertEqual(answer, self.rpc.get_hubs(None, base.HOST))
+        digests = self.digests()
+        self.assertEqual(2, len(set(digests.values())))
+        # the same entry whether asked alone or in a full sync
+        self.assertEqual(digests[self.hub['id']], self.rpc.get_hubs(
+            None, base.HOST, [self.hub['id']])['hubs'][0]['digest'])
+        # what the agent does not see changes nothing
+        self.update_port(self.hub['id'], name='renamed')
+        self.update_port(self.spoke['id'], name='renamed')
+        self.assertEqual(digests, self.digests())
+
+    def _assert_changes(self, change, hubs_changed, hubs_same=()):
+        before = self.digests()
+        change()
+        after = self.digests()
+        for hub in hubs_changed:
+            self.assertNotEqual(before[hub['id']], after[hub['id']])
+        for hub in hubs_same:
+            self.assertEqual(before[hub['id']], after[hub['id']])
+
+    def test_spoke_changes(self):
+        spoke_id = self.spoke['id']
+        profile = dict(self.spoke[PROFILE])
+        hubs = ([self.hub], [self.hub2])
+
+        def set_profile(**values):
+            profile.update(values)
+            self.update_port(spoke_id, **{PROFILE: profile})
+
+        with self.subTest('key'):
+            self._assert_changes(lambda: set_profile(**{KEY: base.new_key()}),
+                                 *hubs)
+        with self.subTest('endpoint'):
+            self._assert_changes(
+                lambda: set_profile(**{ENDPOINT: '198.51.100.3:51820'}), *hubs)
+        with self.subTest('endpoint removed'):
+            del profile[ENDPOINT]
+            self._assert_changes(lambda: set_profile(), *hubs)
+        with self.subTest('fixed IP'):
+            self._assert_changes(lambda: self.update_port(spoke_id, fixed_ips=[
+                {'subnet_id': self.subnet['id'], 'ip_address': '10.10.0.200'}]),
+                *hubs)
+        with self.subTest('disabled'):
+            self._assert_changes(lambda: self.update_port(
+                spoke_id, admin_state_up=False), *hubs)
+        with self.subTest('enabled'):
+            self._assert_changes(lambda: self.update_port(
+                spoke_id, admin_state_up=True), *hubs)
+        with self.subTest('peers'):
+            self._assert_changes(
+                lambda: set_profile(peers=[self.hub2['id']]),
+                [self.hub, self.hub2])
+        with self.subTest('added'):
+            self._assert_changes(lambda: self.create_spoke([self.hub]), *hubs)
+        with self.subTest('deleted'):
+            self._assert_changes(lambda: self._delete('ports', spoke_id),
+                                 [self.hub2], [self.hub])
+
+    def test_hub_changes(self):
+        hub_id = self.hub['id']
+        hubs = ([self.hub], [self.hub2])
+        with self.subTest('status'):
+            self._assert_changes(lambda: self.driver.update_port_status(
+                self.admin, hub_id, n_const.PORT_STATUS_ACTIVE, base.HOST),
+                *hubs)
+        with self.subTest('key and endpoint reported by the agent'):
+            self._assert_changes(lambda: self.rpc.update_hub_port(
+                None, port_id=hub_id, endpoint='192.0.2.1:51820',
+                public_key=base.new_key()), *hubs)
+        with self.subTest('endpoint reported by the agent'):
+            key = self.show_port(hub_id)[PROFILE][KEY]
+            self._assert_changes(lambda: self.rpc.update_hub_port(
+                None, port_id=hub_id, endpoint='192.0.2.1:51821',
+                public_key=key), *hubs)
+        with self.subTest('admin state'):
+            self._assert_changes(lambda: self.update_port(
+                hub_id, admin_state_up=False), *hubs)
+        with self.subTest('fixed IPs'):
+            self._assert_changes(lambda: self.update_port(hub_id, fixed_ips=[
+                {'subnet_id': self.subnet['id'], 'ip_address': '10.10.0.99'}]),
+                *hubs)
+        with self.subTest('root_device'):
+            profile = dict(self.show_port(hub_id)[PROFILE], root_device=True)
+            self._assert_changes(lambda: self.update_port(
+                hub_id, **{PROFILE: profile}), *hubs)
+        with self.subTest('subnet gateway'):
+            self._assert_changes(lambda: self._update(
+                'subnets', self.subnet['id'],
+                {'subnet': {'gateway_ip': None}}),
+                [self.hub, self.hub2])
+        with self.subTest('network MTU'):
+            self._assert_changes(lambda: self._update(
+                'networks', self.network['id'], {'network': {'mtu': 1300}}),
+                [self.hub, self.hub2])
+
+    def test_unchanged_hubs_as_stubs(self):
+        digests = self.digests()
+        answer = self.rpc.get_hubs(None, base.HOST, digests=digests)
+        self.assertEqual({'hubs': [
+            {'id': hub_id, 'digest': digests[hub_id], 'unchanged': True}
+            for hub_id in sorted(digests)]}, answer)
+        # the same with hub_ids: only the hubs asked for
+        self.assertEqual({'hubs': [{'id': self.hub2['id'],
+                                    'digest': digests[self.hub2['id']],
+                                    'unchanged': True}]},
+                         self.rpc.get_hubs(None, base.HOST, [self.hub2['id']],
+                                           digests=digests))
+
+    def test_changed_or_unknown_digests_get_full_entries(self):
+        full = {h['id']: h for h in self.rpc.get_hubs(None, base.HOST)['hubs']}
+        answer = self.rpc.get_hubs(None, base.HOST, digests={
+            self.hub['id']: full[self.hub['id']]['digest'],
+            self.hub2['id']: '0' * 64})
+        self.assertEqual(sorted(full), [h['id'] for h in answer['hubs']])
+        self.assertEqual({self.hub['id']: {'id': self.hub['id'],
+                                           'digest': full[self.hub['id']]['digest'],
+                                           'unchanged': True},
+                          self.hub2['id']: full[self.hub2['id']]},
+                         {h['id']: h for h in answer['hubs']})
+        # no digest for a hub: in full
+        answer = self.rpc.get_hubs(None, base.HOST, digests={
+            self.hub2['id']: full[self.hub2['id']]['digest']})
+        self.assertEqual(full[self.hub['id']], {
+            h['id']: h for h in answer['hubs']}[self.hub['id']])
+        # a digest that was true before a change: in full, with the new digest
+        old = full[self.hub['id']]['digest']
+        self.create_spoke([self.hub])
+        hub = self.rpc.get_hubs(None, base.HOST, [self.hub['id']],
+                                digests={self.hub['id']: old})['hubs'][0]
+        self.assertNotIn('unchanged', hub)
+        self.assertNotEqual(old, hub['digest'])
+        self.assertEqual(2, len(hub['spokes']))
+        # an empty mapping is no mapping
+        self.assertEqual(self.rpc.get_hubs(None, base.HOST),
+                         self.rpc.get_hubs(None, base.HOST, digests={}))
+
+    def test_absent_hubs_stay_absent(self):
+        digests = dict(self.digests(), **self.digests(base.OTHER_HOST))
+        self.assertIn(self.far_hub['id'], digests)
+        gone = self.hub['id']
+        self._delete('ports', gone)
+        for hub_ids in (None, [gone, self.hub2['id'], self.far_hub['id']]):
+            answer = self.rpc.get_hubs(None, base.HOST, hub_ids,
+                                       digests=digests)
+            self.assertEqual([self.hub2['id']], [h['id'] for h in answer['hubs']])
+            self.assertTrue(answer['hubs'][0]['unchanged'])
+        self.assertEqual({'hubs': []}, self.rpc.get_hubs(
+            None, 'nowhere', digests=digests))
+
+    def test_malformed_digests_refused(self):
+        for digests in (['x'], 'x'):
+            with self.subTest(digests=digests):
+                error = self.assertRaises(n_exc.InvalidInput, self.rpc.get_hubs,
+                                          None, base.HOST, digests=digests)
+                self.assertIn('digests', str(error))
+
+    def test_versions_through_the_dispatcher(self):
+        # oslo.messaging's own version rules, as the server's RPC workers apply them
+        dispatcher = oslo_messaging.RPCDispatcher([self.rpc], None)
+
+        def call(version, **args):
+            incoming = mock.Mock(ctxt={}, client_timeout=None, message={
+                'method': 'get_hubs', 'version': version,
+                'args': dict(host=base.HOST, **args)})
+            return dispatcher.dispatch(incoming)
+
+        full = call('1.3')
+        self.assertEqual(self.rpc.get_hubs(None, base.HOST), full)
+        self.assertEqual(full, call('1.2'))
+        digests = {h['id']: h['digest'] for h in full['hubs']}
+        self.assertTrue(all(h.get('unchanged') for h in call(
+            '1.4', digests=digests)['hubs']))
+        for version in ('1.5', '2.0'):
+            with self.subTest(version=version):
+                self.assertRaises(oslo_messaging.UnsupportedVersion, call,
+                                  version)
 
 
 class TestOriginalApi(base.WireGuardTestCase):
@@ -226,7 +439,7 @@ class TestRpcListeners(base.WireGuardTestCase):
         topic, endpoints = conn.create_consumer.call_args.args
         self.assertEqual('q-wireguard', topic)
         self.assertIsInstance(endpoints[0], wg_rpc.WireGuardRpcCallback)
-        self.assertEqual('1.3', endpoints[0].target.version)
+        self.assertEqual('1.4', endpoints[0].target.version)
         self.assertEqual({'fanout': False}, conn.create_consumer.call_args.kwargs)
         conn.consume_in_threads.assert_called_once_with()
         for worker in (service.RpcReportsWorker([], worker_process_count=1),
