@@ -80,6 +80,14 @@ class AgentRpc(object):
     def call(self, method, version='1.3', **kwargs):
         return self.wireguard.prepare(version=version).call({}, method, **kwargs)
 
+    def get_hubs(self, hub_ids=None, digests=None, version=None, host=None):
+        """get_hubs as the agent calls it: 1.4 when it sends digests, else 1.3."""
+        args = {'host': host or self.host, 'hub_ids': hub_ids}
+        if digests is not None:
+            args['digests'] = digests
+        return self.call('get_hubs', version=version or (
+            '1.3' if digests is None else '1.4'), **args)
+
     def report_state(self, host=None):
         state = {'binary': 'neutron-wireguard-agent', 'host': host or self.host,
                  'topic': 'q-wireguard-notifier', 'agent_type': 'wireguard agent',

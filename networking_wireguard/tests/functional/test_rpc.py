@@ -1,8 +1,19 @@
 # The q-wireguard RPC endpoint of a real neutron-server, called as a WireGuard agent calls it.
 
+import hashlib
+import json
 import time
 
+import pytest
+
 from networking_wireguard.tests.functional import clients
+
+
+def canonical_sha256(entry):
+    """docs/rpc.md's digest, computed on what came over the wire."""
+    entry = {k: v for k, v in entry.items() if k != 'digest'}
+    return hashlib.sha256(json.dumps(entry, sort_keys=True, separators=(',', ':'))
+                          .encode('utf-8')).hexdigest()
 
 
 def test_get_hubs(api, network, alive_agent, make_hub, make_spoke):
@@ -63,3 +74,58 @@ def test_update_hub_port_then_device_up_ends_active(api, alive_agent, make_hub):
     hubs = alive_agent.call('get_hubs', host=alive_agent.host, hub_ids=[hub['id']])['hubs']
     assert (hubs[0]['public_key'], hubs[0]['endpoint'], hubs[0]['status']) == (
         key, '192.0.2.10:51821', 'ACTIVE')
+
+
+def test_get_hubs_digests(api, alive_agent, make_hub, make_spoke):
+    """get_hubs 1.4: digests in every entry, stubs for the hubs whose digest the agent sends."""
+    hub, other, gone = make_hub(), make_hub(), make_hub()
+    spoke = make_spoke([hub, other], endpoint='198.51.100.7:51820')
+    mine = sorted([hub['id'], other['id'], gone['id']])
+    full = alive_agent.get_hubs(hub_ids=mine, digests={})
+    assert [h['id'] for h in full['hubs']] == mine
+    for entry in full['hubs']:
+        assert 'unchanged' not in entry
+        assert entry['digest'] == canonical_sha256(entry)
+    # a 1.3 call (no digests): the same full entries, digests included
+    assert alive_agent.get_hubs(hub_ids=mine) == full
+    digests = {h['id']: h['digest'] for h in full['hubs']}
+    assert len(set(digests.values())) == 3
+
+    # nothing changed: every hub a stub, in the same order
+    stubs = alive_agent.get_hubs(hub_ids=mine, digests=digests)
+    assert stubs == {'hubs': [{'id': i, 'digest': digests[i], 'unchanged': True}
+                              for i in mine]}
+    # a full sync (hub_ids null) lists them too
+    assert {h['id']: h for h in alive_agent.get_hubs(digests=digests)['hubs']
+            if h['id'] in digests} == {h['id']: h for h in stubs['hubs']}
+
+    # a spoke's endpoint changes: both of its hubs in full, the third still a stub
+    api.update('port', spoke['id'], **{'binding:profile': dict(
+        spoke['binding:profile'], endpoint='198.51.100.8:51820')})
+    # a hub is deleted: absent, although the agent sent its digest
+    api.delete('port', gone['id'])
+    answer = {h['id']: h for h in alive_agent.get_hubs(hub_ids=mine,
+                                                       digests=digests)['hubs']}
+    assert sorted(answer) == sorted([hub['id'], other['id']])
+    for hub_id in (hub['id'], other['id']):
+        entry = answer[hub_id]
+        assert 'unchanged' not in entry
+        assert entry['digest'] != digests[hub_id]
+        assert entry['digest'] == canonical_sha256(entry)
+        assert entry['spokes'][0]['endpoint'] == '198.51.100.8:51820'
+    assert alive_agent.get_hubs(hub_ids=mine, digests={
+        i: answer[i]['digest'] for i in answer})['hubs'] == [
+        {'id': i, 'digest': answer[i]['digest'], 'unchanged': True}
+        for i in sorted(answer)]
+
+
+def test_get_hubs_versions(alive_agent, make_hub):
+    hub = make_hub()
+    answers = [alive_agent.get_hubs(hub_ids=[hub['id']], version=v)
+               for v in ('1.3', '1.4')]
+    assert answers[0] == answers[1]
+    assert answers[0]['hubs'][0]['digest'] == canonical_sha256(answers[0]['hubs'][0])
+    # what an agent newer than the server sees: its cue to fall back to 1.3
+    with pytest.raises(Exception) as error:
+        alive_agent.get_hubs(hub_ids=[hub['id']], digests={}, version='1.5')
+    assert 'UnsupportedVersion' in '%s %s' % (type(error.value).__name__, error.value)
