@@ -35,7 +35,8 @@ rabbit_vhost() {
 # A private RabbitMQ node for tests that stop or restart a broker, so the shared rabbit@localhost is never
 # disturbed: its own node name, AMQP port (Erlang distribution port = port + 20000), data and logs under
 # DIR, run as the rabbitmq user as /usr/sbin/rabbitmq-server does, in its own session.
-# rabbit_private_start DIR NODE PORT : start it (reusing DIR's data) and wait until it accepts clients
+# rabbit_private_start DIR NODE PORT : start it (reusing DIR's data; DIR/rabbitmq.conf, if present, is its
+# configuration, e.g. a TLS listener) and wait until it accepts clients
 rabbit_private_start() {
   local dir=$1 node=$2 port=$3
   mkdir -p "$dir/mnesia" "$dir/log" || return 1
@@ -45,7 +46,7 @@ rabbit_private_start() {
     RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$port" \
     RABBITMQ_DIST_PORT=$((port + 20000)) RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
-    RABBITMQ_CONFIG_FILE="$dir/no-config" RABBITMQ_ADVANCED_CONFIG_FILE="$dir/no-advanced.config" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_ADVANCED_CONFIG_FILE="$dir/no-advanced.config" \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS='-kernel inet_dist_use_interface {127,0,0,1}' \
     /usr/lib/rabbitmq/bin/rabbitmq-server >>"$dir/server.log" 2>&1 </dev/null &
   echo $! >"$dir/launcher.pid"

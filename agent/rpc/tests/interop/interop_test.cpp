@@ -447,6 +447,54 @@ TEST_F(InteropTest, QueuesAreDeclaredAsOsloDeclaresThemAndFanoutQueuesGoAtStop) 
   EXPECT_EQ(after.count(topic_), 1u);
 }
 
+// TLS with rabbitmq-c's OpenSSL socket: chain verification against ssl_ca_file, a client certificate,
+// and a refused broker certificate. The oslo server uses the same node's plain listener.
+TEST_F(InteropTest, TlsConnectionsVerifyTheBroker) {
+  NWG_REQUIRE(testing::isRoot() && std::filesystem::exists("/usr/lib/rabbitmq/bin/rabbitmq-server") &&
+                  std::filesystem::exists("/usr/bin/openssl"),
+              "root, rabbitmq-server and openssl, to run a private RabbitMQ node with TLS");
+  auto broker = PrivateBroker::start(testing::runToken(), /*tls=*/true);
+  ASSERT_TRUE(broker.ok()) << broker.error().message;
+  auto peer = startServer((*broker)->transportUrl(), topic_);
+  ASSERT_TRUE(peer);
+  const std::string tls_url = "rabbit://guest:guest@127.0.0.1:" + std::to_string((*broker)->sslPort()) + "/";
+  {
+    RpcClientOptions o = options(tls_url);
+    o.rabbit.ssl = true;
+    o.rabbit.ssl_ca_file = (*broker)->caFile();
+    RpcClient client(o);
+    client.start();
+    ASSERT_TRUE(client.waitConnected(30s));
+    auto r = client.call(target(), "echo", {{"value", "over tls"}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, "over tls");
+  }
+  {
+    RpcClientOptions o = options(tls_url);
+    o.rabbit.ssl = true;
+    o.rabbit.ssl_ca_file = (*broker)->caFile();
+    o.rabbit.ssl_cert_file = (*broker)->clientCert();
+    o.rabbit.ssl_key_file = (*broker)->clientKey();
+    RpcClient client(o);
+    client.start();
+    ASSERT_TRUE(client.waitConnected(30s));
+    auto r = client.call(target(), "echo", {{"value", std::string(1024 * 1024, 't')}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->get_ref<const std::string&>().size(), 1024u * 1024u);
+  }
+  {
+    RpcClientOptions o = options(tls_url);
+    o.rabbit.ssl = true;
+    o.rabbit.ssl_ca_file = (*broker)->otherCaFile();  // did not sign the broker's certificate
+    RpcClient client(o);
+    client.start();
+    EXPECT_FALSE(client.waitConnected(3s));
+    auto r = client.call(target(), "echo", {{"value", 1}}, 1s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, RpcErrorKind::kConnectionLost) << r.error().message;
+  }
+}
+
 // The broker restarts in the middle of a stream of calls: the client reconnects (re-declaring its
 // queues), tells the agent (onReconnect), and calls resume; nothing crashes.
 TEST_F(InteropTest, BrokerRestartInTheMiddleOfAStreamOfCalls) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -27,7 +28,7 @@ bool portFree(int port) {
 
 }  // namespace
 
-Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& token) {
+Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& token, bool tls) {
   std::unique_ptr<PrivateBroker> b(new PrivateBroker());
   char tmpl[] = "/tmp/nwg-rabbit-XXXXXX";
   if (!::mkdtemp(tmpl)) return Error::fromErrno(errno, "mkdtemp");
@@ -39,9 +40,10 @@ Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& t
   std::random_device rd;
   for (int i = 0; i < 50 && b->port_ == 0; ++i) {
     const int p = 20000 + static_cast<int>(rd() % 10000);
-    if (portFree(p) && portFree(p + 20000)) b->port_ = p;
+    if (portFree(p) && portFree(p + 1) && portFree(p + 20000)) b->port_ = p;
   }
   if (b->port_ == 0) return fail("no free port pair for a private RabbitMQ node");
+  if (tls) NWG_RETURN_IF_ERROR(b->makeTls());
   NWG_RETURN_IF_ERROR(b->shell("rabbit_private_start"));
   b->running_ = true;
   return b;
@@ -54,6 +56,32 @@ Status PrivateBroker::shell(const std::string& function) const {
                           std::to_string(port_) + "'";
   const int rc = std::system(cmd.c_str());
   if (rc != 0) return fail(function, " ", node_, " (port ", port_, ", dir ", dir_, ") failed: status ", rc);
+  return okStatus();
+}
+
+Status PrivateBroker::makeTls() const {
+  const std::string t = dir_ + "/tls";
+  // A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate, all from the
+  // openssl command line; and another CA that signed none of them.
+  const std::string cmd =
+      "set -e; mkdir -p '" + t + "'; cd '" + t + "'; exec >openssl.log 2>&1; "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=nwg-test-ca; "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=nwg-other-ca; "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' >san.ext; "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext; "
+      "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=guest; "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2; "
+      "chmod 644 *.pem *.key";
+  if (std::system(("bash -c \"" + cmd + "\"").c_str()) != 0) return fail("cannot create test certificates in ", t);
+  const std::string conf = "listeners.ssl.default = " + std::to_string(sslPort()) + "\n" +
+                           "ssl_options.cacertfile = " + t + "/ca.pem\n" + "ssl_options.certfile = " + t +
+                           "/server.pem\n" + "ssl_options.keyfile = " + t + "/server.key\n" +
+                           "ssl_options.verify = verify_peer\n" + "ssl_options.fail_if_no_peer_cert = false\n";
+  FILE* f = std::fopen((dir_ + "/rabbitmq.conf").c_str(), "w");
+  if (!f) return fail("cannot write ", dir_, "/rabbitmq.conf");
+  std::fputs(conf.c_str(), f);
+  std::fclose(f);
   return okStatus();
 }
 

@@ -12,17 +12,26 @@ namespace nwg::rpc::interop {
 
 class PrivateBroker {
  public:
-  static Result<std::unique_ptr<PrivateBroker>> start(const std::string& token);
+  // With `tls`, the node also listens for TLS on sslPort(), with a certificate from a throwaway CA
+  // (caFile()); clientCert()/clientKey() are a client certificate from the same CA.
+  static Result<std::unique_ptr<PrivateBroker>> start(const std::string& token, bool tls = false);
   ~PrivateBroker();  // stops it and removes its directory
 
   Status stop();
   Status restart();  // start again with the same data (users, vhosts)
   std::string transportUrl() const;
   int port() const { return port_; }
+  int sslPort() const { return port_ + 1; }
+  std::string caFile() const { return dir_ + "/tls/ca.pem"; }
+  std::string clientCert() const { return dir_ + "/tls/client.pem"; }
+  std::string clientKey() const { return dir_ + "/tls/client.key"; }
+  // Another CA that signed nothing here (for verification failures).
+  std::string otherCaFile() const { return dir_ + "/tls/other-ca.pem"; }
 
  private:
   PrivateBroker() = default;
   Status shell(const std::string& function) const;
+  Status makeTls() const;
 
   std::string dir_;
   std::string node_;
