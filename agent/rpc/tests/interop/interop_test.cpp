@@ -182,6 +182,25 @@ TEST_F(InteropTest, CallMonitorHeartbeatsAreTolerated) {
   EXPECT_EQ(*r, "slept");  // not the null result of a heartbeat
 }
 
+// With a 2 s heartbeat the broker closes a connection that stays silent for about 4 s: an idle client
+// keeps its connection only if its I/O thread sends heartbeats on its own.
+TEST_F(InteropTest, IdleConnectionSurvivesOnHeartbeats) {
+  auto peer = startServer(url_, topic_);
+  ASSERT_TRUE(peer);
+  RpcClientOptions o = options(url_);
+  o.rabbit.heartbeat_timeout_threshold = 2;
+  RpcClient client(o);
+  client.start();
+  ASSERT_TRUE(client.waitConnected(30s));
+  std::this_thread::sleep_for(10s);  // idle for five heartbeat timeouts
+  EXPECT_TRUE(client.connected());
+  EXPECT_EQ(client.reconnects(), 0u);
+  auto r = client.call(target(), "echo", {{"value", "still here"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "still here");
+  EXPECT_EQ(client.reconnects(), 0u);
+}
+
 TEST_F(InteropTest, TimesOutWhenNobodyListens) {
   auto client = connectedClient(url_);
   auto r = client->call(target(), "echo", {{"value", 1}}, 1500ms);
