@@ -466,6 +466,32 @@ TEST_F(InteropTest, QueuesAreDeclaredAsOsloDeclaresThemAndFanoutQueuesGoAtStop) 
   EXPECT_EQ(after.count(topic_), 1u);
 }
 
+// A broker that goes silent (frozen, connections open) is noticed through missed heartbeats; the
+// client reconnects once it answers again.
+TEST_F(InteropTest, SilentBrokerIsDetectedByHeartbeats) {
+  NWG_REQUIRE(testing::isRoot() && std::filesystem::exists("/usr/lib/rabbitmq/bin/rabbitmq-server"),
+              "root and rabbitmq-server, to run a private RabbitMQ node");
+  auto broker = PrivateBroker::start(testing::runToken());
+  ASSERT_TRUE(broker.ok()) << broker.error().message;
+  RpcClientOptions o = options((*broker)->transportUrl());
+  o.rabbit.heartbeat_timeout_threshold = 2;
+  RpcClient client(o);
+  std::atomic<int> reconnected{0};
+  client.onReconnect([&reconnected] { ++reconnected; });
+  client.start();
+  ASSERT_TRUE(client.waitConnected(30s));
+  ASSERT_TRUE((*broker)->pause().ok());
+  const bool noticed = eventually([&] { return !client.connected(); }, 60s);
+  ASSERT_TRUE((*broker)->resume().ok());
+  EXPECT_TRUE(noticed) << "a frozen broker was not noticed";
+  EXPECT_TRUE(eventually([&] { return reconnected.load() >= 1 && client.connected(); }, 90s));
+  auto peer = startServer((*broker)->transportUrl(), topic_);
+  ASSERT_TRUE(peer);
+  auto r = client.call(target(), "echo", {{"value", "back"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "back");
+}
+
 // TLS with rabbitmq-c's OpenSSL socket: chain verification against ssl_ca_file, a client certificate,
 // and a refused broker certificate. The oslo server uses the same node's plain listener.
 TEST_F(InteropTest, TlsConnectionsVerifyTheBroker) {

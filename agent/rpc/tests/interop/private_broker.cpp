@@ -3,9 +3,11 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -85,6 +87,24 @@ Status PrivateBroker::makeTls() const {
   return okStatus();
 }
 
+namespace {
+
+Status signalNode(const std::string& pid_file, int sig) {
+  FILE* f = std::fopen(pid_file.c_str(), "r");
+  if (!f) return fail("cannot read ", pid_file);
+  long pid = 0;
+  const int n = std::fscanf(f, "%ld", &pid);
+  std::fclose(f);
+  if (n != 1 || pid <= 1) return fail("no pid in ", pid_file);
+  if (::kill(static_cast<pid_t>(pid), sig) != 0) return Error::fromErrno(errno, str("kill ", pid));
+  return okStatus();
+}
+
+}  // namespace
+
+Status PrivateBroker::pause() { return signalNode(dir_ + "/rabbitmq.pid", SIGSTOP); }
+Status PrivateBroker::resume() { return signalNode(dir_ + "/rabbitmq.pid", SIGCONT); }
+
 Status PrivateBroker::stop() {
   if (!running_) return okStatus();
   running_ = false;
@@ -102,6 +122,7 @@ std::string PrivateBroker::transportUrl() const {
 }
 
 PrivateBroker::~PrivateBroker() {
+  if (running_) (void)resume();  // a frozen node cannot stop
   (void)stop();
   std::error_code ec;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);

@@ -19,6 +19,10 @@ class PrivateBroker {
 
   Status stop();
   Status restart();  // start again with the same data (users, vhosts)
+  // Freezes / thaws the node's Erlang VM (SIGSTOP / SIGCONT): a broker that goes silent without closing
+  // its connections, as behind a network partition.
+  Status pause();
+  Status resume();
   std::string transportUrl() const;
   int port() const { return port_; }
   int sslPort() const { return port_ + 1; }
