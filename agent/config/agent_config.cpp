@@ -67,6 +67,7 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kWireguard, "state_path", "/var/lib/neutron/wireguard"},
       {kWireguard, "listen_port_range", "51820:52820"},
       {kWireguard, "ignored_devices", ""},
+      {kWireguard, "deep_resync_interval", "300"},
       {kWireguard, "dry_run", "false"},
       {kWireguard, "mtu", "0"},
       {kWireguard, "underlay_mtu", "1500"},
@@ -158,6 +159,7 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
     }
   }
   NWG_ASSIGN_OR_RETURN(c.dry_run, r.getBool(kWireguard, "dry_run"));
+  NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "deep_resync_interval", 0, 86400 * 7, c.deep_resync_interval));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "mtu", 0, 65535, c.mtu));
   if (c.mtu != 0 && c.mtu < 68) return optionError(r, kWireguard, "mtu", str(c.mtu, " is below 68, the smallest IPv4 MTU (0 means automatic)"));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "underlay_mtu", 576, 65535, c.underlay_mtu));

@@ -44,6 +44,7 @@ struct AgentConfig {
   PortRange listen_port_range{51820, 52820};
   std::vector<std::string> ignored_devices;
   bool dry_run = false;
+  int deep_resync_interval = 300;          // seconds between full syncs that re-read everything; 0: always
   int mtu = 0;                             // 0: underlay_mtu minus WireGuard's overhead
   int underlay_mtu = 1500;
   std::string wireguard_go = "wireguard-go";

@@ -61,6 +61,7 @@ class AgentImpl final : public Agent {
                                                           options, reconcile::udpPortsInUse);
     reconcile::LoopOptions loop_options;
     loop_options.polling_interval = std::chrono::seconds(config_.polling_interval);
+    loop_options.deep_interval = std::chrono::seconds(config_.deep_resync_interval);
     loop_ = std::make_unique<reconcile::AgentLoop>(*reconciler_, sink_, loop_options);
 
     rpc::StateReporterOptions reporter_options;

@@ -2,7 +2,14 @@
 
 namespace nwg::daemon {
 
-Result<nlohmann::json> RpcServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids) {
+Result<nlohmann::json> RpcServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids,
+                                             const std::map<std::string, std::string>* digests) {
+  if (digests && server_has_digests_) {
+    auto answer = wireguard_.getHubs(hub_ids, digests);
+    if (answer.ok() || answer.error().kind != rpc::RpcErrorKind::kUnsupportedVersion) return std::move(answer).toResult();
+    // A driver older than get_hubs 1.4 (during an upgrade): full answers from now on.
+    server_has_digests_ = false;
+  }
   return wireguard_.getHubs(hub_ids).toResult();
 }
 

@@ -15,13 +15,15 @@ class RpcServerApi final : public reconcile::ServerApi {
   RpcServerApi(rpc::RpcCaller& rpc, const std::string& host)
       : wireguard_(rpc, host), plugin_(rpc, host, "wireguard-agent-" + host) {}
 
-  Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids) override;
+  Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids,
+                                 const std::map<std::string, std::string>* digests) override;
   Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                        const std::string& public_key) override;
   Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down) override;
 
  private:
   rpc::WireguardServerApi wireguard_;
+  bool server_has_digests_ = true;  // false once a server answered get_hubs 1.4 with UnsupportedVersion
   rpc::PluginApi plugin_;
 };
 

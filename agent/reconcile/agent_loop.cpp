@@ -94,6 +94,9 @@ void AgentLoop::run() {
       continue;
     }
     std::string reason = full_requested_ ? full_reason_ : "polling interval";
+    const bool deep = full && (full_requested_ || !had_full_sync_ || options_.deep_interval.count() == 0 ||
+                               now >= next_deep_);
+    if (deep && !full_requested_ && had_full_sync_) reason = "deep resync interval";
     full_requested_ = false;
     if (full) {
       dirty_.clear();  // a full pass covers them
@@ -103,14 +106,14 @@ void AgentLoop::run() {
     lock.unlock();
 
     const auto t0 = Clock::now();
-    PassReport report = full ? reconciler_.syncAll() : reconciler_.syncHubs(hubs);
+    PassReport report = full ? reconciler_.syncAll(deep ? Depth::kDeep : Depth::kQuick) : reconciler_.syncHubs(hubs);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     if (!report.complete) {
       log_.warning(str(full ? "full sync" : "sync of changed hubs", " failed (", report.failure,
                        "); nothing changed on the host"));
     } else {
       log_.log(report.actions ? Severity::Info : Severity::Debug,
-               str(full ? "full sync (" + reason + ")" : str("sync of ", hubs.size(), " hub(s)"), ": ",
+               str(full ? str(deep ? "deep" : "quick", " full sync (", reason, ")") : str("sync of ", hubs.size(), " hub(s)"), ": ",
                    report.realized.size(), " realized, ", report.failed.size(), " failed, ",
                    report.removed.size(), " removed, ", report.actions, " action(s) in ", ms, " ms"));
       afterPass(report, full);
@@ -122,6 +125,7 @@ void AgentLoop::run() {
         had_full_sync_ = true;
         full_failures_ = 0;
         next_full_ = Clock::now() + options_.polling_interval;
+        if (deep) next_deep_ = Clock::now() + options_.deep_interval;
       } else {
         ++full_failures_;
         next_full_ = Clock::now() + backoff(full_failures_);

@@ -1,7 +1,7 @@
 // The agent's main loop: level-triggered passes of the Reconciler, driven by
-//   - a full sync at start (retried with backoff until it succeeds) and every polling_interval,
+//   - a deep full sync at start (retried with backoff until it succeeds), on reconnects and `revived`,
+//     and every deep_interval; a quick full sync every polling_interval in between (Depth),
 //   - fanout notifications, which only mark the named hubs dirty (the loop re-fetches the truth),
-//   - reconnects and a `revived` heartbeat answer, which force a full sync,
 //   - per-hub retries with exponential backoff for hubs that failed.
 // Triggers are thread-safe; passes run on the thread that called run().
 #pragma once
@@ -21,6 +21,7 @@ namespace nwg::reconcile {
 
 struct LoopOptions {
   std::chrono::milliseconds polling_interval{30000};
+  std::chrono::milliseconds deep_interval{300000};  // 0: every full sync is deep
   std::chrono::milliseconds min_retry{1000};
   std::chrono::milliseconds max_retry{60000};
 };
@@ -66,6 +67,7 @@ class AgentLoop {
   bool had_full_sync_ = false;
   int full_failures_ = 0;
   Clock::time_point next_full_{};
+  Clock::time_point next_deep_{};
   std::set<std::string> dirty_;
   struct Retry {
     int attempts = 0;

@@ -73,9 +73,9 @@ Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& pro
                                          "; configured without one")});
     }
   }
-  auto ips = spoke.value("fixed_ips", json());
-  if (!ips.is_array()) return fail("spoke ", s.port_id, ": 'fixed_ips' is not a list");
-  for (const auto& ip : ips) {
+  auto ips_it = spoke.find("fixed_ips");
+  if (ips_it == spoke.end() || !ips_it->is_array()) return fail("spoke ", s.port_id, ": 'fixed_ips' is not a list");
+  for (const auto& ip : *ips_it) {
     if (!ip.is_object() || !ip.value("ip_address", json()).is_string()) {
       return fail("spoke ", s.port_id, ": a fixed IP lacks 'ip_address'");
     }
@@ -91,6 +91,7 @@ Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& pro
 Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems) {
   HubSpec h;
   h.port_id = hub["id"].get<std::string>();
+  if (auto d = hub.find("digest"); d != hub.end() && d->is_string()) h.digest = d->get<std::string>();
   if (auto p = hub.value("project_id", json()); !p.is_string() || p.get_ref<const std::string&>().empty()) {
     return fail("'project_id' is missing");
   }
@@ -126,7 +127,9 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems)
     h.router_id = r.get<std::string>();
   }
   NWG_ASSIGN_OR_RETURN(h.addresses, hubAddresses(hub));
-  auto spokes = hub.value("spokes", json::array());
+  static const json kNoSpokes = json::array();
+  auto spokes_it = hub.find("spokes");
+  const json& spokes = spokes_it == hub.end() || spokes_it->is_null() ? kNoSpokes : *spokes_it;
   if (!spokes.is_array()) return fail("'spokes' is not a list");
   for (const auto& spoke : spokes) {
     auto s = decodeSpoke(spoke, problems);
@@ -194,6 +197,14 @@ Result<DecodedHubs> decodeHubs(const json& answer) {
     if (!hub.is_object() || !looksLikeId(hub.value("id", json()))) {
       // Without an ID we cannot even say which hub is broken: the whole answer is suspect.
       return fail("get_hubs answer has a hub without a valid 'id'");
+    }
+    if (hub.value("unchanged", json(false)) == json(true)) {
+      auto digest = hub.value("digest", json());
+      if (!digest.is_string() || digest.get_ref<const std::string&>().empty()) {
+        return fail("get_hubs answer has an unchanged hub without a digest");
+      }
+      out.unchanged.push_back({hub["id"].get<std::string>(), digest.get<std::string>()});
+      continue;
     }
     auto h = decodeHub(hub, out.problems);
     if (!h) {

@@ -34,6 +34,7 @@ struct SpokeSpec {
 
 struct HubSpec {
   std::string port_id;
+  std::string digest;  // the server's digest of this hub's entry (opaque; "" if it sent none)
   std::string project_id;
   std::string network_id;
   bool admin_state_up = true;
@@ -54,8 +55,15 @@ struct DecodeProblem {
   std::string reason;
 };
 
+// A hub the server says is unchanged since the digest the agent sent (get_hubs 1.4).
+struct UnchangedHub {
+  std::string port_id;
+  std::string digest;
+};
+
 struct DecodedHubs {
   std::vector<HubSpec> hubs;            // ordered by port ID
+  std::vector<UnchangedHub> unchanged;  // listed, same as the agent's copy
   std::vector<std::string> invalid_hubs;  // hubs present but unusable: report DOWN, touch nothing
   std::vector<DecodeProblem> problems;
 };

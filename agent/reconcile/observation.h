@@ -16,6 +16,7 @@ namespace nwg::reconcile {
 struct DeviceObservation {
   std::string netns;  // "" = the agent's own
   LinkInfo link;
+  bool detailed = false;  // addresses and config below were read (a quick pass lists links only)
   std::vector<IpPrefix> addresses;   // sorted, link-local excluded
   std::optional<wg::Device> config;  // absent: the link is named like ours but is not a working WireGuard device
 };
@@ -23,6 +24,7 @@ struct DeviceObservation {
 struct NamespaceObservation {
   std::vector<std::string> links;  // every link but "lo"
   bool forwarding = false;         // routing between spokes set up (kRoutingSysctls)
+  bool forwarding_read = false;    // `forwarding` was read (a quick pass reads it only where needed)
 };
 
 struct HostObservation {

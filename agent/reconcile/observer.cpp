@@ -36,32 +36,49 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
       for (const auto& l : *links) {
         if (l.name != "lo") seen.links.push_back(l.name);
       }
-      if (isProjectNamespace(ns)) {
-        seen.forwarding = std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls), [&](const auto& kv) {
-          return sysctlIs(namespaces_, ns, kv.first, kv.second);
-        });
-      }
     }
     for (const auto& l : *links) {
       if (!isManagedDeviceName(l.name)) continue;
       DeviceObservation d;
       d.netns = ns;
       d.link = l;
-      bool wanted = !details_for || details_for->count(l.name);
-      if (wanted) {
-        auto config = backend_.get({ns, l.name});
-        if (config) {
-          d.config = std::move(*config);
-        } else if (config.error().code != ENODEV) {
-          return std::move(config).error().context(str("read WireGuard device ", l.name));
-        }
-        NWG_ASSIGN_OR_RETURN(d.addresses, links_.addresses(ns, l.name));
-        std::sort(d.addresses.begin(), d.addresses.end());
-      }
       host.devices.push_back(std::move(d));
     }
   }
+  std::set<std::string> devices;
+  std::set<std::string> namespaces;
+  if (details_for) {
+    devices = *details_for;
+  } else {
+    for (const auto& d : host.devices) devices.insert(d.link.name);
+    for (const auto& [ns, seen] : host.namespaces) namespaces.insert(ns);
+  }
+  NWG_RETURN_IF_ERROR(fillDetails(host, devices, namespaces));
   return host;
+}
+
+Status Observer::fillDetails(HostObservation& host, const std::set<std::string>& devices,
+                             const std::set<std::string>& namespaces) {
+  for (auto& d : host.devices) {
+    if (d.detailed || !devices.count(d.link.name)) continue;
+    auto config = backend_.get({d.netns, d.link.name});
+    if (config) {
+      d.config = std::move(*config);
+    } else if (config.error().code != ENODEV) {
+      return std::move(config).error().context(str("read WireGuard device ", d.link.name));
+    }
+    NWG_ASSIGN_OR_RETURN(d.addresses, links_.addresses(d.netns, d.link.name));
+    std::sort(d.addresses.begin(), d.addresses.end());
+    d.detailed = true;
+  }
+  for (auto& [ns, seen] : host.namespaces) {
+    if (seen.forwarding_read || !isProjectNamespace(ns) || !namespaces.count(ns)) continue;
+    seen.forwarding = std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls), [&, n = ns](const auto& kv) {
+      return sysctlIs(namespaces_, n, kv.first, kv.second);
+    });
+    seen.forwarding_read = true;
+  }
+  return okStatus();
 }
 
 }  // namespace nwg::reconcile

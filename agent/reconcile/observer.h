@@ -20,11 +20,17 @@ class Observer {
   Observer(Links& links, Namespaces& namespaces, wg::Backend& backend)
       : links_(links), namespaces_(namespaces), backend_(backend) {}
 
-  // Every namespace and link is listed; addresses and WireGuard state are read for the managed devices
-  // named in `details_for`, or for all of them when it is absent. A device whose WireGuard state cannot
-  // be read for a reason other than "not a WireGuard device" fails the whole observation: acting on a
-  // partial view could destroy something that only looked absent.
+  // Lists every namespace that may hold managed devices and the links in each; then reads the details
+  // (see fillDetails) of the managed devices named in `details_for`, or of all of them and of every
+  // project namespace when it is absent.
   Result<HostObservation> observe(const std::optional<std::set<std::string>>& details_for);
+
+  // Reads the addresses and WireGuard configuration of the named devices, and the routing sysctls of
+  // the named project namespaces. A device whose WireGuard state cannot be read for a reason other
+  // than "not a WireGuard device" fails the observation: acting on a partial view could destroy
+  // something that only looked absent.
+  Status fillDetails(HostObservation& host, const std::set<std::string>& devices,
+                     const std::set<std::string>& namespaces);
 
  private:
   Links& links_;

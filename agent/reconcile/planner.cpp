@@ -1,6 +1,7 @@
 #include "reconcile/planner.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "reconcile/names.h"
 #include "wireguard/diff.h"
@@ -102,6 +103,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   plan.ifname = deviceName(hub.port_id);
   const std::string target = hubNamespace(hub, host);
   const DeviceObservation* seen = host.findDevice(plan.ifname, target);
+  assert((!seen || seen->detailed) && "plan only hubs whose device details were read");
 
   // Where the device is as the plan progresses, and what it has there.
   std::string location;

@@ -20,12 +20,6 @@ namespace {
 
 constexpr int kAddressInUse = 98;  // EADDRINUSE, as both transports report it
 
-std::vector<std::string> deviceNames(const std::set<std::string>& port_ids) {
-  std::vector<std::string> out;
-  for (const auto& id : port_ids) out.push_back(deviceName(id));
-  return out;
-}
-
 }  // namespace
 
 Reconciler::Reconciler(ServerApi& server, Observer& observer, Applier& applier, IdentityStore& identities,
@@ -39,9 +33,29 @@ Reconciler::Reconciler(ServerApi& server, Observer& observer, Applier& applier, 
       options_(std::move(options)),
       udp_ports_in_use_(std::move(udp_ports_in_use)) {}
 
-PassReport Reconciler::syncAll() { return run(std::nullopt); }
+PassReport Reconciler::syncAll(Depth depth) { return run(std::nullopt, depth); }
 
-PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) { return run(hub_ids); }
+PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) { return run(hub_ids, Depth::kDeep); }
+
+const std::string& Reconciler::publicKeyText(const std::string& port_id, const Key& private_key) {
+  auto it = public_keys_.find(port_id);
+  if (it == public_keys_.end() || !(it->second.first == private_key)) {
+    // X25519 costs tens of microseconds: derive once per hub and key, not every pass.
+    it = public_keys_.insert_or_assign(port_id, std::make_pair(private_key, publicKeyOf(private_key).toBase64())).first;
+  }
+  return it->second.second;
+}
+
+bool Reconciler::stillAsVerified(const HubSpec& hub, const HostObservation& host) const {
+  auto it = records_.find(hub.port_id);
+  if (it == records_.end() || !it->second.verified) return false;
+  const HubRecord& r = it->second;
+  const DeviceObservation* d = host.findDevice(deviceName(hub.port_id), r.netns);
+  // The link tells whether the device was re-created (index), moved, set down or given another MTU;
+  // and the router namespace appearing or going away changes where the hub belongs.
+  return d && d->netns == r.netns && d->link == r.link && hubNamespace(hub, host) == r.netns &&
+         identities_.find(hub.port_id).has_value();
+}
 
 std::optional<std::string> Reconciler::endpointFor(uint16_t listen_port) const {
   if (!options_.advertised_address) return std::nullopt;
@@ -104,7 +118,7 @@ HubSpec Reconciler::withResolvedEndpoints(const HubSpec& hub) {
   return out;
 }
 
-Status Reconciler::realize(const HubSpec& named_hub, const HostObservation& host, PassReport& report) {
+Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservation& host, PassReport& report) {
   const HubSpec hub = withResolvedEndpoints(named_hub);
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
@@ -123,7 +137,7 @@ Status Reconciler::realize(const HubSpec& named_hub, const HostObservation& host
         // The port was taken between allocation and use: forget it so the next pass picks another.
         (void)identities_.remove(hub.port_id);
       }
-      return s;
+      return std::move(s).error();
     }
   }
   PeerMemories kept;  // spokes that left the hub are forgotten
@@ -136,7 +150,7 @@ Status Reconciler::realize(const HubSpec& named_hub, const HostObservation& host
   memory = std::move(kept);
 
   if (!applier_.dryRun()) {
-    std::string public_key = publicKeyOf(identity.private_key).toBase64();
+    const std::string& public_key = publicKeyText(hub.port_id, identity.private_key);
     std::optional<std::string> endpoint = endpointFor(identity.listen_port);
     bool key_differs = hub.neutron_public_key != public_key;
     bool endpoint_differs = endpoint && hub.neutron_endpoint != endpoint;
@@ -149,7 +163,7 @@ Status Reconciler::realize(const HubSpec& named_hub, const HostObservation& host
     }
   }
   report.peers += hub.spokes.size();
-  return okStatus();
+  return plan.actions.size();
 }
 
 void Reconciler::removeHub(const std::string& port_id, const HostObservation& host, PassReport& report) {
@@ -217,12 +231,19 @@ void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::ve
   }
 }
 
-PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
+PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Depth depth) {
   PassReport report;
   resolved_.clear();
+  const bool quick = !only && depth == Depth::kQuick;
   std::optional<std::vector<std::string>> ids;
   if (only) ids = std::vector<std::string>(only->begin(), only->end());
-  auto answer = server_.getHubs(ids);
+  std::map<std::string, std::string> digests;
+  if (quick) {
+    for (const auto& [id, record] : records_) {
+      if (!record.spec.digest.empty()) digests[id] = record.spec.digest;
+    }
+  }
+  auto answer = server_.getHubs(ids, quick ? &digests : nullptr);
   if (!answer) {
     report.failure = str("get_hubs failed: ", answer.error().message);
     return report;
@@ -239,15 +260,42 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
   for (auto& hub : decoded->hubs) {
     if (!only || only->count(hub.port_id)) hubs.push_back(std::move(hub));
   }
-
-  std::optional<std::set<std::string>> details;
-  if (only) {
-    auto names = deviceNames(*only);
-    details = std::set<std::string>(names.begin(), names.end());
+  std::set<std::string> unchanged;  // hubs the server says did not change since our copy
+  for (const auto& stub : decoded->unchanged) {
+    auto it = records_.find(stub.port_id);
+    if (it == records_.end() || it->second.spec.digest != stub.digest) {
+      // A stub for a digest we never sent: our copy cannot be trusted; keep the hub, read it next pass.
+      log_.warning(str("hub ", stub.port_id, ": the server answered 'unchanged' for an unknown digest"));
+      decoded->invalid_hubs.push_back(stub.port_id);
+      records_.erase(stub.port_id);
+      continue;
+    }
+    unchanged.insert(stub.port_id);
+    hubs.push_back(it->second.spec);
   }
-  auto host = observer_.observe(details);
+  std::sort(hubs.begin(), hubs.end(), [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
+
+  // List the links everywhere (cheap), then read details only where this pass may act.
+  auto host = observer_.observe(std::set<std::string>{});
   if (!host) {
     report.failure = str("reading the host failed: ", host.error().message);
+    return report;
+  }
+  std::vector<const HubSpec*> to_plan;
+  std::set<std::string> detail_devices;
+  std::set<std::string> detail_namespaces;
+  for (const auto& hub : hubs) {
+    if (quick && unchanged.count(hub.port_id) && stillAsVerified(hub, *host)) {
+      report.realized.push_back(hub.port_id);
+      report.peers += hub.spokes.size();
+      continue;
+    }
+    to_plan.push_back(&hub);
+    detail_devices.insert(deviceName(hub.port_id));
+    detail_namespaces.insert(hubNamespace(hub, *host));
+  }
+  if (Status s = observer_.fillDetails(*host, detail_devices, detail_namespaces); !s.ok()) {
+    report.failure = str("reading the host failed: ", s.error().message);
     return report;
   }
   report.complete = true;
@@ -256,17 +304,31 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
   std::set<std::string> wanted_namespaces;
   for (const auto& hub : hubs) {
     claimed.insert(deviceName(hub.port_id));
-    if (options_.ignored_devices.count(deviceName(hub.port_id))) {
-      report.failed.emplace(hub.port_id, "its device is in ignored_devices");
+    if (std::string target = hubNamespace(hub, *host); !target.empty()) wanted_namespaces.insert(target);
+  }
+  for (const HubSpec* hub : to_plan) {
+    HubRecord& record = records_[hub->port_id];
+    record.spec = *hub;
+    record.verified = false;
+    if (options_.ignored_devices.count(deviceName(hub->port_id))) {
+      report.failed.emplace(hub->port_id, "its device is in ignored_devices");
       continue;
     }
-    if (std::string target = hubNamespace(hub, *host); !target.empty()) wanted_namespaces.insert(target);
-    Status s = realize(hub, *host, report);
-    if (s.ok()) {
-      report.realized.push_back(hub.port_id);
-    } else {
-      log_.error(str("hub ", hub.port_id, ": ", s.error().message));
-      report.failed.emplace(hub.port_id, s.error().message);
+    auto actions = realize(*hub, *host, report);
+    if (!actions.ok()) {
+      log_.error(str("hub ", hub->port_id, ": ", actions.error().message));
+      report.failed.emplace(hub->port_id, actions.error().message);
+      continue;
+    }
+    report.realized.push_back(hub->port_id);
+    if (*actions == 0 && !applier_.dryRun()) {
+      // Nothing to do: the device is as wanted; later quick passes only check that its link stays so.
+      const DeviceObservation* d = host->findDevice(deviceName(hub->port_id), hubNamespace(*hub, *host));
+      if (d) {
+        record.verified = true;
+        record.netns = d->netns;
+        record.link = d->link;
+      }
     }
   }
   for (const auto& id : decoded->invalid_hubs) {
@@ -279,7 +341,10 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
     for (const auto& id : *only) {
       bool listed = std::any_of(hubs.begin(), hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
                     std::count(decoded->invalid_hubs.begin(), decoded->invalid_hubs.end(), id) > 0;
-      if (!listed) removeHub(id, *host, report);
+      if (!listed) {
+        removeHub(id, *host, report);
+        records_.erase(id);
+      }
     }
   } else {
     bool nothing_listed = hubs.empty() && decoded->invalid_hubs.empty();
@@ -316,6 +381,9 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only) {
           report.removed.push_back(id);
         }
         peer_memory_.erase(id);
+      }
+      for (auto it = records_.begin(); it != records_.end();) {
+        it = listed.count(it->first) ? std::next(it) : records_.erase(it);
       }
     }
     last_hub_count_ = report.realized.size();

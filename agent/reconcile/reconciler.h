@@ -40,6 +40,12 @@ struct PassReport {
   size_t peers = 0;                            // spokes configured on realized hubs
 };
 
+// A full pass reads everything (deep) or trusts what an earlier pass verified (quick): a quick pass
+// sends the server the digests of the hubs it holds, and plans only the hubs that changed there or
+// whose link no longer looks as it was left (moved, re-created, down, other MTU). Deep passes catch
+// what a quick one cannot see (a peer or an address changed by hand, a forwarding sysctl).
+enum class Depth { kQuick, kDeep };
+
 class Reconciler {
  public:
   // `udp_ports_in_use` lists the UDP ports bound in the agent's namespace (so a new hub's listen port
@@ -48,7 +54,7 @@ class Reconciler {
              ReconcilerOptions options, std::function<std::set<uint16_t>()> udp_ports_in_use);
 
   // A full sync: every hub of this host; unclaimed devices cleaned up.
-  PassReport syncAll();
+  PassReport syncAll(Depth depth = Depth::kDeep);
   // Only these hubs (after a notification or a retry); those absent from the answer are removed.
   PassReport syncHubs(const std::set<std::string>& hub_ids);
 
@@ -56,9 +62,20 @@ class Reconciler {
   size_t lastHubCount() const { return last_hub_count_; }
 
  private:
-  PassReport run(const std::optional<std::set<std::string>>& only);
+  // What the agent knows of a hub between passes.
+  struct HubRecord {
+    HubSpec spec;           // as last decoded (with the server's digest)
+    bool verified = false;  // the last pass planned nothing: the device was exactly as wanted
+    std::string netns;      // where its link was then, and the link itself
+    LinkInfo link;
+  };
+
+  PassReport run(const std::optional<std::set<std::string>>& only, Depth depth);
+  bool stillAsVerified(const HubSpec& hub, const HostObservation& host) const;
+  const std::string& publicKeyText(const std::string& port_id, const Key& private_key);
   Result<HubIdentity> identityFor(const HubSpec& hub, const HostObservation& host, bool& created);
-  Status realize(const HubSpec& hub, const HostObservation& host, PassReport& report);
+  // Plans and applies one hub; on success returns the number of actions it took.
+  Result<size_t> realize(const HubSpec& hub, const HostObservation& host, PassReport& report);
   void removeHub(const std::string& port_id, const HostObservation& host, PassReport& report);
   void reportToNeutron(const std::vector<HubSpec>& hubs, const std::vector<std::string>& invalid,
                        PassReport& report);
@@ -75,6 +92,8 @@ class Reconciler {
   std::function<std::set<uint16_t>()> udp_ports_in_use_;
 
   std::map<std::string, PeerMemories> peer_memory_;  // per hub
+  std::map<std::string, HubRecord> records_;         // per hub
+  std::map<std::string, std::pair<Key, std::string>> public_keys_;  // hub -> (private key, public base64)
   std::set<std::string> reported_hub_port_;  // hubs whose key/endpoint this pass reported to Neutron
   std::map<std::string, std::optional<IpAddress>> resolved_;  // this pass's DNS answers
   bool empty_answer_pending_ = false;  // a full answer listed no hub while devices exist: await the next

@@ -2,6 +2,7 @@
 // daemon implements it over oslo.messaging RPC; unit tests use a scripted fake.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,11 @@ class ServerApi {
  public:
   virtual ~ServerApi() = default;
 
-  // get_hubs(host, hub_ids): every hub bound to this host when hub_ids is absent.
-  virtual Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids) = 0;
+  // get_hubs(host, hub_ids, digests): every hub bound to this host when hub_ids is absent. With
+  // `digests` ({hub ID: digest} the agent holds), hubs still matching come back as
+  // {"id", "digest", "unchanged": true} stubs (get_hubs 1.4; an older server ignores them).
+  virtual Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids,
+                                         const std::map<std::string, std::string>* digests = nullptr) = 0;
   // update_hub_port(port_id, endpoint, public_key): what spokes need to reach the hub.
   virtual Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                                const std::string& public_key) = 0;

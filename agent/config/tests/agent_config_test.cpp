@@ -40,6 +40,7 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->listen_port_range, (PortRange{51820, 52820}));
   EXPECT_TRUE(c->ignored_devices.empty());
   EXPECT_FALSE(c->dry_run);
+  EXPECT_EQ(c->deep_resync_interval, 300);
   EXPECT_EQ(c->mtu, 0);
   EXPECT_EQ(c->underlay_mtu, 1500);
   EXPECT_EQ(c->wireguard_go, "wireguard-go");
@@ -83,6 +84,7 @@ listen_port_range = 40000:40100
 ignored_devices = wg0, wg-manual,
   wg-extra
 dry_run = on
+deep_resync_interval = 0
 mtu = 1380
 underlay_mtu = 9000
 wireguard_go = /usr/local/bin/wireguard-go
@@ -128,6 +130,7 @@ direct_mandatory_flag = false
   EXPECT_EQ(c->listen_port_range, (PortRange{40000, 40100}));
   EXPECT_EQ(c->ignored_devices, (std::vector<std::string>{"wg0", "wg-manual", "wg-extra"}));
   EXPECT_TRUE(c->dry_run);
+  EXPECT_EQ(c->deep_resync_interval, 0);
   EXPECT_EQ(c->mtu, 1380);
   EXPECT_EQ(c->underlay_mtu, 9000);
   EXPECT_EQ(c->wireguard_go, "/usr/local/bin/wireguard-go");

@@ -132,6 +132,28 @@ TEST_F(AgentLoopTest, RequestedFullSyncRunsEvenWithNothingDirty) {
   EXPECT_FALSE(server_.requests[1].has_value());
 }
 
+TEST_F(AgentLoopTest, PollingPassesAreQuickBetweenDeepOnes) {
+  LoopOptions options;
+  options.polling_interval = 30ms;
+  options.deep_interval = 1h;
+  loop_ = std::make_unique<AgentLoop>(*reconciler_, log_, options);
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() >= 4; }));
+  {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    EXPECT_FALSE(server_.sent_digests[0]);  // the first full sync is deep
+    EXPECT_TRUE(server_.sent_digests[3]);   // later polling passes are quick
+  }
+  loop_->requestFullSync("reconnected to RabbitMQ");
+  const size_t before = requests();
+  ASSERT_TRUE(eventually([&] {
+    for (size_t i = before; i < server_.requests.size(); ++i) {
+      if (!server_.sent_digests[i]) return true;  // the requested sync is deep
+    }
+    return false;
+  }));
+}
+
 TEST_F(AgentLoopTest, RunOnceReportsWhetherEveryHubWasRealized) {
   EXPECT_TRUE(loop_->runOnce());
   host_.vanish("tun-p1", deviceName(kHubA));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -21,10 +22,12 @@ inline const std::string kProject = "p1";
 // A scripted neutron-server: answers get_hubs from `hubs` (or fails), records what the agent reports.
 class FakeServer : public ServerApi {
  public:
-  Result<json> getHubs(const std::optional<std::vector<std::string>>& ids) override {
+  Result<json> getHubs(const std::optional<std::vector<std::string>>& ids,
+                       const std::map<std::string, std::string>* digests = nullptr) override {
     std::lock_guard<std::mutex> lock(mu);
     ++get_calls;
     requests.push_back(ids);
+    sent_digests.push_back(digests != nullptr);
     if (fail_next) {
       fail_next = false;
       return Error("Timeout: no reply in 60 s");
@@ -35,7 +38,17 @@ class FakeServer : public ServerApi {
     }
     json out = json::array();
     for (const auto& [id, hub] : hubs) {
-      if (!ids || std::find(ids->begin(), ids->end(), id) != ids->end()) out.push_back(hub);
+      if (ids && std::find(ids->begin(), ids->end(), id) == ids->end()) continue;
+      // As the driver does (get_hubs 1.4): a digest of the entry; a stub when the agent holds it.
+      json entry = hub;
+      std::string digest = std::to_string(std::hash<std::string>{}(entry.dump()));
+      if (digests && digests->count(id) && digests->at(id) == digest) {
+        out.push_back({{"id", id}, {"digest", digest}, {"unchanged", true}});
+        ++stubs;
+        continue;
+      }
+      entry["digest"] = digest;
+      out.push_back(entry);
     }
     return json{{"hubs", out}};
   }
@@ -78,6 +91,8 @@ class FakeServer : public ServerApi {
 
   // What get_hubs was asked, in order (nullopt: a full sync).
   std::vector<std::optional<std::vector<std::string>>> requests;
+  std::vector<bool> sent_digests;  // per request: whether the agent sent digests
+  int stubs = 0;                   // hubs answered as unchanged stubs
   std::mutex mu;
   std::map<std::string, json> hubs;
   bool fail_next = false;

@@ -150,6 +150,21 @@ TEST(DecodeHubs, SpokesSharingAKeyAreBothLeftOut) {
   EXPECT_NE(decoded->problems.at(0).reason.find("share a public key"), std::string::npos);
 }
 
+TEST(DecodeHubs, DigestsAndUnchangedStubs) {
+  json full = hub();
+  full["digest"] = "d1";
+  json stub = {{"id", "eeee0000-0000-0000-0000-000000000005"}, {"digest", "d2"}, {"unchanged", true}};
+  auto decoded = decodeHubs(json{{"hubs", {full, stub}}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->hubs.size(), 1u);
+  EXPECT_EQ(decoded->hubs[0].digest, "d1");
+  ASSERT_EQ(decoded->unchanged.size(), 1u);
+  EXPECT_EQ(decoded->unchanged[0].port_id, "eeee0000-0000-0000-0000-000000000005");
+  EXPECT_EQ(decoded->unchanged[0].digest, "d2");
+  stub.erase("digest");
+  EXPECT_FALSE(decodeHubs(json{{"hubs", {stub}}}).ok());
+}
+
 TEST(DecodeHubs, RouterAndRootDevice) {
   json h = hub();
   h["router_id"] = "ffff0000-0000-0000-0000-00000000000f";

@@ -36,6 +36,7 @@ class PlannerTest : public ::testing::Test {
     HostObservation host;
     DeviceObservation d;
     d.netns = kNs;
+    d.detailed = true;
     d.link = LinkInfo{kDev, 7, "tun", true, 1440};
     d.addresses = hub_.addresses;
     wg::Device cfg;

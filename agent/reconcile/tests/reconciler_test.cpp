@@ -326,6 +326,79 @@ TEST_F(ReconcilerTest, NewHubsAvoidPortsInUse) {
   EXPECT_EQ(identities_->find(kHubA)->listen_port, 51822);
 }
 
+// Converged, settled (statuses reported), and a first quick pass that recorded the digests.
+void settle(Reconciler& r) {
+  ASSERT_TRUE(r.syncAll().complete);
+  ASSERT_TRUE(r.syncAll().complete);
+  ASSERT_TRUE(r.syncAll(Depth::kQuick).complete);
+}
+
+TEST_F(ReconcilerTest, QuickPassWithNothingChangedReadsNoDeviceAndWritesNothing) {
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  settle(*reconciler_);
+  host_.wireguard.resetCounts();
+  const int writes = host_.writes();
+  const int stubs = server_.stubs;
+  PassReport r = reconciler_->syncAll(Depth::kQuick);
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.realized, (std::vector<std::string>{kHubA, kHubB}));
+  EXPECT_EQ(r.actions, 0u);
+  EXPECT_EQ(r.peers, 1u);
+  EXPECT_TRUE(server_.sent_digests.back());
+  EXPECT_EQ(server_.stubs - stubs, 2);         // both hubs came back as "unchanged"
+  EXPECT_EQ(host_.wireguard.counts().get, 0);  // no WireGuard state read
+  EXPECT_EQ(host_.writes(), writes);
+}
+
+TEST_F(ReconcilerTest, QuickPassNoticesAVanishedDevice) {
+  settle(*reconciler_);
+  wg::Device before = deviceOf(kHubA);
+  host_.vanish("tun-p1", deviceName(kHubA));
+  PassReport r = reconciler_->syncAll(Depth::kQuick);
+  EXPECT_GT(r.actions, 0u);
+  EXPECT_EQ(deviceOf(kHubA).private_key, before.private_key);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, QuickPassNoticesALinkSetDownByHand) {
+  settle(*reconciler_);
+  ASSERT_TRUE(host_.links.setUp("tun-p1", deviceName(kHubA), false).ok());
+  PassReport r = reconciler_->syncAll(Depth::kQuick);
+  EXPECT_EQ(r.actions, 1u);
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA))->up);
+}
+
+TEST_F(ReconcilerTest, QuickPassFollowsChangesTheServerReports) {
+  settle(*reconciler_);
+  // A spoke added without a notification reaching the agent: the digest differs, the hub is redone.
+  Key newcomer = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", newcomer, "10.10.0.6"));
+  PassReport r = reconciler_->syncAll(Depth::kQuick);
+  EXPECT_EQ(r.actions, 1u);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 2u);
+  // A hub deleted in Neutron while the agent missed the notification: gone from the answer, removed.
+  server_.hubs.clear();
+  reconciler_->syncAll(Depth::kQuick);  // an empty answer is believed only when confirmed
+  r = reconciler_->syncAll(Depth::kQuick);
+  EXPECT_EQ(r.removed, std::vector<std::string>{kHubA});
+  EXPECT_FALSE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+}
+
+TEST_F(ReconcilerTest, PeerRemovedByHandIsRestoredByTheNextDeepPass) {
+  settle(*reconciler_);
+  wg::Device removal;
+  wg::Peer gone;
+  gone.public_key = spoke_key_;
+  gone.remove = true;
+  removal.peers.push_back(gone);
+  ASSERT_TRUE(host_.wireguard.set({"tun-p1", deviceName(kHubA)}, removal).ok());
+  // A quick pass trusts what it verified (its link did not change): the drift waits for a deep pass.
+  EXPECT_EQ(reconciler_->syncAll(Depth::kQuick).actions, 0u);
+  EXPECT_TRUE(deviceOf(kHubA).peers.empty());
+  EXPECT_EQ(reconciler_->syncAll(Depth::kDeep).actions, 1u);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 1u);
+}
+
 TEST(ParseProcNetUdp, ReadsLocalPorts) {
   const char* text =
       "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"

@@ -15,9 +15,11 @@ RpcError malformed(const char* method, const nlohmann::json& answer) {
 
 }  // namespace
 
-RpcResult<nlohmann::json> WireguardServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids) {
+RpcResult<nlohmann::json> WireguardServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids,
+                                                      const std::map<std::string, std::string>* digests) {
   nlohmann::json args = {{"host", host_}, {"hub_ids", hub_ids ? nlohmann::json(*hub_ids) : nlohmann::json(nullptr)}};
-  auto answer = rpc_.call(target("1.3"), "get_hubs", std::move(args));
+  if (digests) args["digests"] = *digests;
+  auto answer = rpc_.call(target(digests ? "1.4" : "1.3"), "get_hubs", std::move(args));
   if (!answer.ok()) return answer;
   const auto hubs = answer->find("hubs");
   if (!answer->is_object() || hubs == answer->end() || !hubs->is_array()) return malformed("get_hubs", *answer);

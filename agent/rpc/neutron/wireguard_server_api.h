@@ -3,6 +3,7 @@
 // of the wrong shape is a kMalformedReply, never an empty result, so a bad answer cannot cause deletions.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,8 +21,11 @@ class WireguardServerApi {
   WireguardServerApi(RpcCaller& rpc, std::string host) : rpc_(rpc), host_(std::move(host)) {}
 
   // get_hubs(host, hub_ids): {"hubs": [...]} for every hub bound to this host (hub_ids absent) or for
-  // those of `hub_ids` that are.
-  RpcResult<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids = std::nullopt);
+  // those of `hub_ids` that are. With `digests` ({hub ID: digest}), a 1.4 call: hubs whose digest still
+  // matches come back as {"id", "digest", "unchanged": true}; an older server answers
+  // kUnsupportedVersion (the caller then asks again without digests).
+  RpcResult<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids = std::nullopt,
+                                    const std::map<std::string, std::string>* digests = nullptr);
   // update_hub_port(port_id, endpoint, public_key); endpoint "host:port" / "[v6]:port", or null.
   RpcStatus updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                           const std::string& public_key);
