@@ -23,25 +23,37 @@ def unavailable(reason):
     pytest.skip('SKIPPED: %s' % reason)
 
 
-@pytest.fixture(scope='session')
-def stack():
+class Unavailable(Exception):
+    """Something the full stack needs is missing here."""
+
+
+def find_stack():
+    """Where the stack is: neutron-server's URL, its RabbitMQ vhost, the agent binary, an API client."""
     if os.geteuid() != 0:
-        unavailable('needs root (network namespaces, WireGuard devices)')
+        raise Unavailable('needs root (network namespaces, WireGuard devices)')
     url = os.environ.get('NWG_NEUTRON_URL')
     transport = os.environ.get('NWG_TEST_TRANSPORT_URL')
     if not url or not transport:
-        unavailable('no neutron-server: run under scripts/lib/neutron.sh neutron_env')
+        raise Unavailable('no neutron-server: run under scripts/lib/neutron.sh neutron_env')
     try:
         requests.get(url + '/v2.0/networks', timeout=10).raise_for_status()
     except requests.RequestException as exc:
-        unavailable('neutron-server at %s does not answer: %s' % (url, exc))
+        raise Unavailable('neutron-server at %s does not answer: %s' % (url, exc))
     binary = os.environ.get('NWG_AGENT_BIN') or os.path.join(
         harness.ROOT, 'build', 'test', 'agent', 'daemon', 'neutron-wireguard-agent')
     if not os.access(binary, os.X_OK):
-        unavailable('no agent binary at %s (set NWG_AGENT_BIN)' % binary)
+        raise Unavailable('no agent binary at %s (set NWG_AGENT_BIN)' % binary)
     if not shutil.which('wireguard-go') or not shutil.which('wg'):
-        unavailable('wireguard-go and wireguard-tools are needed')
+        raise Unavailable('wireguard-go and wireguard-tools are needed')
     return {'url': url, 'transport_url': transport, 'agent': binary, 'api': NeutronApi(url)}
+
+
+@pytest.fixture(scope='session')
+def stack():
+    try:
+        return find_stack()
+    except Unavailable as exc:
+        unavailable(str(exc))
 
 
 class World(object):
