@@ -97,14 +97,31 @@ Result<std::vector<uint8_t>> NetlinkSocket::receive() {
   return buf;
 }
 
-Status NetlinkSocket::request(std::vector<uint8_t> message, std::vector<std::vector<uint8_t>>* replies) {
-  const uint32_t seq = ++seq_;
-  NWG_RETURN_IF_ERROR(send(message, NLM_F_ACK, seq));
-  ReplyCollector collector(ReplyCollector::Mode::kAck, seq, port_id_);
+Status NetlinkSocket::collect(ReplyCollector& collector) {
   while (!collector.done()) {
-    NWG_ASSIGN_OR_RETURN(auto datagram, receive());
-    NWG_RETURN_IF_ERROR(collector.feed(datagram));
+    auto datagram = receive();
+    if (!datagram.ok()) {
+      broken_ = true;
+      return std::move(datagram).error();
+    }
+    Status fed = collector.feed(*datagram);
+    if (!fed.ok()) {
+      if (!collector.kernelRefused()) broken_ = true;
+      return fed;
+    }
   }
+  return okStatus();
+}
+
+Status NetlinkSocket::request(std::vector<uint8_t> message, std::vector<std::vector<uint8_t>>* replies) {
+  if (broken_) return fail("netlink socket: unusable after an earlier failure");
+  const uint32_t seq = ++seq_;
+  if (Status sent = send(message, NLM_F_ACK, seq); !sent.ok()) {
+    broken_ = true;
+    return sent;
+  }
+  ReplyCollector collector(ReplyCollector::Mode::kAck, seq, port_id_);
+  NWG_RETURN_IF_ERROR(collect(collector));
   if (replies) {
     for (auto& m : collector.messages()) replies->push_back(std::move(m));
   }
@@ -112,14 +129,15 @@ Status NetlinkSocket::request(std::vector<uint8_t> message, std::vector<std::vec
 }
 
 Result<std::vector<std::vector<uint8_t>>> NetlinkSocket::dump(std::vector<uint8_t> message) {
+  if (broken_) return fail("netlink socket: unusable after an earlier failure");
   for (int attempt = 1; attempt <= kDumpAttempts; ++attempt) {
     const uint32_t seq = ++seq_;
-    NWG_RETURN_IF_ERROR(send(message, NLM_F_DUMP, seq));
-    ReplyCollector collector(ReplyCollector::Mode::kDump, seq, port_id_);
-    while (!collector.done()) {
-      NWG_ASSIGN_OR_RETURN(auto datagram, receive());
-      NWG_RETURN_IF_ERROR(collector.feed(datagram));
+    if (Status sent = send(message, NLM_F_DUMP, seq); !sent.ok()) {
+      broken_ = true;
+      return std::move(sent).error();
     }
+    ReplyCollector collector(ReplyCollector::Mode::kDump, seq, port_id_);
+    NWG_RETURN_IF_ERROR(collect(collector));
     if (!collector.interrupted()) return std::move(collector.messages());
     ++interrupted_dumps_;
   }

@@ -1,7 +1,8 @@
 // NetlinkSocket: one AF_NETLINK socket (rtnetlink or generic netlink) that sends requests and reads
 // their replies, checking sequence numbers and port IDs, asking for extended-ack error text and
 // retrying dumps that the kernel marks as interrupted. The socket stays in the network namespace it
-// was opened in (see netns/netns_thread.h for opening one inside another namespace).
+// was opened in (see LinuxNamespaces::openSocket for opening one inside another namespace), and it
+// serves any number of requests, one at a time: sequence numbers keep late replies apart.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include "base/unique_fd.h"
 
 namespace nwg::netlink {
+
+class ReplyCollector;
 
 class NetlinkSocket {
  public:
@@ -29,6 +32,10 @@ class NetlinkSocket {
   Result<std::vector<std::vector<uint8_t>>> dump(std::vector<uint8_t> message);
 
   uint32_t portId() const { return port_id_; }
+  // True once a send or receive failed or a reply broke the protocol (wrong port, malformed bytes):
+  // what is left in the socket is unknown, so it must not serve another request. A request the kernel
+  // refused (an errno in its acknowledgement) leaves the socket healthy.
+  bool broken() const { return broken_; }
   // Dump attempts thrown away because the kernel marked them NLM_F_DUMP_INTR (for logs and tests).
   size_t interruptedDumps() const { return interrupted_dumps_; }
 
@@ -36,11 +43,14 @@ class NetlinkSocket {
   NetlinkSocket(UniqueFd fd, uint32_t port_id) : fd_(std::move(fd)), port_id_(port_id) {}
   Status send(std::vector<uint8_t>& message, uint16_t extra_flags, uint32_t seq);
   Result<std::vector<uint8_t>> receive();
+  // Reads datagrams until `collector` has the whole reply.
+  Status collect(ReplyCollector& collector);
 
   UniqueFd fd_;
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
   size_t interrupted_dumps_ = 0;
+  bool broken_ = false;
 };
 
 }  // namespace nwg::netlink

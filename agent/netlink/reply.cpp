@@ -122,7 +122,10 @@ Status ReplyCollector::feed(Bytes datagram) {
         return fail("netlink reply: NLMSG_DONE answering a non-dump");
       NWG_ASSIGN_OR_RETURN(KernelStatus status, parseKernelStatus(m));
       done_ = true;
-      if (status.error != 0) return kernelError(status, "netlink request");
+      if (status.error != 0) {
+        kernel_refused_ = true;
+        return kernelError(status, "netlink request");
+      }
       continue;
     }
     if (m.type == NLMSG_NOOP) continue;

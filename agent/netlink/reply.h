@@ -49,6 +49,9 @@ class ReplyCollector {
   Status feed(Bytes datagram);
 
   bool done() const { return done_; }
+  // True when feed() failed because the kernel reported an error for the request (the socket is fine),
+  // false when it failed on malformed or misaddressed bytes.
+  bool kernelRefused() const { return kernel_refused_; }
   // A dump whose messages carried NLM_F_DUMP_INTR: the kernel's state changed during the dump, so
   // the result may be inconsistent and the whole dump must be retried.
   bool interrupted() const { return interrupted_; }
@@ -61,6 +64,7 @@ class ReplyCollector {
   uint32_t seq_;
   uint32_t port_id_;
   bool done_ = false;
+  bool kernel_refused_ = false;
   bool interrupted_ = false;
   size_t skipped_ = 0;
   std::vector<std::vector<uint8_t>> messages_;
