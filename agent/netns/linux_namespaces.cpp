@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <thread>
 
+#include "netns/namespace_cache.h"
 #include "netns/namespace_name.h"
 
 namespace nwg {
@@ -31,35 +33,17 @@ std::string nsContext(const std::string& name) {
   return str("namespace ", name);
 }
 
-Status writeAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::fromErrno(errno, "write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  return okStatus();
-}
-
 Status withContext(Status status, std::string_view prefix) {
   if (status.ok()) return status;
   return std::move(status).error().context(prefix);
 }
 
-}  // namespace
-
-Status LinuxNamespaces::runIn(const std::string& netns, const std::function<Status()>& fn) const {
-  if (netns.empty()) return fn();
-  NWG_RETURN_IF_ERROR(validateNamespaceName(netns));
-  NWG_ASSIGN_OR_RETURN(UniqueFd ns_fd, openNamespace(netns));
+// Runs `fn` on a fresh thread that joined namespace `ns_fd`: it never has to find its way back, so
+// no thread is ever left behind in the wrong namespace, and the caller's thread never moves.
+Status runOnThreadIn(int ns_fd, const std::string& netns, const std::function<Status()>& fn) {
   Status result;
-  // A fresh thread per call: it never has to find its way back, so no thread is ever left behind
-  // in the wrong namespace, and the caller's thread never moves.
   std::thread worker([&] {
-    if (::setns(ns_fd.get(), CLONE_NEWNET) != 0) {
+    if (::setns(ns_fd, CLONE_NEWNET) != 0) {
       result = Error::fromErrno(errno, str(nsContext(netns), ": setns"));
       return;
     }
@@ -67,6 +51,138 @@ Status LinuxNamespaces::runIn(const std::string& netns, const std::function<Stat
   });
   worker.join();
   return result;
+}
+
+std::string sysctlContext(const std::string& netns, const std::string& key) {
+  return str(nsContext(netns.empty() ? "(own)" : netns), ": sysctl ", key);
+}
+
+// Reads a sysctl's value with pread from 0, so the same open file serves every call.
+Result<std::string> readValue(int fd, const std::string& netns, const std::string& key) {
+  std::string value;
+  char buf[4096];
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno(errno, sysctlContext(netns, key));
+    }
+    if (n == 0) break;
+    value.append(buf, static_cast<size_t>(n));
+    // A /proc/sys handler fills the whole request while it has data: a short read is the end.
+    if (static_cast<size_t>(n) < sizeof buf) break;
+    at += n;
+    if (value.size() > 65536) return fail(sysctlContext(netns, key), ": value too long");
+  }
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+  return value;
+}
+
+// A sysctl takes its whole value in one write at offset 0 (a later offset would parse a fragment).
+Status writeValue(int fd, const std::string& value, const std::string& netns, const std::string& key) {
+  const std::string line = value + "\n";
+  ssize_t n;
+  do {
+    n = ::pwrite(fd, line.data(), line.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::fromErrno(errno, sysctlContext(netns, key));
+  if (static_cast<size_t>(n) != line.size()) return fail(sysctlContext(netns, key), ": short write");
+  return okStatus();
+}
+
+}  // namespace
+
+// The /proc/sys files of one namespace, opened inside it as they are first needed. /proc/sys files
+// belong to the namespace of the thread that opens them, and an open file does not keep its
+// namespace alive: `ns` does, so the namespace's identity (see NamespaceCache) stays unique.
+struct LinuxNamespaces::SysctlFiles {
+  static constexpr size_t kMaxFiles = 64;  // a handful of keys are used; this only bounds misuse
+  LinuxNamespaces::Pinned ns;
+  std::map<std::string, UniqueFd> readers;
+  std::map<std::string, UniqueFd> writers;
+  bool broken = false;  // an I/O error on an open file: reopen everything
+
+  Result<int> file(const LinuxNamespaces& namespaces, const std::string& key, bool write) {
+    auto& files = write ? writers : readers;
+    if (auto it = files.find(key); it != files.end()) return it->second.get();
+    if (readers.size() + writers.size() >= kMaxFiles) {
+      readers.clear();
+      writers.clear();
+    }
+    UniqueFd opened;
+    NWG_RETURN_IF_ERROR(namespaces.runIn(ns, [&]() -> Status {
+      const std::string path = "/proc/sys/" + key;
+      int fd = ::open(path.c_str(), (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+      if (fd < 0) return Error::fromErrno(errno, sysctlContext(ns.name, key));
+      opened.reset(fd);
+      return okStatus();
+    }));
+    return files.emplace(key, std::move(opened)).first->second.get();
+  }
+};
+
+LinuxNamespaces::LinuxNamespaces(std::string run_dir) : run_dir_(std::move(run_dir)) {
+  sysctl_files_ = std::make_unique<NamespaceCache<SysctlFiles>>(
+      *this,
+      [](Pinned& ns) -> Result<SysctlFiles> {
+        SysctlFiles files;
+        files.ns = std::move(ns);
+        return files;
+      },
+      [](const SysctlFiles& files) { return files.broken; });
+}
+
+LinuxNamespaces::~LinuxNamespaces() = default;
+
+void LinuxNamespaces::attach(Holder* holder) const {
+  std::lock_guard lock(holders_mutex_);
+  holders_.push_back(holder);
+}
+
+void LinuxNamespaces::detach(Holder* holder) const {
+  std::lock_guard lock(holders_mutex_);
+  holders_.erase(std::remove(holders_.begin(), holders_.end(), holder), holders_.end());
+}
+
+Status LinuxNamespaces::runIn(const std::string& netns, const std::function<Status()>& fn) const {
+  if (netns.empty()) return fn();
+  NWG_RETURN_IF_ERROR(validateNamespaceName(netns));
+  NWG_ASSIGN_OR_RETURN(UniqueFd ns_fd, openNamespace(netns));
+  return runOnThreadIn(ns_fd.get(), netns, fn);
+}
+
+Status LinuxNamespaces::runIn(const Pinned& ns, const std::function<Status()>& fn) const {
+  if (ns.name.empty()) return fn();
+  return runOnThreadIn(ns.fd.get(), ns.name, fn);
+}
+
+Result<LinuxNamespaces::Pinned> LinuxNamespaces::pin(const std::string& netns) const {
+  Pinned pinned;
+  pinned.name = netns;
+  NWG_ASSIGN_OR_RETURN(pinned.fd, openNamespace(netns));
+  struct statfs fs {};
+  if (::fstatfs(pinned.fd.get(), &fs) != 0) {
+    return Error::fromErrno(errno, netns.empty() ? "own namespace" : nsContext(netns));
+  }
+  if (fs.f_type != kNsfsMagic) {
+    // What an interrupted create() leaves: the mount point without a namespace on it.
+    return Error(str(nsContext(netns), ": ", pathOf(netns), " is not a mounted network namespace"), ENOENT);
+  }
+  struct stat st {};
+  if (::fstat(pinned.fd.get(), &st) != 0) {
+    return Error::fromErrno(errno, netns.empty() ? "own namespace" : nsContext(netns));
+  }
+  pinned.id = Identity{st.st_dev, st.st_ino};
+  return pinned;
+}
+
+Result<LinuxNamespaces::Identity> LinuxNamespaces::identityOf(const std::string& netns) const {
+  const std::string path = netns.empty() ? "/proc/self/ns/net" : pathOf(netns);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Error::fromErrno(errno, netns.empty() ? "own namespace" : nsContext(netns));
+  }
+  return Identity{st.st_dev, st.st_ino};
 }
 
 Result<UniqueFd> LinuxNamespaces::openNamespace(const std::string& netns) const {
@@ -95,6 +211,18 @@ Result<UniqueFd> LinuxNamespaces::openSocket(const std::string& netns, int domai
   return socket_fd;
 }
 
+Result<UniqueFd> LinuxNamespaces::openSocket(const Pinned& ns, int domain, int type, int protocol) const {
+  UniqueFd socket_fd;
+  NWG_RETURN_IF_ERROR(runIn(ns, [&]() -> Status {
+    int fd = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (fd < 0)
+      return Error::fromErrno(errno, str(nsContext(ns.name.empty() ? "(own)" : ns.name), ": socket"));
+    socket_fd.reset(fd);
+    return okStatus();
+  }));
+  return socket_fd;
+}
+
 Result<std::vector<std::string>> LinuxNamespaces::list() {
   std::vector<std::string> names;
   DIR* dir = ::opendir(run_dir_.c_str());
@@ -109,6 +237,8 @@ Result<std::vector<std::string>> LinuxNamespaces::list() {
   }
   ::closedir(dir);
   std::sort(names.begin(), names.end());
+  std::lock_guard lock(holders_mutex_);
+  for (Holder* holder : holders_) holder->releaseAllBut(names);
   return names;
 }
 
@@ -166,6 +296,11 @@ Status LinuxNamespaces::create(const std::string& name) {
 
 Status LinuxNamespaces::remove(const std::string& name) {
   NWG_RETURN_IF_ERROR(validateNamespaceName(name));
+  {
+    // Our own sockets and files in it would keep the namespace, and the links in it, alive.
+    std::lock_guard lock(holders_mutex_);
+    for (Holder* holder : holders_) holder->release(name);
+  }
   const std::string path = pathOf(name);
   // Lazy unmount: processes still inside keep the namespace alive; the name is gone at once.
   if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
@@ -180,41 +315,26 @@ Status LinuxNamespaces::remove(const std::string& name) {
 Status LinuxNamespaces::setSysctl(const std::string& netns, const std::string& key,
                                   const std::string& value) {
   NWG_RETURN_IF_ERROR(validateSysctlKey(key));
-  const std::string where = str(nsContext(netns.empty() ? "(own)" : netns), ": sysctl ", key);
-  return runIn(netns, [&]() -> Status {
-    // /proc/sys/net files belong to the namespace of the thread that opens them.
-    const std::string path = "/proc/sys/" + key;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return Error::fromErrno(errno, where);
-    UniqueFd file(fd);
-    return withContext(writeAll(file.get(), value + "\n"), where);
+  if (!netns.empty()) NWG_RETURN_IF_ERROR(validateNamespaceName(netns));
+  // Retried once on a fresh file after an I/O error: writing a value twice is harmless.
+  return sysctl_files_->with(netns, [&](SysctlFiles& files) -> Status {
+    NWG_ASSIGN_OR_RETURN(int fd, files.file(*this, key, /*write=*/true));
+    Status s = writeValue(fd, value, netns, key);
+    // The kernel refusing the value (EINVAL, ERANGE) leaves the file usable; other errors reopen it.
+    if (!s.ok() && s.error().code != EINVAL && s.error().code != ERANGE) files.broken = true;
+    return s;
   });
 }
 
 Result<std::string> LinuxNamespaces::sysctl(const std::string& netns, const std::string& key) {
   NWG_RETURN_IF_ERROR(validateSysctlKey(key));
-  const std::string where = str(nsContext(netns.empty() ? "(own)" : netns), ": sysctl ", key);
-  std::string value;
-  NWG_RETURN_IF_ERROR(runIn(netns, [&]() -> Status {
-    const std::string path = "/proc/sys/" + key;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Error::fromErrno(errno, where);
-    UniqueFd file(fd);
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(file.get(), buf, sizeof buf);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Error::fromErrno(errno, where);
-      }
-      if (n == 0) break;
-      value.append(buf, static_cast<size_t>(n));
-      if (value.size() > 65536) return fail(where, ": value too long");
-    }
-    return okStatus();
-  }));
-  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
-  return value;
+  if (!netns.empty()) NWG_RETURN_IF_ERROR(validateNamespaceName(netns));
+  return sysctl_files_->with(netns, [&](SysctlFiles& files) -> Result<std::string> {
+    NWG_ASSIGN_OR_RETURN(int fd, files.file(*this, key, /*write=*/false));
+    auto value = readValue(fd, netns, key);
+    if (!value.ok()) files.broken = true;
+    return value;
+  });
 }
 
 }  // namespace nwg

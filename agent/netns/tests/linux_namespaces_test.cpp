@@ -2,6 +2,7 @@
 // directions, and that setns() never moves the caller's thread.
 #include "netns/linux_namespaces.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -135,6 +136,45 @@ TEST_F(LinuxNamespacesTest, SocketsStayInTheNamespaceTheyWereOpenedIn) {
                         })
                   .ok());
   EXPECT_EQ(sock_ns, inodeOf(ns_.pathOf(name)));
+}
+
+// The /proc/sys files sysctl() and setSysctl() keep open belong to the namespace they were opened in:
+// after the name is deleted and re-created elsewhere (another LinuxNamespaces, as `ip netns` would),
+// neither may read or write the old namespace, which the cached files would still reach.
+TEST_F(LinuxNamespacesTest, SysctlsNeverReachANamespaceReCreatedUnderTheSameName) {
+  const std::string name = track("sysre");
+  ASSERT_TRUE(ns_.create(name).ok());
+  ASSERT_TRUE(ns_.setSysctl(name, "net/ipv4/ip_forward", "1").ok());
+  ASSERT_EQ(*ns_.sysctl(name, "net/ipv4/ip_forward"), "1");
+
+  LinuxNamespaces other;
+  ASSERT_TRUE(other.remove(name).ok());
+  ASSERT_TRUE(other.create(name).ok());
+  auto fresh = ns_.sysctl(name, "net/ipv4/ip_forward");
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_EQ(*fresh, "0") << "read the deleted namespace's value";
+
+  ASSERT_TRUE(ns_.setSysctl(name, "net/ipv4/conf/all/send_redirects", "0").ok());
+  // Read without any cache: a thread inside the new namespace opens the file itself.
+  std::string seen;
+  ASSERT_TRUE(ns_.runIn(name,
+                        [&]() -> Status {
+                          int fd = ::open("/proc/sys/net/ipv4/conf/all/send_redirects", O_RDONLY | O_CLOEXEC);
+                          if (fd < 0) return Error::fromErrno(errno, "open");
+                          char buf[16] = {};
+                          ssize_t n = ::read(fd, buf, sizeof buf - 1);
+                          ::close(fd);
+                          if (n > 0) seen.assign(buf, static_cast<size_t>(n));
+                          return okStatus();
+                        })
+                  .ok());
+  EXPECT_EQ(seen, "0\n") << "the write went to the deleted namespace";
+
+  // Deleted without a new one: ENOENT, as for a name that never existed.
+  ASSERT_TRUE(other.remove(name).ok());
+  auto gone = ns_.sysctl(name, "net/ipv4/ip_forward");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ENOENT);
 }
 
 TEST_F(LinuxNamespacesTest, OpenNamespaceOfOwnAndNamed) {
