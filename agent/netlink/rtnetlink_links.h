@@ -1,17 +1,20 @@
-// RtnetlinkLinks: the real Links, over rtnetlink. Each operation opens a NETLINK_ROUTE socket inside
-// the namespace it names (through LinuxNamespaces, so setns() never touches the caller's thread).
+// RtnetlinkLinks: the real Links, over rtnetlink. Each namespace's operations go through one
+// NETLINK_ROUTE socket opened inside it on first use and kept (NamespaceCache), so an operation costs
+// no thread and no setns() once the namespace's socket is open, and a namespace deleted and re-created
+// under the same name gets a new socket, never the old one.
 #pragma once
 
 #include "netlink/links.h"
 #include "netlink/netlink_socket.h"
 #include "netns/linux_namespaces.h"
+#include "netns/namespace_cache.h"
 
 namespace nwg {
 
 class RtnetlinkLinks : public Links {
  public:
   // `namespaces` opens the sockets and namespace descriptors; it must outlive this object.
-  explicit RtnetlinkLinks(const LinuxNamespaces& namespaces) : namespaces_(namespaces) {}
+  explicit RtnetlinkLinks(const LinuxNamespaces& namespaces);
 
   Result<std::vector<LinkInfo>> list(const std::string& netns) override;
   Result<LinkInfo> get(const std::string& netns, const std::string& name) override;
@@ -24,12 +27,15 @@ class RtnetlinkLinks : public Links {
   Status replaceAddresses(const std::string& netns, const std::string& name,
                           const std::vector<IpPrefix>& wanted) override;
 
+  // The per-namespace sockets (for tests and diagnostics).
+  const NamespaceCache<netlink::NetlinkSocket>& sockets() const { return sockets_; }
+
  private:
-  Result<netlink::NetlinkSocket> socketIn(const std::string& netns) const;
   static Result<LinkInfo> lookup(netlink::NetlinkSocket& socket, const std::string& name);
   static Result<std::vector<IpPrefix>> addressesOf(netlink::NetlinkSocket& socket, int index);
 
   const LinuxNamespaces& namespaces_;
+  NamespaceCache<netlink::NetlinkSocket> sockets_;
 };
 
 }  // namespace nwg
