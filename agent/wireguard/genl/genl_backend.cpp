@@ -36,10 +36,17 @@ bool GenlBackend::available() {
   return socket.ok() && genl::resolveFamily(*socket, WG_GENL_NAME).ok();
 }
 
-Result<netlink::NetlinkSocket> GenlBackend::socketIn(const std::string& netns) {
-  NWG_ASSIGN_OR_RETURN(UniqueFd fd, namespaces_.openSocket(netns, AF_NETLINK, SOCK_RAW, NETLINK_GENERIC));
-  return netlink::NetlinkSocket::adopt(std::move(fd));
-}
+GenlBackend::GenlBackend(const LinuxNamespaces& namespaces, Links& links, size_t set_limit)
+    : sockets_(
+          namespaces,
+          [&namespaces](LinuxNamespaces::Pinned& ns) -> Result<netlink::NetlinkSocket> {
+            NWG_ASSIGN_OR_RETURN(UniqueFd fd,
+                                 namespaces.openSocket(ns, AF_NETLINK, SOCK_RAW, NETLINK_GENERIC));
+            return netlink::NetlinkSocket::adopt(std::move(fd));
+          },
+          [](const netlink::NetlinkSocket& socket) { return socket.broken(); }),
+      links_(links),
+      set_limit_(set_limit) {}
 
 Result<uint16_t> GenlBackend::family(netlink::NetlinkSocket& socket) {
   std::lock_guard lock(mutex_);
@@ -63,42 +70,46 @@ Status GenlBackend::create(const std::string& ifname) {
 }
 
 Result<Device> GenlBackend::get(const DeviceRef& ref) {
-  const std::string ctx = where(ref);
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  auto socket = socketIn(ref.netns);
-  if (!socket.ok()) return withContext(asNoDevice(std::move(socket).error()), ctx);
-  NWG_ASSIGN_OR_RETURN(uint16_t id, family(*socket));
-  auto replies = socket->dump(genl::getDeviceRequest(id, ref.ifname));
-  if (!replies.ok()) return withContext(asNoDevice(std::move(replies).error()), ctx);
-  genl::DeviceDumpDecoder decoder(id);
-  for (const auto& bytes : *replies) {
-    auto message = netlink::messageOf(bytes);
-    if (!message.ok()) return withContext(std::move(message).error(), ctx);
-    Status added = decoder.add(*message);
-    if (!added.ok()) return withContext(std::move(added).error(), ctx);
-  }
-  auto device = std::move(decoder).finish();
-  if (!device.ok()) return withContext(std::move(device).error(), ctx);
-  return device;
+  bool reached = false;  // false: the namespace's socket could not be opened
+  auto device = sockets_.with(ref.netns, [&](netlink::NetlinkSocket& socket) -> Result<Device> {
+    reached = true;
+    NWG_ASSIGN_OR_RETURN(uint16_t id, family(socket));
+    auto replies = socket.dump(genl::getDeviceRequest(id, ref.ifname));
+    if (!replies.ok()) return asNoDevice(std::move(replies).error());
+    genl::DeviceDumpDecoder decoder(id);
+    for (const auto& bytes : *replies) {
+      NWG_ASSIGN_OR_RETURN(auto message, netlink::messageOf(bytes));
+      NWG_RETURN_IF_ERROR(decoder.add(message));
+    }
+    return std::move(decoder).finish();
+  });
+  if (device.ok()) return device;
+  Error e = std::move(device).error();
+  return withContext(reached ? std::move(e) : asNoDevice(std::move(e)), where(ref));
 }
 
 Status GenlBackend::set(const DeviceRef& ref, const Device& update) {
-  const std::string ctx = where(ref);
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  auto socket = socketIn(ref.netns);
-  if (!socket.ok()) return withContext(asNoDevice(std::move(socket).error()), ctx);
-  NWG_ASSIGN_OR_RETURN(uint16_t id, family(*socket));
-  auto messages = genl::setDeviceRequests(id, ref.ifname, update, set_limit_);
-  if (!messages.ok()) return withContext(std::move(messages).error(), ctx);
-  // One message at a time, each acknowledged before the next: a failure leaves a prefix applied.
-  for (size_t i = 0; i < messages->size(); ++i) {
-    Status sent = socket->request(std::move((*messages)[i]));
-    if (!sent.ok()) {
-      return withContext(asNoDevice(std::move(sent).error()),
-                         str(ctx, ": set (message ", i + 1, " of ", messages->size(), ")"));
+  bool reached = false;
+  // Retrying on a fresh socket is safe: an update applied twice is the same update.
+  Status applied = sockets_.with(ref.netns, [&](netlink::NetlinkSocket& socket) -> Status {
+    reached = true;
+    NWG_ASSIGN_OR_RETURN(uint16_t id, family(socket));
+    NWG_ASSIGN_OR_RETURN(auto messages, genl::setDeviceRequests(id, ref.ifname, update, set_limit_));
+    // One message at a time, each acknowledged before the next: a failure leaves a prefix applied.
+    for (size_t i = 0; i < messages.size(); ++i) {
+      Status sent = socket.request(std::move(messages[i]));
+      if (!sent.ok()) {
+        return withContext(asNoDevice(std::move(sent).error()),
+                           str("set (message ", i + 1, " of ", messages.size(), ")"));
+      }
     }
-  }
-  return okStatus();
+    return okStatus();
+  });
+  if (applied.ok()) return applied;
+  Error e = std::move(applied).error();
+  return withContext(reached ? std::move(e) : asNoDevice(std::move(e)), where(ref));
 }
 
 Status GenlBackend::destroy(const DeviceRef& ref) {

@@ -1,6 +1,6 @@
 // GenlBackend: kernel WireGuard, configured over generic netlink (family "wireguard") with links
 // created and removed over rtnetlink. Devices moved into other namespaces are reached through a
-// socket opened inside that namespace (DeviceRef.netns).
+// socket opened inside that namespace (DeviceRef.netns) on first use and kept (NamespaceCache).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include "netlink/links.h"
 #include "netlink/netlink_socket.h"
 #include "netns/linux_namespaces.h"
+#include "netns/namespace_cache.h"
 #include "wireguard/backend.h"
 #include "wireguard/genl/device_codec.h"
 
@@ -20,8 +21,7 @@ class GenlBackend final : public Backend {
  public:
   // `namespaces` opens sockets inside namespaces and `links` creates and deletes the links; both
   // must outlive the backend. `set_limit` bounds each WG_CMD_SET_DEVICE message (tests shrink it).
-  GenlBackend(const LinuxNamespaces& namespaces, Links& links, size_t set_limit = genl::kDefaultSetLimit)
-      : namespaces_(namespaces), links_(links), set_limit_(set_limit) {}
+  GenlBackend(const LinuxNamespaces& namespaces, Links& links, size_t set_limit = genl::kDefaultSetLimit);
 
   // True when the kernel here has WireGuard (the "wireguard" family resolves): for backend = auto.
   static bool available();
@@ -39,11 +39,13 @@ class GenlBackend final : public Backend {
   // no such namespace) is success. A link of that name that is not WireGuard is left alone: error.
   Status destroy(const DeviceRef& device) override;
 
+  // The per-namespace generic netlink sockets (for tests and diagnostics).
+  const NamespaceCache<netlink::NetlinkSocket>& sockets() const { return sockets_; }
+
  private:
-  Result<netlink::NetlinkSocket> socketIn(const std::string& netns);
   Result<uint16_t> family(netlink::NetlinkSocket& socket);
 
-  const LinuxNamespaces& namespaces_;
+  NamespaceCache<netlink::NetlinkSocket> sockets_;
   Links& links_;
   size_t set_limit_;
   std::mutex mutex_;

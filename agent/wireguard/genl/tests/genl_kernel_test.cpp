@@ -294,6 +294,40 @@ TEST_F(GenlKernelTest, MovedDeviceIsConfiguredInItsNamespaceAndKeepsItsSocketAtH
   EXPECT_EQ(links_.get(b, name).error().code, ENODEV);
 }
 
+// The backend keeps one generic netlink socket per namespace. After the namespace is deleted and
+// re-created under the same name behind its back (another LinuxNamespaces, as `ip netns` would), the
+// device is gone for the backend, although the old namespace, kept alive by the old socket, still
+// holds it: a stale socket would read and configure that device.
+TEST_F(GenlKernelTest, ANamespaceReCreatedUnderTheSameNameIsNeverReachedThroughAnOldSocket) {
+  const std::string a = makeNamespace("rc");
+  const std::string name = device("rc");
+  ASSERT_TRUE(backend_.create(name).ok());
+  Device keyed;
+  keyed.private_key = generatePrivateKey();
+  ASSERT_TRUE(backend_.set(DeviceRef{"", name}, keyed).ok());
+  ASSERT_TRUE(links_.moveTo("", name, a).ok());
+  movedTo(name, a);
+  for (int i = 0; i < 3; ++i) {
+    auto d = backend_.get(DeviceRef{a, name});
+    ASSERT_TRUE(d.ok()) << d.error().message;
+    EXPECT_TRUE(d->private_key == keyed.private_key);
+  }
+  const size_t opened = backend_.sockets().opened();
+
+  LinuxNamespaces other;
+  ASSERT_TRUE(other.remove(a).ok());
+  ASSERT_TRUE(other.create(a).ok());
+  auto stale = backend_.get(DeviceRef{a, name});
+  ASSERT_FALSE(stale.ok()) << "read the device in the deleted namespace";
+  EXPECT_EQ(stale.error().code, ENODEV);
+  Device update;
+  update.listen_port = 38999;
+  Status set = backend_.set(DeviceRef{a, name}, update);
+  ASSERT_FALSE(set.ok()) << "configured the device in the deleted namespace";
+  EXPECT_EQ(set.error().code, ENODEV);
+  EXPECT_EQ(backend_.sockets().opened(), opened + 1);
+}
+
 TEST_F(GenlKernelTest, DestroyLeavesNonWireguardLinksAlone) {
   const std::string ns = makeNamespace("nw");
   ASSERT_TRUE(links_.create(ns, "wgnotwg", "veth").ok());
