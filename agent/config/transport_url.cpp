@@ -51,6 +51,22 @@ std::string percentEncodeUser(std::string_view s) {
   return out;
 }
 
+std::string percentEncodeVhost(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -152,7 +168,6 @@ Result<TransportUrl> TransportUrl::parse(std::string_view url) {
     out.hosts_ = TransportUrl().hosts_;  // "rabbit://": oslo connects to guest:guest@localhost
   }
 
-  out.path_ = std::string(path);
   if (!path.empty() && path.front() == '/') {
     const std::string vhost = percentDecode(path.substr(1));
     out.vhost_ = vhost.empty() ? "/" : vhost;
@@ -178,14 +193,20 @@ std::string TransportUrl::redacted() const {
   for (size_t i = 0; i < hosts_.size(); ++i) {
     const TransportHost& h = hosts_[i];
     if (i) out.push_back(',');
-    if (h.has_credentials) out.append(percentEncodeUser(h.username)).append(":***@");
+    if (h.has_credentials) {
+      out.append(percentEncodeUser(h.username)).append(":***@");
+    } else if (h.username != "guest") {
+      out.append(percentEncodeUser(h.username)).append("@");  // a user without a password
+    }
     const bool bracket = h.host.find(':') != std::string::npos || h.host.front() == '[';
     if (bracket) out.push_back('[');
     out.append(h.host);
     if (bracket) out.push_back(']');
     if (h.port) out.append(":").append(std::to_string(h.port));
   }
-  out.append(path_.empty() ? std::string("/") : path_);
+  // The vhost re-encoded (not the path as written): redacted() then parses back to the same vhost.
+  out.push_back('/');
+  if (vhost_ != "/") out.append(percentEncodeVhost(vhost_));
   if (!raw_query_.empty()) out.append("?").append(raw_query_);
   return out;
 }

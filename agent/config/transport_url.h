@@ -52,7 +52,6 @@ class TransportUrl {
   std::string scheme_ = "rabbit";
   std::vector<TransportHost> hosts_;
   std::string vhost_ = "/";
-  std::string path_;  // the vhost as written (encoded), for redacted()
   std::map<std::string, std::string> query_;
   std::string raw_query_;
 };

@@ -107,6 +107,23 @@ TEST(TransportUrlTest, RedactedFormattingHidesEveryPassword) {
   EXPECT_EQ(out.str().find("secret"), std::string::npos);
 }
 
+TEST(TransportUrlTest, RedactedFormParsesBackToTheSameHostsAndVhost) {
+  for (const char* text : {"rabbit://us%3Aer:p%40ss@h:1,x@[fd00::1]/v%2Fh%20 ", "rabbit://", "rabbit://h//",
+                           "rabbit://u:p@h/%zz%"}) {
+    auto u = TransportUrl::parse(text);
+    ASSERT_TRUE(u.ok()) << text;
+    auto back = TransportUrl::parse(u->redacted());
+    ASSERT_TRUE(back.ok()) << u->redacted();
+    EXPECT_EQ(back->virtualHost(), u->virtualHost()) << text;
+    ASSERT_EQ(back->hosts().size(), u->hosts().size());
+    for (size_t i = 0; i < u->hosts().size(); ++i) {
+      EXPECT_EQ(back->hosts()[i].host, u->hosts()[i].host);
+      EXPECT_EQ(back->hosts()[i].username, u->hosts()[i].username);
+      EXPECT_EQ(back->hosts()[i].password, u->hosts()[i].has_credentials ? "***" : "guest");
+    }
+  }
+}
+
 TEST(TransportUrlTest, BadUrlsAreClearErrorsWithoutThePassword) {
   struct Case {
     const char* url;
