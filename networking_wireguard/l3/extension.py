@@ -1,8 +1,10 @@
 # L3 agent extension "wireguard" ([agent] extensions = wireguard): the L3 agent leaves WireGuard hub
 # ports alone. neutron-wireguard-agent moves the hub's device into qrouter-<router_id> and configures
-# its address there; the L3 agent must neither plug a veth for the port nor unplug one.
+# its address there; the L3 agent must neither plug a veth for the port nor unplug one, and the rules it
+# writes per internal port (address-scope marks, SNAT exemptions) must name that device, wg-<id>.
 
 from neutron.agent.l3 import legacy_router
+from neutron_lib import constants as lib_constants
 from neutron_lib.agent import l3_extension
 from neutron_lib.api.definitions import portbindings
 from oslo_log import log as logging
@@ -18,6 +20,18 @@ def is_wireguard_port(port):
 
 class WireGuardLegacyRouter(legacy_router.LegacyRouter):
     """A legacy router whose WireGuard interfaces belong to neutron-wireguard-agent."""
+
+    def _is_wireguard_port_id(self, port_id):
+        ports = list(self.router.get(lib_constants.INTERFACE_KEY, [])) + list(self.internal_ports)
+        return any(p['id'] == port_id and is_wireguard_port(p) for p in ports)
+
+    def get_internal_device_name(self, port_id):
+        # Every per-port rule of the L3 agent (the address-scope mark on traffic coming in, the DROP of
+        # unmarked traffic going out, SNAT exemptions) is written for this name: for a hub it must be
+        # the WireGuard device, or forwarded tunnel traffic is dropped by the scope rules.
+        if self._is_wireguard_port_id(port_id):
+            return constants.device_name(port_id)
+        return super().get_internal_device_name(port_id)
 
     def internal_network_added(self, port):
         if is_wireguard_port(port):

@@ -7,6 +7,7 @@ from neutron.agent.linux import ip_lib
 from neutron.conf.agent import common as agent_config
 from neutron.conf.agent.l3 import config as l3_config
 from neutron.tests import base as n_base
+from neutron_lib import constants as lib_constants
 from neutron_lib.api.definitions import portbindings
 
 from networking_wireguard.l3 import extension
@@ -64,6 +65,26 @@ class TestWireGuardLegacyRouter(n_base.BaseTestCase):
         self.driver.init_router_port.assert_not_called()
         self.router.internal_network_updated(self.ovs_port)
         self.driver.set_mtu.assert_called_once()
+
+    def test_internal_device_of_a_hub_is_its_wireguard_device(self):
+        self.router.router = {'_interfaces': [
+            dict(self.wg_port, admin_state_up=True),
+            dict(self.ovs_port, admin_state_up=True)]}
+        self.assertEqual('wg-a1b2c3d4-00',
+                         self.router.get_internal_device_name(self.wg_port['id']))
+        self.assertEqual('qr-a1b2c3d4-00',
+                         self.router.get_internal_device_name(self.ovs_port['id']))
+
+    def test_address_scope_rules_name_the_wireguard_device(self):
+        self.router.router = {'_interfaces': [
+            dict(self.wg_port, admin_state_up=True, address_scopes={'4': None, '6': None}),
+            dict(self.ovs_port, admin_state_up=True, address_scopes={'4': None, '6': None})]}
+        self.router.internal_ports = list(self.router.router['_interfaces'])
+        devices = self.router._get_port_devicename_scopemark(
+            self.router.internal_ports, self.router.get_internal_device_name)
+        # Without the override both ports would share one name (qr- + the same 11 characters).
+        self.assertEqual({'wg-a1b2c3d4-00', 'qr-a1b2c3d4-00'},
+                         set(devices[lib_constants.IP_VERSION_4]))
 
     def test_process_internal_ports_skips_only_wireguard(self):
         self.router.router = {'_interfaces': [
