@@ -4,10 +4,6 @@
 namespace nwg::rpc {
 namespace {
 
-RpcTarget target(const char* version) {
-  return RpcTarget(WireguardServerApi::kTopic, version);
-}
-
 RpcError malformed(const char* method, const nlohmann::json& answer) {
   return RpcError{RpcErrorKind::kMalformedReply,
                   str(WireguardServerApi::kTopic, ".", method, ": unexpected answer ", answer.dump().substr(0, 200)), {}};

@@ -18,7 +18,9 @@ class WireguardServerApi {
  public:
   static constexpr const char* kTopic = "q-wireguard";
 
-  WireguardServerApi(RpcCaller& rpc, std::string host) : rpc_(rpc), host_(std::move(host)) {}
+  // `topic` is q-wireguard except in tests against a stand-in server.
+  WireguardServerApi(RpcCaller& rpc, std::string host, std::string topic = kTopic)
+      : rpc_(rpc), host_(std::move(host)), topic_(std::move(topic)) {}
 
   // get_hubs(host, hub_ids): {"hubs": [...]} for every hub bound to this host (hub_ids absent) or for
   // those of `hub_ids` that are. With `digests` ({hub ID: digest}), a 1.4 call: hubs whose digest still
@@ -35,8 +37,11 @@ class WireguardServerApi {
   RpcResult<nlohmann::json> getSubnet(const std::string& subnet_id);
 
  private:
+  RpcTarget target(const char* version) const { return RpcTarget(topic_, version); }
+
   RpcCaller& rpc_;
   std::string host_;
+  std::string topic_;
 };
 
 }  // namespace nwg::rpc

@@ -5,6 +5,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "rpc/envelope.h"
@@ -214,6 +215,24 @@ TEST(WireguardServerApiTest, GetHubsArgumentsAndValidation) {
     ASSERT_FALSE(got.ok()) << bad.dump();
     EXPECT_EQ(got.error().kind, RpcErrorKind::kMalformedReply) << bad.dump();
   }
+}
+
+TEST(WireguardServerApiTest, DigestsMakeItAVersionOneFourCall) {
+  FakeCaller rpc;
+  WireguardServerApi api(rpc, "net-1");
+  const json stub = {{"id", "h1"}, {"digest", std::string(64, 'a')}, {"unchanged", true}};
+  rpc.answers.push_back(json{{"hubs", {stub}}});
+  rpc.answers.push_back(RpcError{RpcErrorKind::kUnsupportedVersion, "old server", {}});
+  const std::map<std::string, std::string> digests{{"h1", std::string(64, 'a')}};
+  auto r = api.getHubs(std::nullopt, &digests);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)["hubs"][0], stub);
+  EXPECT_EQ(rpc.sent[0].target.version, "1.4");
+  EXPECT_EQ(rpc.sent[0].args, (json{{"host", "net-1"}, {"hub_ids", nullptr}, {"digests", {{"h1", std::string(64, 'a')}}}}));
+  // An older driver refuses 1.4; the error is typed so the caller can ask again without digests.
+  auto old = api.getHubs(std::vector<std::string>{"h1"}, &digests);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().kind, RpcErrorKind::kUnsupportedVersion);
 }
 
 TEST(WireguardServerApiTest, VersionOneTwoMethods) {

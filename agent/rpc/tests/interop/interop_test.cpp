@@ -20,6 +20,7 @@
 #include "rpc/neutron/hub_notification_consumer.h"
 #include "rpc/neutron/plugin_api.h"
 #include "rpc/neutron/state_reporter.h"
+#include "rpc/neutron/wireguard_server_api.h"
 #include "rpc/request_context.h"
 #include "rpc/rpc_client.h"
 #include "rpc/rpc_request.h"
@@ -381,6 +382,29 @@ TEST_F(InteropTest, NeutronApisAgainstNeutronsArgumentHandling) {
   ASSERT_EQ(list->devices_down.size(), 1u);
   EXPECT_EQ(list->devices_down[0].device, "gone");
   EXPECT_TRUE(list->devices_down[0].exists);
+}
+
+// get_hubs 1.4 (digests) to a driver that serves only 1.3: oslo refuses it with UnsupportedVersion,
+// which the agent uses to fall back to a 1.3 call.
+TEST_F(InteropTest, GetHubsWithDigestsAgainstAnOlderDriver) {
+  auto peer = PythonPeer::spawn({"wireguard-v13", url_, topic_, server_});
+  ASSERT_TRUE(peer.ok());
+  auto ready = (*peer)->readLine(60s);
+  ASSERT_TRUE(ready.ok() && *ready == "READY");
+  auto client = connectedClient(url_);
+  WireguardServerApi api(*client, "agent-host", topic_);
+  const std::map<std::string, std::string> digests{{"hub-1", std::string(64, '0')}};
+  auto refused = api.getHubs(std::nullopt, &digests);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, RpcErrorKind::kUnsupportedVersion) << refused.error().message;
+  auto all = api.getHubs();
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ((*all)["hubs"].size(), 2u);
+  EXPECT_EQ((*all)["asked_by"], "agent-host");
+  auto some = api.getHubs(std::vector<std::string>{"hub-2", "gone"});
+  ASSERT_TRUE(some.ok()) << some.error().message;
+  ASSERT_EQ((*some)["hubs"].size(), 1u);
+  EXPECT_EQ((*some)["hubs"][0]["id"], "hub-2");
 }
 
 TEST_F(InteropTest, FailsOverToTheNextHostOfAMultiHostUrl) {

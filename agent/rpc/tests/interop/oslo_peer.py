@@ -3,6 +3,7 @@
 # benchmark. Run with /usr/bin/python3 (python3 on PATH may be another interpreter without oslo).
 #
 #   oslo_peer.py server URL TOPIC SERVER      RPC server; prints READY, serves until stdin closes
+#   oslo_peer.py wireguard-v13 URL TOPIC SERVER   the driver's get_hubs as of API 1.3 (no digests)
 #   oslo_peer.py call URL TOPIC METHOD ARGS [--server S] [--version V] [--timeout T]
 #                                             one call; prints {"result": ...} or {"error": ..., "value": ...}
 #   oslo_peer.py cast URL TOPIC METHOD ARGS [--fanout] [--version V]
@@ -113,6 +114,27 @@ class NeutronLikeEndpoint(object):
                 'failed_devices_down': []}
 
 
+class WireGuardV13Endpoint(object):
+    """The wireguard driver's endpoint as of API 1.3 (before get_hubs digests), with canned hubs."""
+    target = oslo_messaging.Target(version='1.3')
+
+    def get_hubs(self, ctxt, host, hub_ids=None):
+        hubs = [{'id': 'hub-1', 'spokes': []}, {'id': 'hub-2', 'spokes': []}]
+        if hub_ids is not None:
+            hubs = [h for h in hubs if h['id'] in hub_ids]
+        return {'hubs': hubs, 'asked_by': host}
+
+
+def serve_wireguard_v13(args):
+    t = transport(args.url)
+    target = oslo_messaging.Target(topic=args.topic, server=args.server)
+    server = oslo_messaging.get_rpc_server(t, target, [WireGuardV13Endpoint()], executor='threading')
+    server.start()
+    print('READY', flush=True)
+    sys.stdin.read()
+    os._exit(0)
+
+
 def serve(args):
     t = transport(args.url)
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
@@ -187,6 +209,10 @@ def main():
     s.add_argument('url')
     s.add_argument('topic')
     s.add_argument('server')
+    w = sub.add_parser('wireguard-v13')
+    w.add_argument('url')
+    w.add_argument('topic')
+    w.add_argument('server')
     c = sub.add_parser('call')
     for a in ('url', 'topic', 'method', 'args'):
         c.add_argument(a)
@@ -204,7 +230,8 @@ def main():
     b.add_argument('count', type=int)
     args = p.parse_args()
     try:
-        {'server': serve, 'call': call, 'cast': cast, 'bench': bench}[args.mode](args)
+        {'server': serve, 'wireguard-v13': serve_wireguard_v13, 'call': call, 'cast': cast,
+         'bench': bench}[args.mode](args)
     except Exception as e:
         print(json.dumps({'peer_failed': '%s: %s' % (type(e).__name__, e)}), flush=True)
         os._exit(3)
