@@ -6,7 +6,9 @@
 
 namespace nwg {
 
-Key::~Key() { sodium_memzero(bytes_.data(), bytes_.size()); }
+Key::~Key() {
+  sodium_memzero(bytes_.data(), bytes_.size());
+}
 
 Status initCrypto() {
   if (sodium_init() < 0) return fail("libsodium failed to initialise");
@@ -68,7 +70,9 @@ std::string Key::toHex() const {
   return out;
 }
 
-bool Key::isZero() const { return sodium_is_zero(bytes_.data(), bytes_.size()) == 1; }
+bool Key::isZero() const {
+  return sodium_is_zero(bytes_.data(), bytes_.size()) == 1;
+}
 
 bool Key::operator==(const Key& other) const {
   return sodium_memcmp(bytes_.data(), other.bytes_.data(), kSize) == 0;

@@ -62,7 +62,7 @@ class PeerIndex {
  public:
   // 16 bytes, so the table for two 10,000-peer devices (32,768 slots) stays at 512 KiB.
   struct Slot {
-    uint32_t tag = 0;     // high bits of the key's hash; skips most key compares
+    uint32_t tag = 0;  // high bits of the key's hash; skips most key compares
     int32_t current = -1;
     int32_t wanted = -1;
     int32_t used = 0;
@@ -81,7 +81,8 @@ class PeerIndex {
     uint64_t h = KeyHash()(key);
     auto tag = static_cast<uint32_t>(h >> 32);
     size_t i = static_cast<size_t>(h) & mask_;
-    while (slots_[i].used && (slots_[i].tag != tag || !PublicKeyEqual()(keyOf(slots_[i]), key))) i = (i + 1) & mask_;
+    while (slots_[i].used && (slots_[i].tag != tag || !PublicKeyEqual()(keyOf(slots_[i]), key)))
+      i = (i + 1) & mask_;
     if (!slots_[i].used) {
       slots_[i].used = 1;
       slots_[i].tag = tag;
@@ -166,7 +167,8 @@ Device diff(const Device& current, const Device& wanted) {
   for (const PeerIndex::Slot* slot : wanted_order) {
     if (slot->current < 0) {
       update.peers.push_back(fullPeer(wantedPeer(slot), /*replace_allowed_ips=*/false));
-    } else if (auto changed = changedPeer(current.peers[static_cast<size_t>(slot->current)], wantedPeer(slot))) {
+    } else if (auto changed =
+                   changedPeer(current.peers[static_cast<size_t>(slot->current)], wantedPeer(slot))) {
       update.peers.push_back(std::move(*changed));
     }
   }

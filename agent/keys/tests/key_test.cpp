@@ -32,8 +32,8 @@ TEST_F(KeyTest, Base64RoundTripMatchesWgTool) {
 
 TEST_F(KeyTest, Base64IsStrict) {
   const std::string good = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=";
-  EXPECT_FALSE(Key::fromBase64(good.substr(0, 43)).ok());                    // short
-  EXPECT_FALSE(Key::fromBase64(good + "=").ok());                            // long
+  EXPECT_FALSE(Key::fromBase64(good.substr(0, 43)).ok());                              // short
+  EXPECT_FALSE(Key::fromBase64(good + "=").ok());                                      // long
   EXPECT_FALSE(Key::fromBase64("hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo_").ok());  // no pad
   EXPECT_FALSE(Key::fromBase64("hSDwCYkwp1R0i33ctD73Wg2-Og0mOBr066SpjqqbTmo=").ok());  // urlsafe
   EXPECT_FALSE(Key::fromBase64("hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmp=").ok());  // trailing bits

@@ -35,11 +35,15 @@ using Clock = std::chrono::steady_clock;
 
 // Lets wireguard-go finish background work (GC after a large request) before the next timed
 // operation, so no method inherits the previous one's aftermath.
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+void settle() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
 
 // syncconf reads all N peers back: wireguard-go's garbage collector then runs for a while, which
 // would slow whichever operation is timed next.
-void afterHeavy() { std::this_thread::sleep_for(std::chrono::milliseconds(500)); }
+void afterHeavy() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -108,7 +112,8 @@ std::string rssOf(const std::string& ifname) {
 
 class Bench {
  public:
-  explicit Bench(UapiBackendOptions options) : options_(std::move(options)), client_("/var/run/wireguard", std::chrono::seconds(60)) {
+  explicit Bench(UapiBackendOptions options)
+      : options_(std::move(options)), client_("/var/run/wireguard", std::chrono::seconds(60)) {
     char tmpl[] = "/tmp/nwg-bench-XXXXXX";
     if (!mkdtemp(tmpl)) die("mkdtemp failed");
     dir_ = tmpl;  // mode 0700: the config files hold a private key
@@ -128,12 +133,13 @@ class Bench {
     std::ofstream out(path);
     out << "[Interface]\nPrivateKey = " << d.private_key->toBase64() << "\n";
     for (const Peer& p : d.peers) {
-      out << "\n[Peer]\nPublicKey = " << p.public_key.toBase64() << "\nAllowedIPs = " << p.allowed_ips[0] << "\n";
+      out << "\n[Peer]\nPublicKey = " << p.public_key.toBase64() << "\nAllowedIPs = " << p.allowed_ips[0]
+          << "\n";
     }
   }
   void report(const std::string& what, const Samples& s) {
-    std::printf("  %-44s median %9.2f ms   (min %8.2f, max %8.2f, n=%zu)\n", what.c_str(), s.median(), s.min(),
-                s.max(), s.ms.size());
+    std::printf("  %-44s median %9.2f ms   (min %8.2f, max %8.2f, n=%zu)\n", what.c_str(), s.median(),
+                s.min(), s.max(), s.ms.size());
     results_[what] = s;
   }
   void ratio(const std::string& label, const std::string& a, const std::string& b, double target) {
@@ -152,8 +158,8 @@ class Bench {
 Peer benchPeer(uint32_t i) {
   Peer p;
   p.public_key = publicKeyOf(generatePrivateKey());
-  p.allowed_ips = {IpPrefix(IpAddress::v4({10, static_cast<uint8_t>(64 + (i >> 16)), static_cast<uint8_t>(i >> 8),
-                                            static_cast<uint8_t>(i)}),
+  p.allowed_ips = {IpPrefix(IpAddress::v4({10, static_cast<uint8_t>(64 + (i >> 16)),
+                                           static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}),
                             32)};
   return p;
 }
@@ -182,7 +188,8 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
   writeConf(conf_full, wanted);
 
   std::printf("\nN = %zu peers (device %s, wireguard-go %s, GOMEMLIMIT %s)\n", n, name_.c_str(),
-              options_.wireguard_go.c_str(), options_.memory_limit.empty() ? "unset" : options_.memory_limit.c_str());
+              options_.wireguard_go.c_str(),
+              options_.memory_limit.empty() ? "unset" : options_.memory_limit.c_str());
   Samples lib, lib_diff, raw_s, setconf, syncconf;
   for (int rep = 0; rep < reps; ++rep) {
     // Round-robin, so that drift in the machine's load hits every method alike.
@@ -197,7 +204,8 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
     lib.ms.push_back(msSince(t0));
     if (rep == 0) {  // once: what was configured reads back identical
       auto back = backend.get(ref);
-      if (!back || back->peers.size() != n || !isEmptyUpdate(diff(*back, wanted))) die("library set did not converge");
+      if (!back || back->peers.size() != n || !isEmptyUpdate(diff(*back, wanted)))
+        die("library set did not converge");
     }
 
     clearPeers();
@@ -345,9 +353,11 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
           str("add 1 peer at ", n, ": raw UAPI"), 2.0);
     ratio(str("library/raw, remove 1 at N=", n), str("remove 1 peer at ", n, ": library (diff + set)"),
           str("remove 1 peer at ", n, ": raw UAPI"), 2.0);
-    std::printf("  (the library timings exclude the get that precedes each diff: %.1f ms at N=%zu, which the agent's\n"
-                "   reconcile loop reads once per pass for every purpose)\n",
-                results_[str("get of ", n, " peers: library (get + decode)")].median(), n);
+    std::printf(
+        "  (the library timings exclude the get that precedes each diff: %.1f ms at N=%zu, which the "
+        "agent's\n"
+        "   reconcile loop reads once per pass for every purpose)\n",
+        results_[str("get of ", n, " peers: library (get + decode)")].median(), n);
   }
   std::printf("  wireguard-go RSS after the runs: %s\n", rssOf(name_).c_str());
   check(backend.destroy(ref), "destroy");
@@ -376,8 +386,10 @@ int main(int argc, char** argv) {
   if (geteuid() != 0) nwg::wg::die("needs root (wireguard-go creates tun devices)");
   if (!UapiBackend::available(options.wireguard_go)) nwg::wg::die("wireguard-go is not available");
   if (!nwg::initCrypto().ok()) nwg::wg::die("libsodium failed to initialise");
-  std::printf("bench_wireguard_uapi: %d runs per method at N=1000, %d at N=10000 (single-peer operations: %d),"
-              " medians in ms\n", reps * 3, reps, reps * 3);
+  std::printf(
+      "bench_wireguard_uapi: %d runs per method at N=1000, %d at N=10000 (single-peer operations: %d),"
+      " medians in ms\n",
+      reps * 3, reps, reps * 3);
   Bench bench(options);
   bench.runN(1000, reps * 3, /*single_peer=*/false);  // cheap: more runs, steadier medians
   bench.runN(10000, reps, /*single_peer=*/true);

@@ -12,20 +12,26 @@
 namespace nwg::wg::contract {
 namespace {
 
-Key randomPublicKey() { return publicKeyOf(generatePrivateKey()); }
+Key randomPublicKey() {
+  return publicKeyOf(generatePrivateKey());
+}
 
-IpPrefix prefix(const char* text) { return IpPrefix::parse(text).value(); }
-Endpoint endpoint(const char* text) { return Endpoint::parse(text).value(); }
+IpPrefix prefix(const char* text) {
+  return IpPrefix::parse(text).value();
+}
+Endpoint endpoint(const char* text) {
+  return Endpoint::parse(text).value();
+}
 
 // A peer of the kind the agent configures: one /32 in 10.64.0.0/10 from its index.
 Peer hostPeer(int index) {
   Peer p;
   p.public_key = randomPublicKey();
   auto i = static_cast<uint32_t>(index);
-  p.allowed_ips.push_back(IpPrefix(IpAddress::v4({10, static_cast<uint8_t>(64 + ((i >> 16) & 63)),
-                                                   static_cast<uint8_t>((i >> 8) & 255),
-                                                   static_cast<uint8_t>(i & 255)}),
-                                   32));
+  p.allowed_ips.push_back(
+      IpPrefix(IpAddress::v4({10, static_cast<uint8_t>(64 + ((i >> 16) & 63)),
+                              static_cast<uint8_t>((i >> 8) & 255), static_cast<uint8_t>(i & 255)}),
+               32));
   return p;
 }
 
@@ -368,7 +374,8 @@ TEST_P(BackendContractTest, AllowedIpMovesToThePeerThatClaimsItLast) {
   auto d = backend().get(ref(name));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(canonicalAllowedIps(findPeer(*d, a.public_key)->allowed_ips), ips({"10.5.0.1/32"}));
-  EXPECT_EQ(canonicalAllowedIps(findPeer(*d, b.public_key)->allowed_ips), ips({"10.5.0.2/32", "10.5.1.0/24"}));
+  EXPECT_EQ(canonicalAllowedIps(findPeer(*d, b.public_key)->allowed_ips),
+            ips({"10.5.0.2/32", "10.5.1.0/24"}));
 }
 
 TEST_P(BackendContractTest, PeerWithTheDevicesOwnKeyIsIgnored) {

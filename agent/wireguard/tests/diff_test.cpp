@@ -98,7 +98,8 @@ TEST_F(DiffTest, RemovesAddsAndChangesPeers) {
   EXPECT_TRUE(update.peers[1].public_key == key(3));
   EXPECT_TRUE(update.peers[1].replace_allowed_ips);
   EXPECT_EQ(update.peers[1].allowed_ips, (std::vector<IpPrefix>{ip("10.0.0.3/32"), ip("10.1.0.0/16")}));
-  EXPECT_FALSE(update.peers[1].preshared_key || update.peers[1].persistent_keepalive || update.peers[1].endpoint);
+  EXPECT_FALSE(update.peers[1].preshared_key || update.peers[1].persistent_keepalive ||
+               update.peers[1].endpoint);
   EXPECT_FALSE(update.peers[1].remove);
   // New: in full, no flags.
   EXPECT_TRUE(update.peers[2].public_key == key(4));
@@ -149,7 +150,8 @@ TEST_F(DiffTest, AllowedIpsAreComparedMaskedAndAsSets) {
   current.peers = {readBack(1, {ip("10.7.3.0/24"), ip("fd00::/64"), ip("10.0.0.1/32")})};
   Device wanted;
   // Different order, host bits set, a duplicate: the same set as WireGuard stores it.
-  wanted.peers = {wantedPeer(1, {ip("10.0.0.1/32"), ip("fd00::99/64"), ip("10.7.3.5/24"), ip("10.0.0.1/32")})};
+  wanted.peers = {
+      wantedPeer(1, {ip("10.0.0.1/32"), ip("fd00::99/64"), ip("10.7.3.5/24"), ip("10.0.0.1/32")})};
   EXPECT_TRUE(isEmptyUpdate(diff(current, wanted)));
 
   wanted.peers[0].allowed_ips.push_back(ip("10.9.9.9/16"));
@@ -157,8 +159,8 @@ TEST_F(DiffTest, AllowedIpsAreComparedMaskedAndAsSets) {
   ASSERT_EQ(update.peers.size(), 1u);
   EXPECT_TRUE(update.peers[0].replace_allowed_ips);
   // Sent masked and de-duplicated.
-  EXPECT_EQ(update.peers[0].allowed_ips, canonicalAllowedIps({ip("10.0.0.1/32"), ip("10.7.3.0/24"),
-                                                               ip("10.9.0.0/16"), ip("fd00::/64")}));
+  EXPECT_EQ(update.peers[0].allowed_ips,
+            canonicalAllowedIps({ip("10.0.0.1/32"), ip("10.7.3.0/24"), ip("10.9.0.0/16"), ip("fd00::/64")}));
   EXPECT_EQ(update.peers[0].allowed_ips.size(), 4u);
 }
 

@@ -22,9 +22,13 @@ class UapiCodecTest : public ::testing::Test {
   static IpPrefix ip(const char* t) { return IpPrefix::parse(t).value(); }
 };
 
-TEST_F(UapiCodecTest, GetRequest) { EXPECT_EQ(encodeGetRequest(), "get=1\n\n"); }
+TEST_F(UapiCodecTest, GetRequest) {
+  EXPECT_EQ(encodeGetRequest(), "get=1\n\n");
+}
 
-TEST_F(UapiCodecTest, EmptyUpdateIsJustSet) { EXPECT_EQ(encodeSetRequest(Device{}), "set=1\n\n"); }
+TEST_F(UapiCodecTest, EmptyUpdateIsJustSet) {
+  EXPECT_EQ(encodeSetRequest(Device{}), "set=1\n\n");
+}
 
 TEST_F(UapiCodecTest, FullUpdateGolden) {
   Device d;
@@ -68,14 +72,16 @@ TEST_F(UapiCodecTest, FlagsGolden) {
 
 TEST_F(UapiCodecTest, DecodesWireguardGoReply) {
   // Shape of a real wireguard-go 0.0.20220316 reply (peer order is random there).
-  std::string reply = std::string("private_key=") + kAlicePriv +
-                      "\nlisten_port=51820\npublic_key=" + kBobPub + "\npreshared_key=" + kZero +
-                      "\nprotocol_version=1\nendpoint=127.0.0.1:51999\nlast_handshake_time_sec=1700000000\n"
-                      "last_handshake_time_nsec=5\ntx_bytes=148\nrx_bytes=92\npersistent_keepalive_interval=25\n"
-                      "allowed_ip=10.9.0.22/32\nallowed_ip=fd00::/64\npublic_key=" + kPsk +
-                      "\npreshared_key=" + kPsk + "\nprotocol_version=1\nlast_handshake_time_sec=0\n"
-                      "last_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\npersistent_keepalive_interval=0\n"
-                      "errno=0\n\n";
+  std::string reply =
+      std::string("private_key=") + kAlicePriv + "\nlisten_port=51820\npublic_key=" + kBobPub +
+      "\npreshared_key=" + kZero +
+      "\nprotocol_version=1\nendpoint=127.0.0.1:51999\nlast_handshake_time_sec=1700000000\n"
+      "last_handshake_time_nsec=5\ntx_bytes=148\nrx_bytes=92\npersistent_keepalive_interval=25\n"
+      "allowed_ip=10.9.0.22/32\nallowed_ip=fd00::/64\npublic_key=" +
+      kPsk + "\npreshared_key=" + kPsk +
+      "\nprotocol_version=1\nlast_handshake_time_sec=0\n"
+      "last_handshake_time_nsec=0\ntx_bytes=0\nrx_bytes=0\npersistent_keepalive_interval=0\n"
+      "errno=0\n\n";
   auto d = decodeGetReply(reply);
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_TRUE(*d->private_key == hex(kAlicePriv));
@@ -130,7 +136,8 @@ TEST_F(UapiCodecTest, ZeroPrivateKeyMeansNone) {
 }
 
 TEST_F(UapiCodecTest, CoalescesAPeerListedTwice) {
-  std::string reply = std::string("public_key=") + kBobPub + "\nallowed_ip=10.0.0.1/32\npersistent_keepalive_interval=5\n" +
+  std::string reply = std::string("public_key=") + kBobPub +
+                      "\nallowed_ip=10.0.0.1/32\npersistent_keepalive_interval=5\n" +
                       "public_key=" + kAlicePub + "\nallowed_ip=10.0.0.9/32\n" + "public_key=" + kBobPub +
                       "\nallowed_ip=10.0.0.2/32\npersistent_keepalive_interval=5\nerrno=0\n\n";
   auto d = decodeGetReply(reply);
@@ -139,8 +146,9 @@ TEST_F(UapiCodecTest, CoalescesAPeerListedTwice) {
   EXPECT_EQ(d->peers[0].allowed_ips, (std::vector<IpPrefix>{ip("10.0.0.1/32"), ip("10.0.0.2/32")}));
   EXPECT_EQ(d->peers[1].allowed_ips, std::vector<IpPrefix>{ip("10.0.0.9/32")});
   // A repeated field that disagrees is an error, not a silent choice.
-  std::string conflict = std::string("public_key=") + kBobPub + "\npersistent_keepalive_interval=5\npublic_key=" +
-                         kBobPub + "\npersistent_keepalive_interval=6\nerrno=0\n\n";
+  std::string conflict = std::string("public_key=") + kBobPub +
+                         "\npersistent_keepalive_interval=5\npublic_key=" + kBobPub +
+                         "\npersistent_keepalive_interval=6\nerrno=0\n\n";
   auto bad = decodeGetReply(conflict);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("conflicts"), std::string::npos) << bad.error().message;
@@ -157,33 +165,33 @@ TEST_F(UapiCodecTest, IgnoresUnknownKeys) {
 TEST_F(UapiCodecTest, RejectsMalformedReplies) {
   const std::string peer = std::string("public_key=") + kBobPub + "\n";
   const std::vector<std::string> bad = {
-      "",                                                  // connection closed
-      "errno=0\n",                                         // truncated
-      "errno=0\n\nextra",                                  // trailing bytes
-      "listen_port=1\n",                                   // no errno, truncated
-      "listen_port=1\n\n",                                 // no errno
-      "listen_port=70000\nerrno=0\n\n",                    // out of range
-      "listen_port=0x10\nerrno=0\n\n",                     // not decimal
-      "listen_port=-1\nerrno=0\n\n",                       // signed
-      "listen_port=01\nerrno=0\n\n",                       // leading zero
-      "listen_port=1\nlisten_port=2\nerrno=0\n\n",         // repeated
-      "nonsense\nerrno=0\n\n",                             // not key=value
-      "=3\nerrno=0\n\n",                                   // empty key
-      "private_key=abc\nerrno=0\n\n",                      // short key
-      "allowed_ip=10.0.0.1/32\nerrno=0\n\n",               // peer field without a peer
-      peer + "listen_port=5\nerrno=0\n\n",                 // device field inside a peer
-      peer + "allowed_ip=10.0.0.1\nerrno=0\n\n",           // no prefix length
-      peer + "allowed_ip=10.0.0.1/33\nerrno=0\n\n",        // bad length
-      peer + "endpoint=example.com:51820\nerrno=0\n\n",    // hostname
-      peer + "endpoint=[::1]\nerrno=0\n\n",                // no port
-      peer + "protocol_version=2\nerrno=0\n\n",            // unknown protocol
+      "",                                                // connection closed
+      "errno=0\n",                                       // truncated
+      "errno=0\n\nextra",                                // trailing bytes
+      "listen_port=1\n",                                 // no errno, truncated
+      "listen_port=1\n\n",                               // no errno
+      "listen_port=70000\nerrno=0\n\n",                  // out of range
+      "listen_port=0x10\nerrno=0\n\n",                   // not decimal
+      "listen_port=-1\nerrno=0\n\n",                     // signed
+      "listen_port=01\nerrno=0\n\n",                     // leading zero
+      "listen_port=1\nlisten_port=2\nerrno=0\n\n",       // repeated
+      "nonsense\nerrno=0\n\n",                           // not key=value
+      "=3\nerrno=0\n\n",                                 // empty key
+      "private_key=abc\nerrno=0\n\n",                    // short key
+      "allowed_ip=10.0.0.1/32\nerrno=0\n\n",             // peer field without a peer
+      peer + "listen_port=5\nerrno=0\n\n",               // device field inside a peer
+      peer + "allowed_ip=10.0.0.1\nerrno=0\n\n",         // no prefix length
+      peer + "allowed_ip=10.0.0.1/33\nerrno=0\n\n",      // bad length
+      peer + "endpoint=example.com:51820\nerrno=0\n\n",  // hostname
+      peer + "endpoint=[::1]\nerrno=0\n\n",              // no port
+      peer + "protocol_version=2\nerrno=0\n\n",          // unknown protocol
       peer + "last_handshake_time_nsec=1000000000\nerrno=0\n\n",
       peer + "tx_bytes=18446744073709551616\nerrno=0\n\n",  // overflow
       peer + "persistent_keepalive_interval=65536\nerrno=0\n\n",
-      "errno=0\nerrno=0\n\n",                              // errno not last / twice
+      "errno=0\nerrno=0\n\n",  // errno not last / twice
       "errno=x\n\n",
       "errno=-0\n\n",
-      "errno=5\n\n",                                       // positive errno: not what wireguard-go sends
+      "errno=5\n\n",  // positive errno: not what wireguard-go sends
       "errno=0\r\n\n",
   };
   for (const std::string& text : bad) {
@@ -196,7 +204,8 @@ TEST_F(UapiCodecTest, ErrorsNeverQuoteSecrets) {
   auto d = decodeGetReply("private_key=" + secret + "z\nerrno=0\n\n");
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().message.find(secret), std::string::npos) << d.error().message;
-  auto p = decodeGetReply(std::string("public_key=") + kBobPub + "\npreshared_key=" + secret + "z\nerrno=0\n\n");
+  auto p =
+      decodeGetReply(std::string("public_key=") + kBobPub + "\npreshared_key=" + secret + "z\nerrno=0\n\n");
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().message.find(secret), std::string::npos) << p.error().message;
 }

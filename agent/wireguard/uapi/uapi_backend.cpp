@@ -84,9 +84,9 @@ Status UapiBackend::create(const std::string& ifname) {
   const std::string path = client_.socketPath(ifname);
   NWG_ASSIGN_OR_RETURN(auto state, client_.probe(ifname));
   if (state == uapi::UapiClient::SocketState::kLive) {
-    return Error(str("device ", ifname, ": already exists (", path,
-                     " answers; the link may be in another namespace)"),
-                 EEXIST);
+    return Error(
+        str("device ", ifname, ": already exists (", path, " answers; the link may be in another namespace)"),
+        EEXIST);
   }
   if (state == uapi::UapiClient::SocketState::kStale) NWG_RETURN_IF_ERROR(removeStaleSocket(path, ifname));
 
@@ -115,7 +115,8 @@ Status UapiBackend::create(const std::string& ifname) {
     }
     if (device->listen_port) break;
     if (std::chrono::steady_clock::now() >= deadline) {
-      problem = Error(str("the device did not come up within ", options_.start_timeout.count(), " ms"), ETIMEDOUT);
+      problem =
+          Error(str("the device did not come up within ", options_.start_timeout.count(), " ms"), ETIMEDOUT);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -90,16 +90,24 @@ Result<std::vector<std::string_view>> replyLines(std::string_view reply) {
 
 std::string describeErrno(int err) {
   switch (err) {
-    case EINVAL: return "invalid configuration value (EINVAL)";
-    case EPROTO: return "malformed UAPI request (EPROTO)";
-    case EADDRINUSE: return "listen port already in use (EADDRINUSE)";
-    case EIO: return "I/O error inside wireguard-go (EIO)";
-    case 55: return "unknown UAPI error";  // wireguard-go's ipc.IpcErrorUnknown
-    default: return std::strerror(err);
+    case EINVAL:
+      return "invalid configuration value (EINVAL)";
+    case EPROTO:
+      return "malformed UAPI request (EPROTO)";
+    case EADDRINUSE:
+      return "listen port already in use (EADDRINUSE)";
+    case EIO:
+      return "I/O error inside wireguard-go (EIO)";
+    case 55:
+      return "unknown UAPI error";  // wireguard-go's ipc.IpcErrorUnknown
+    default:
+      return std::strerror(err);
   }
 }
 
-std::string encodeGetRequest() { return "get=1\n\n"; }
+std::string encodeGetRequest() {
+  return "get=1\n\n";
+}
 
 std::string encodeSetRequest(const Device& update) {
   std::string out;
@@ -127,7 +135,8 @@ std::string encodeSetRequest(const Device& update) {
     if (p.update_only) line("update_only", "true");
     if (p.preshared_key) line("preshared_key", p.preshared_key->toHex());
     if (p.endpoint) line("endpoint", p.endpoint->toString());
-    if (p.persistent_keepalive) line("persistent_keepalive_interval", std::to_string(*p.persistent_keepalive));
+    if (p.persistent_keepalive)
+      line("persistent_keepalive_interval", std::to_string(*p.persistent_keepalive));
     if (p.replace_allowed_ips) line("replace_allowed_ips", "true");
     for (const IpPrefix& ip : p.allowed_ips) line("allowed_ip", ip.toString());
     line("protocol_version", "1");
@@ -187,7 +196,8 @@ Result<Device> decodeGetReply(std::string_view reply) {
         uint16_t port = 0;
         if (seen_port) return lineError(line_no, key, "repeated");
         seen_port = true;
-        if (!parseUnsigned<uint16_t>(value, 65535, port)) return lineError(line_no, key, str("invalid port ", quoted(value)));
+        if (!parseUnsigned<uint16_t>(value, 65535, port))
+          return lineError(line_no, key, str("invalid port ", quoted(value)));
         device.listen_port = port;
       } else {
         uint32_t mark = 0;
@@ -265,8 +275,8 @@ Result<Device> decodeGetReply(std::string_view reply) {
       peer->peer.allowed_ips.push_back(*p);
     }
     if (!ok) {
-      return lineError(line_no, key, str("conflicts with an earlier value for peer ",
-                                         peer->peer.public_key.toBase64()));
+      return lineError(line_no, key,
+                       str("conflicts with an earlier value for peer ", peer->peer.public_key.toBase64()));
     }
   }
 
