@@ -37,9 +37,12 @@ Error optionError(const OptionReader& r, const char* group, const char* name, st
 
 std::string_view backendName(Backend backend) {
   switch (backend) {
-    case Backend::kAuto: return "auto";
-    case Backend::kKernel: return "kernel";
-    case Backend::kUserspace: return "userspace";
+    case Backend::kAuto:
+      return "auto";
+    case Backend::kKernel:
+      return "kernel";
+    case Backend::kUserspace:
+      return "userspace";
   }
   return "auto";
 }
@@ -113,7 +116,8 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
     c.transport_url = std::move(parsed).value();
   }
   NWG_ASSIGN_OR_RETURN(c.control_exchange, r.getString(kDefault, "control_exchange"));
-  if (trim(c.control_exchange).empty()) return optionError(r, kDefault, "control_exchange", "must not be empty");
+  if (trim(c.control_exchange).empty())
+    return optionError(r, kDefault, "control_exchange", "must not be empty");
   NWG_RETURN_IF_ERROR(readInt(r, kDefault, "rpc_response_timeout", 1, 86400, c.rpc_response_timeout));
   NWG_ASSIGN_OR_RETURN(c.debug, r.getBool(kDefault, "debug"));
   NWG_ASSIGN_OR_RETURN(c.log_file, r.getString(kDefault, "log_file"));
@@ -131,15 +135,19 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
     if (!e.empty()) {
       auto ip = IpAddress::parse(e);
       if (!ip.ok()) {
-        return optionError(r, kWireguard, "endpoint",
-                           str("'", e, "' is not an IPv4 or IPv6 address (the address spokes connect to; no port)"));
+        return optionError(
+            r, kWireguard, "endpoint",
+            str("'", e, "' is not an IPv4 or IPv6 address (the address spokes connect to; no port)"));
       }
       c.endpoint = *ip;
     }
   }
   {
-    NWG_ASSIGN_OR_RETURN(std::string backend, r.getChoice(kWireguard, "backend", {"auto", "kernel", "userspace"}));
-    c.backend = backend == "kernel" ? Backend::kKernel : backend == "userspace" ? Backend::kUserspace : Backend::kAuto;
+    NWG_ASSIGN_OR_RETURN(std::string backend,
+                         r.getChoice(kWireguard, "backend", {"auto", "kernel", "userspace"}));
+    c.backend = backend == "kernel"      ? Backend::kKernel
+                : backend == "userspace" ? Backend::kUserspace
+                                         : Backend::kAuto;
   }
   NWG_ASSIGN_OR_RETURN(c.state_path, r.getString(kWireguard, "state_path"));
   if (c.state_path.empty() || c.state_path.front() != '/') {
@@ -161,7 +169,9 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   NWG_ASSIGN_OR_RETURN(c.dry_run, r.getBool(kWireguard, "dry_run"));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "deep_resync_interval", 0, 86400 * 7, c.deep_resync_interval));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "mtu", 0, 65535, c.mtu));
-  if (c.mtu != 0 && c.mtu < 68) return optionError(r, kWireguard, "mtu", str(c.mtu, " is below 68, the smallest IPv4 MTU (0 means automatic)"));
+  if (c.mtu != 0 && c.mtu < 68)
+    return optionError(r, kWireguard, "mtu",
+                       str(c.mtu, " is below 68, the smallest IPv4 MTU (0 means automatic)"));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "underlay_mtu", 576, 65535, c.underlay_mtu));
   NWG_ASSIGN_OR_RETURN(c.wireguard_go, r.getString(kWireguard, "wireguard_go"));
   if (trim(c.wireguard_go).empty()) return optionError(r, kWireguard, "wireguard_go", "must not be empty");
@@ -169,7 +179,8 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
     NWG_ASSIGN_OR_RETURN(std::string limit, r.getString(kWireguard, "wireguard_go_memory_limit"));
     if (!trim(limit).empty()) {
       auto parsed = parseGoMemoryLimit(limit);
-      if (!parsed.ok()) return optionError(r, kWireguard, "wireguard_go_memory_limit", parsed.error().message);
+      if (!parsed.ok())
+        return optionError(r, kWireguard, "wireguard_go_memory_limit", parsed.error().message);
       c.wireguard_go_memory_limit = *parsed;
     }
   }
@@ -177,40 +188,49 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   // [oslo_messaging_rabbit]
   RabbitOptions& q = c.rabbit;
   NWG_ASSIGN_OR_RETURN(q.ssl, r.getBool(kRabbit, "ssl"));
-  NWG_ASSIGN_OR_RETURN(q.ssl_version,
-                       r.getChoice(kRabbit, "ssl_version", {"", "TLSv1_2", "SSLv23", "TLS"}));
+  NWG_ASSIGN_OR_RETURN(q.ssl_version, r.getChoice(kRabbit, "ssl_version", {"", "TLSv1_2", "SSLv23", "TLS"}));
   if (q.ssl_version == "SSLv23" || q.ssl_version == "TLS") q.ssl_version.clear();  // "negotiate": the default
   NWG_ASSIGN_OR_RETURN(q.ssl_key_file, r.getString(kRabbit, "ssl_key_file"));
   NWG_ASSIGN_OR_RETURN(q.ssl_cert_file, r.getString(kRabbit, "ssl_cert_file"));
   NWG_ASSIGN_OR_RETURN(q.ssl_ca_file, r.getString(kRabbit, "ssl_ca_file"));
-  NWG_ASSIGN_OR_RETURN(q.ssl_enforce_hostname_verification, r.getBool(kRabbit, "ssl_enforce_hostname_verification"));
+  NWG_ASSIGN_OR_RETURN(q.ssl_enforce_hostname_verification,
+                       r.getBool(kRabbit, "ssl_enforce_hostname_verification"));
   if (q.ssl_cert_file.empty() != q.ssl_key_file.empty()) {
-    return optionError(r, kRabbit, q.ssl_cert_file.empty() ? "ssl_key_file" : "ssl_cert_file",
-                       "ssl_cert_file and ssl_key_file must be set together (a client certificate and its key)");
+    return optionError(
+        r, kRabbit, q.ssl_cert_file.empty() ? "ssl_key_file" : "ssl_cert_file",
+        "ssl_cert_file and ssl_key_file must be set together (a client certificate and its key)");
   }
-  NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "heartbeat_timeout_threshold", 0, 65535, q.heartbeat_timeout_threshold));
+  NWG_RETURN_IF_ERROR(
+      readInt(r, kRabbit, "heartbeat_timeout_threshold", 0, 65535, q.heartbeat_timeout_threshold));
   NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "heartbeat_rate", 1, 100, q.heartbeat_rate));
   NWG_ASSIGN_OR_RETURN(q.amqp_durable_queues, r.getBool(kRabbit, "amqp_durable_queues"));
   NWG_ASSIGN_OR_RETURN(q.amqp_auto_delete, r.getBool(kRabbit, "amqp_auto_delete"));
   NWG_ASSIGN_OR_RETURN(q.rabbit_quorum_queue, r.getBool(kRabbit, "rabbit_quorum_queue"));
   NWG_ASSIGN_OR_RETURN(q.rabbit_ha_queues, r.getBool(kRabbit, "rabbit_ha_queues"));
   if (q.rabbit_quorum_queue && q.rabbit_ha_queues) {
-    return optionError(r, kRabbit, "rabbit_quorum_queue",
-                       "rabbit_quorum_queue and rabbit_ha_queues cannot both be enabled (a queue is quorum or mirrored)");
+    return optionError(
+        r, kRabbit, "rabbit_quorum_queue",
+        "rabbit_quorum_queue and rabbit_ha_queues cannot both be enabled (a queue is quorum or mirrored)");
   }
-  NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "rabbit_transient_queues_ttl", 1, 2147483, q.rabbit_transient_queues_ttl));
-  NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "rabbit_qos_prefetch_count", 0, 65535, q.rabbit_qos_prefetch_count));
+  NWG_RETURN_IF_ERROR(
+      readInt(r, kRabbit, "rabbit_transient_queues_ttl", 1, 2147483, q.rabbit_transient_queues_ttl));
+  NWG_RETURN_IF_ERROR(
+      readInt(r, kRabbit, "rabbit_qos_prefetch_count", 0, 65535, q.rabbit_qos_prefetch_count));
   NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "rabbit_retry_interval", 0, 3600, q.rabbit_retry_interval));
   NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "rabbit_retry_backoff", 0, 3600, q.rabbit_retry_backoff));
   NWG_RETURN_IF_ERROR(readInt(r, kRabbit, "rabbit_interval_max", 1, 3600, q.rabbit_interval_max));
-  NWG_ASSIGN_OR_RETURN(q.kombu_failover_strategy, r.getChoice(kRabbit, "kombu_failover_strategy", {"round-robin", "shuffle"}));
-  NWG_ASSIGN_OR_RETURN(q.rabbit_login_method,
-                       r.getChoice(kRabbit, "rabbit_login_method", {"PLAIN", "AMQPLAIN", "EXTERNAL", "RABBIT-CR-DEMO"}));
+  NWG_ASSIGN_OR_RETURN(q.kombu_failover_strategy,
+                       r.getChoice(kRabbit, "kombu_failover_strategy", {"round-robin", "shuffle"}));
+  NWG_ASSIGN_OR_RETURN(
+      q.rabbit_login_method,
+      r.getChoice(kRabbit, "rabbit_login_method", {"PLAIN", "AMQPLAIN", "EXTERNAL", "RABBIT-CR-DEMO"}));
   if (q.rabbit_login_method == "RABBIT-CR-DEMO") {
-    return optionError(r, kRabbit, "rabbit_login_method", "RABBIT-CR-DEMO is not supported (use PLAIN, AMQPLAIN or EXTERNAL)");
+    return optionError(r, kRabbit, "rabbit_login_method",
+                       "RABBIT-CR-DEMO is not supported (use PLAIN, AMQPLAIN or EXTERNAL)");
   }
   if (q.rabbit_login_method == "EXTERNAL" && (!q.ssl || q.ssl_cert_file.empty())) {
-    return optionError(r, kRabbit, "rabbit_login_method", "EXTERNAL needs ssl = true and a client certificate (ssl_cert_file, ssl_key_file)");
+    return optionError(r, kRabbit, "rabbit_login_method",
+                       "EXTERNAL needs ssl = true and a client certificate (ssl_cert_file, ssl_key_file)");
   }
   NWG_ASSIGN_OR_RETURN(q.direct_mandatory_flag, r.getBool(kRabbit, "direct_mandatory_flag"));
   return c;
@@ -244,7 +264,8 @@ Result<std::vector<std::string>> configFilePaths(const CommandLine& command_line
   return paths;
 }
 
-Result<AgentConfig> AgentConfig::load(const CommandLine& command_line, const std::optional<std::string>& default_host) {
+Result<AgentConfig> AgentConfig::load(const CommandLine& command_line,
+                                      const std::optional<std::string>& default_host) {
   NWG_ASSIGN_OR_RETURN(std::vector<std::string> paths, configFilePaths(command_line));
   NWG_ASSIGN_OR_RETURN(ConfigSources sources, ConfigSources::load(paths));
   NWG_ASSIGN_OR_RETURN(AgentConfig c, fromSources(sources, default_host ? *default_host : machineHostname()));

@@ -1,6 +1,7 @@
 // Every option of neutron-wireguard-agent (docs/configuration.md), read from oslo.config-style files:
-// typically --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/wireguard_agent.ini.
-// Loading validates every value; an error names the file, the section and the option.
+// typically --config-file /etc/neutron/neutron.conf --config-file
+// /etc/neutron/plugins/ml2/wireguard_agent.ini. Loading validates every value; an error names the file, the
+// section and the option.
 #pragma once
 
 #include <optional>
@@ -24,38 +25,38 @@ std::string_view backendName(Backend backend);  // auto | kernel | userspace
 
 struct AgentConfig {
   // [DEFAULT]
-  std::string host;                        // default: this machine's hostname
-  TransportUrl transport_url;              // default "rabbit://" (guest@localhost:5672)
+  std::string host;            // default: this machine's hostname
+  TransportUrl transport_url;  // default "rabbit://" (guest@localhost:5672)
   std::string control_exchange = "neutron";
-  int rpc_response_timeout = 60;           // seconds
+  int rpc_response_timeout = 60;  // seconds
   bool debug = false;
   std::string log_file;
   std::string log_dir;
   bool use_stderr = false;
 
   // [AGENT]
-  int polling_interval = 30;               // seconds between full resyncs
-  double report_interval = 30.0;           // seconds between report_state heartbeats; 0 disables them
+  int polling_interval = 30;      // seconds between full resyncs
+  double report_interval = 30.0;  // seconds between report_state heartbeats; 0 disables them
 
   // [wireguard]
-  std::optional<IpAddress> endpoint;       // address advertised to spokes; unset: no endpoint reported
+  std::optional<IpAddress> endpoint;  // address advertised to spokes; unset: no endpoint reported
   Backend backend = Backend::kAuto;
   std::string state_path = "/var/lib/neutron/wireguard";
   PortRange listen_port_range{51820, 52820};
   std::vector<std::string> ignored_devices;
   bool dry_run = false;
-  int deep_resync_interval = 300;          // seconds between full syncs that re-read everything; 0: always
-  int mtu = 0;                             // 0: underlay_mtu minus WireGuard's overhead
+  int deep_resync_interval = 300;  // seconds between full syncs that re-read everything; 0: always
+  int mtu = 0;                     // 0: underlay_mtu minus WireGuard's overhead
   int underlay_mtu = 1500;
   std::string wireguard_go = "wireguard-go";
-  std::string wireguard_go_memory_limit;   // GOMEMLIMIT for wireguard-go; "" leaves it unset
+  std::string wireguard_go_memory_limit;  // GOMEMLIMIT for wireguard-go; "" leaves it unset
 
   // [oslo_messaging_rabbit]
   RabbitOptions rabbit;
 
   // Command line only.
   bool once = false;
-  std::vector<std::string> config_files;   // the files read, in order (for the startup log)
+  std::vector<std::string> config_files;  // the files read, in order (for the startup log)
 
   // Reads the files the command line names (or the default files that exist), applies --debug and
   // --dry-run, validates. `default_host` replaces the hostname lookup (tests).

@@ -63,25 +63,26 @@ Result<CommandLine> CommandLine::parse(int argc, const char* const* argv) {
 }
 
 std::string CommandLine::usage(std::string_view program) {
-  return str("usage: ", program,
-             " [--config-file PATH]... [--config-dir DIR]... [--debug] [--dry-run] [--once] [--help] [--version]\n"
-             "\n"
-             "The WireGuard agent of networking-wireguard: realizes the WireGuard hub ports bound to this host.\n"
-             "\n"
-             "  --config-file PATH  read PATH (repeatable; later files override earlier ones), e.g.\n"
-             "                      --config-file /etc/neutron/neutron.conf\n"
-             "                      --config-file /etc/neutron/plugins/ml2/wireguard_agent.ini\n"
-             "  --config-dir DIR    read every DIR/*.conf in sorted order, at this point of the list\n"
-             "  --debug, -d         log at DEBUG level ([DEFAULT] debug = true)\n"
-             "  --dry-run           log the operations a pass would perform and perform none\n"
-             "                      ([wireguard] dry_run = true)\n"
-             "  --once              run one full synchronisation and exit (0 when every hub was realized)\n"
-             "  --help, -h          show this help\n"
-             "  --version           print the version\n"
-             "\n"
-             "Without --config-file or --config-dir, /etc/neutron/neutron.conf and\n"
-             "/etc/neutron/plugins/ml2/wireguard_agent.ini are read if they exist.\n"
-             "Options: docs/configuration.md.\n");
+  return str(
+      "usage: ", program,
+      " [--config-file PATH]... [--config-dir DIR]... [--debug] [--dry-run] [--once] [--help] [--version]\n"
+      "\n"
+      "The WireGuard agent of networking-wireguard: realizes the WireGuard hub ports bound to this host.\n"
+      "\n"
+      "  --config-file PATH  read PATH (repeatable; later files override earlier ones), e.g.\n"
+      "                      --config-file /etc/neutron/neutron.conf\n"
+      "                      --config-file /etc/neutron/plugins/ml2/wireguard_agent.ini\n"
+      "  --config-dir DIR    read every DIR/*.conf in sorted order, at this point of the list\n"
+      "  --debug, -d         log at DEBUG level ([DEFAULT] debug = true)\n"
+      "  --dry-run           log the operations a pass would perform and perform none\n"
+      "                      ([wireguard] dry_run = true)\n"
+      "  --once              run one full synchronisation and exit (0 when every hub was realized)\n"
+      "  --help, -h          show this help\n"
+      "  --version           print the version\n"
+      "\n"
+      "Without --config-file or --config-dir, /etc/neutron/neutron.conf and\n"
+      "/etc/neutron/plugins/ml2/wireguard_agent.ini are read if they exist.\n"
+      "Options: docs/configuration.md.\n");
 }
 
 }  // namespace nwg::config

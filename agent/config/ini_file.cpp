@@ -67,7 +67,8 @@ Result<IniFile> IniFile::parse(std::string_view text, std::string path) {
       continue;
     }
     if (line.front() == ' ' || line.front() == '\t') {
-      if (key.empty()) return Error(where(lineno) + "unexpected continuation line (indented, but no option before it)");
+      if (key.empty())
+        return Error(where(lineno) + "unexpected continuation line (indented, but no option before it)");
       value.emplace_back(lstrip(line));
       continue;
     }
@@ -90,9 +91,9 @@ Result<IniFile> IniFile::parse(std::string_view text, std::string path) {
     if (colon == std::string_view::npos && equal == std::string_view::npos) {
       return Error(where(lineno) + "not an option assignment (expected 'name = value')");
     }
-    const size_t split = (colon == std::string_view::npos || (equal != std::string_view::npos && equal < colon))
-                             ? equal
-                             : colon;
+    const size_t split =
+        (colon == std::string_view::npos || (equal != std::string_view::npos && equal < colon)) ? equal
+                                                                                                : colon;
     const std::string_view k = trim(line.substr(0, split));
     std::string_view v = trim(line.substr(split + 1));
     if (k.empty()) return Error(where(lineno) + "option assignment without a name");

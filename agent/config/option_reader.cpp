@@ -15,8 +15,12 @@ bool sameGroup(std::string_view a, std::string_view b) {
 }
 
 // string.Template's idpattern in oslo.config: [_a-z][._a-z0-9]* (case-insensitive).
-bool isIdStart(char c) { return c == '_' || std::isalpha(static_cast<unsigned char>(c)); }
-bool isIdChar(char c) { return c == '_' || c == '.' || std::isalnum(static_cast<unsigned char>(c)); }
+bool isIdStart(char c) {
+  return c == '_' || std::isalpha(static_cast<unsigned char>(c));
+}
+bool isIdChar(char c) {
+  return c == '_' || c == '.' || std::isalnum(static_cast<unsigned char>(c));
+}
 
 }  // namespace
 
@@ -33,7 +37,8 @@ const OptionSpec& OptionReader::spec(std::string_view group, std::string_view na
 }
 
 Error OptionReader::valueError(const SourcedValue& where, std::string_view cause) {
-  if (where.file.empty()) return fail("built-in default of [", where.section, "] ", where.option, ": ", cause);
+  if (where.file.empty())
+    return fail("built-in default of [", where.section, "] ", where.option, ": ", cause);
   return fail(where.file, ": [", where.section, "] ", where.option, ": ", cause);
 }
 
@@ -67,7 +72,8 @@ Result<std::string> OptionReader::lookupForSubstitution(const SourcedValue& wher
     if (registered) return registered->default_value;
   }
   if (secret) {
-    return valueError(where, "contains a '$' that does not name a known option; write '$$' for a literal '$'");
+    return valueError(where,
+                      "contains a '$' that does not name a known option; write '$$' for a literal '$'");
   }
   return valueError(where, str("'$", key, "' does not name a known option; write '$$' for a literal '$'"));
 }
@@ -75,7 +81,8 @@ Result<std::string> OptionReader::lookupForSubstitution(const SourcedValue& wher
 Result<std::string> OptionReader::substitute(const SourcedValue& where, const std::string& value,
                                              std::string_view group, bool secret, int depth) const {
   if (value.find('$') == std::string::npos) return value;
-  if (depth > kMaxSubstitutionDepth) return valueError(where, "option references form a loop ($a refers to $b refers to $a)");
+  if (depth > kMaxSubstitutionDepth)
+    return valueError(where, "option references form a loop ($a refers to $b refers to $a)");
   std::string out;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
@@ -109,7 +116,8 @@ Result<std::string> OptionReader::substitute(const SourcedValue& where, const st
       out.push_back('$');  // safe_substitute leaves what is not a placeholder as it is
       continue;
     }
-    NWG_ASSIGN_OR_RETURN(std::string sub, lookupForSubstitution(where, group, value.substr(start, end - start), secret, depth));
+    NWG_ASSIGN_OR_RETURN(std::string sub, lookupForSubstitution(
+                                              where, group, value.substr(start, end - start), secret, depth));
     out += sub;
     i = braced ? end : end - 1;
   }
@@ -147,7 +155,8 @@ Result<bool> OptionReader::getBool(std::string_view group, std::string_view name
   return *b;
 }
 
-Result<int64_t> OptionReader::getInt(std::string_view group, std::string_view name, int64_t min, int64_t max) const {
+Result<int64_t> OptionReader::getInt(std::string_view group, std::string_view name, int64_t min,
+                                     int64_t max) const {
   NWG_ASSIGN_OR_RETURN(auto found, raw(group, name));
   const SourcedValue v = valueOrDefault(found, spec(group, name));
   auto i = parseInt(v.value);
@@ -156,7 +165,8 @@ Result<int64_t> OptionReader::getInt(std::string_view group, std::string_view na
   return *i;
 }
 
-Result<double> OptionReader::getFloat(std::string_view group, std::string_view name, double min, double max) const {
+Result<double> OptionReader::getFloat(std::string_view group, std::string_view name, double min,
+                                      double max) const {
   NWG_ASSIGN_OR_RETURN(auto found, raw(group, name));
   const SourcedValue v = valueOrDefault(found, spec(group, name));
   auto d = parseFloat(v.value);

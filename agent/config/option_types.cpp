@@ -58,14 +58,16 @@ Result<double> parseFloat(std::string_view text) {
   if (v.empty()) return fail("'", text, "' is not a number");
   for (char c : v) {
     // strtod also reads hex floats, "inf" and "nan": not numbers an operator means.
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+' || c == 'e' ||
+          c == 'E')) {
       return fail("'", text, "' is not a number");
     }
   }
   errno = 0;
   char* end = nullptr;
   const double d = std::strtod(v.c_str(), &end);
-  if (end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(d)) return fail("'", text, "' is not a number");
+  if (end != v.c_str() + v.size() || errno == ERANGE || !std::isfinite(d))
+    return fail("'", text, "' is not a number");
   return d;
 }
 
@@ -81,10 +83,12 @@ std::vector<std::string> parseList(std::string_view text) {
 Result<PortRange> parsePortRange(std::string_view text) {
   const std::string_view v = trim(text);
   const size_t colon = v.find(':');
-  if (colon == std::string_view::npos) return fail("'", text, "' is not a port range (expected first:last, e.g. 51820:52820)");
+  if (colon == std::string_view::npos)
+    return fail("'", text, "' is not a port range (expected first:last, e.g. 51820:52820)");
   auto first = parseInt(v.substr(0, colon));
   auto last = parseInt(v.substr(colon + 1));
-  if (!first.ok() || !last.ok()) return fail("'", text, "' is not a port range (expected first:last, e.g. 51820:52820)");
+  if (!first.ok() || !last.ok())
+    return fail("'", text, "' is not a port range (expected first:last, e.g. 51820:52820)");
   if (*first < 1 || *first > 65535 || *last < 1 || *last > 65535) {
     return fail("port range '", text, "' must lie within 1..65535");
   }
@@ -97,8 +101,11 @@ Result<std::string> parseGoMemoryLimit(std::string_view text) {
   size_t digits = 0;
   while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
   const std::string_view unit = v.substr(digits);
-  if (digits == 0 || !(unit.empty() || unit == "B" || unit == "KiB" || unit == "MiB" || unit == "GiB" || unit == "TiB")) {
-    return fail("'", text, "' is not a Go memory limit (a number of bytes with an optional B, KiB, MiB, GiB or TiB suffix, e.g. 512MiB)");
+  if (digits == 0 ||
+      !(unit.empty() || unit == "B" || unit == "KiB" || unit == "MiB" || unit == "GiB" || unit == "TiB")) {
+    return fail("'", text,
+                "' is not a Go memory limit (a number of bytes with an optional B, KiB, MiB, GiB or TiB "
+                "suffix, e.g. 512MiB)");
   }
   return std::string(v);
 }

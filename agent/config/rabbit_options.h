@@ -22,8 +22,8 @@ struct RabbitOptions {
   // Queue and exchange flags: they must match what the broker already has, or it refuses (406).
   bool amqp_durable_queues = false;
   bool amqp_auto_delete = false;
-  bool rabbit_quorum_queue = false;  // x-queue-type: quorum (durable) on topic queues
-  bool rabbit_ha_queues = false;     // x-ha-policy: all
+  bool rabbit_quorum_queue = false;        // x-queue-type: quorum (durable) on topic queues
+  bool rabbit_ha_queues = false;           // x-ha-policy: all
   int rabbit_transient_queues_ttl = 1800;  // x-expires (s) of reply and fanout queues
   int rabbit_qos_prefetch_count = 0;       // 0: no basic.qos
 

@@ -104,7 +104,8 @@ Result<TransportUrl> TransportUrl::parse(std::string_view url) {
   std::string_view rest = text.substr(sep + 3);
   const size_t netloc_end = rest.find_first_of("/?#");
   const std::string_view netloc = rest.substr(0, netloc_end);
-  std::string_view after = netloc_end == std::string_view::npos ? std::string_view() : rest.substr(netloc_end);
+  std::string_view after =
+      netloc_end == std::string_view::npos ? std::string_view() : rest.substr(netloc_end);
   if (const size_t hash = after.find('#'); hash != std::string_view::npos) after = after.substr(0, hash);
   std::string_view path = after;
   std::string_view query;
@@ -132,7 +133,8 @@ Result<TransportUrl> TransportUrl::parse(std::string_view url) {
     std::string_view port_text;
     if (!hostport.empty() && hostport.front() == '[') {
       const size_t close = hostport.find(']');
-      if (close == std::string_view::npos) return fail("transport_url host ", index, ": '[' without a closing ']'");
+      if (close == std::string_view::npos)
+        return fail("transport_url host ", index, ": '[' without a closing ']'");
       h.host = std::string(hostport.substr(1, close - 1));
       const std::string_view tail = hostport.substr(close + 1);
       if (!tail.empty()) {
@@ -151,7 +153,8 @@ Result<TransportUrl> TransportUrl::parse(std::string_view url) {
       auto port = parseInt(port_text);
       if (!port.ok() || *port < 1 || *port > 65535) {
         // The port text is not shown: with an unencoded '/', '?' or '#' in a password it is part of it.
-        return fail("transport_url host ", index, ": the port is not a number in 1..65535 (percent-encode '/', '?', "
+        return fail("transport_url host ", index,
+                    ": the port is not a number in 1..65535 (percent-encode '/', '?', "
                     "'#' and ',' in user names and passwords)");
       }
       h.port = static_cast<uint16_t>(*port);

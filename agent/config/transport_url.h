@@ -18,10 +18,10 @@
 namespace nwg::config {
 
 struct TransportHost {
-  std::string host;       // a name or a numeric address; IPv6 without brackets
-  uint16_t port = 0;      // 0: not given (use defaultPort())
-  std::string username;   // decoded
-  std::string password;   // decoded; never format it
+  std::string host;      // a name or a numeric address; IPv6 without brackets
+  uint16_t port = 0;     // 0: not given (use defaultPort())
+  std::string username;  // decoded
+  std::string password;  // decoded; never format it
   bool has_credentials = false;
 
   uint16_t portOr(uint16_t fallback) const { return port ? port : fallback; }
@@ -56,6 +56,8 @@ class TransportUrl {
   std::string raw_query_;
 };
 
-inline std::ostream& operator<<(std::ostream& out, const TransportUrl& url) { return out << url.redacted(); }
+inline std::ostream& operator<<(std::ostream& out, const TransportUrl& url) {
+  return out << url.redacted();
+}
 
 }  // namespace nwg::config

@@ -13,20 +13,29 @@ namespace nwg::logging {
 
 class Log {
  public:
-  explicit Log(std::string name, Logger& logger = Logger::global()) : name_(std::move(name)), logger_(&logger) {}
+  explicit Log(std::string name, Logger& logger = Logger::global())
+      : name_(std::move(name)), logger_(&logger) {}
 
   const std::string& name() const { return name_; }
   Logger& logger() const { return *logger_; }
   bool enabled(Level level) const { return logger_->enabled(level); }
 
   template <typename... Parts>
-  void debug(const Parts&... parts) const { write(Level::kDebug, parts...); }
+  void debug(const Parts&... parts) const {
+    write(Level::kDebug, parts...);
+  }
   template <typename... Parts>
-  void info(const Parts&... parts) const { write(Level::kInfo, parts...); }
+  void info(const Parts&... parts) const {
+    write(Level::kInfo, parts...);
+  }
   template <typename... Parts>
-  void warning(const Parts&... parts) const { write(Level::kWarning, parts...); }
+  void warning(const Parts&... parts) const {
+    write(Level::kWarning, parts...);
+  }
   template <typename... Parts>
-  void error(const Parts&... parts) const { write(Level::kError, parts...); }
+  void error(const Parts&... parts) const {
+    write(Level::kError, parts...);
+  }
 
   // A line that belongs to a request (shows "[None req-... - - - - - -]").
   template <typename... Parts>

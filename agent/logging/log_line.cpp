@@ -1,18 +1,23 @@
 // oslo.log line formatting (logging_default_format_string / logging_context_format_string of Zed).
 #include "logging/log_line.h"
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace nwg::logging {
 
 std::string_view levelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarning: return "WARNING";
-    case Level::kError: return "ERROR";
-    case Level::kCritical: return "CRITICAL";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarning:
+      return "WARNING";
+    case Level::kError:
+      return "ERROR";
+    case Level::kCritical:
+      return "CRITICAL";
   }
   return "INFO";
 }

@@ -15,10 +15,10 @@ namespace nwg::logging {
 
 // Where and what to log, mirroring oslo.log's options.
 struct LoggerOptions {
-  bool debug = false;       // [DEFAULT] debug: DEBUG instead of INFO
-  std::string log_file;     // [DEFAULT] log_file
-  std::string log_dir;      // [DEFAULT] log_dir
-  bool use_stderr = false;  // [DEFAULT] use_stderr
+  bool debug = false;                              // [DEFAULT] debug: DEBUG instead of INFO
+  std::string log_file;                            // [DEFAULT] log_file
+  std::string log_dir;                             // [DEFAULT] log_dir
+  bool use_stderr = false;                         // [DEFAULT] use_stderr
   std::string binary = "neutron-wireguard-agent";  // names the file when only log_dir is set
 };
 

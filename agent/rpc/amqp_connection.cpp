@@ -23,7 +23,9 @@ amqp_bytes_t bytes(std::string_view s) {
   return b;
 }
 
-std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
+std::string text(amqp_bytes_t b) {
+  return std::string(static_cast<const char*>(b.bytes), b.len);
+}
 
 timeval toTimeval(std::chrono::milliseconds ms) {
   timeval tv{};
@@ -32,7 +34,9 @@ timeval toTimeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
-std::string libraryError(int status) { return amqp_error_string2(status); }
+std::string libraryError(int status) {
+  return amqp_error_string2(status);
+}
 
 // AMQP table built from owned strings (the entries point into `storage`).
 class FieldTable {
@@ -93,7 +97,9 @@ struct AmqpConnection::State {
 
 AmqpConnection::AmqpConnection(std::unique_ptr<State> state) : s_(std::move(state)) {}
 
-AmqpConnection::~AmqpConnection() { close(); }
+AmqpConnection::~AmqpConnection() {
+  close();
+}
 
 Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOptions& o) {
   const bool v6 = o.host.find(':') != std::string::npos;
@@ -113,9 +119,10 @@ Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOp
       return fail("RabbitMQ ", peer, ": cannot load ssl_ca_file ", o.rabbit.ssl_ca_file);
     }
     if (!o.rabbit.ssl_cert_file.empty() &&
-        amqp_ssl_socket_set_key(socket, o.rabbit.ssl_cert_file.c_str(), o.rabbit.ssl_key_file.c_str()) != AMQP_STATUS_OK) {
-      return fail("RabbitMQ ", peer, ": cannot load ssl_cert_file ", o.rabbit.ssl_cert_file, " / ssl_key_file ",
-                  o.rabbit.ssl_key_file);
+        amqp_ssl_socket_set_key(socket, o.rabbit.ssl_cert_file.c_str(), o.rabbit.ssl_key_file.c_str()) !=
+            AMQP_STATUS_OK) {
+      return fail("RabbitMQ ", peer, ": cannot load ssl_cert_file ", o.rabbit.ssl_cert_file,
+                  " / ssl_key_file ", o.rabbit.ssl_key_file);
     }
     if (amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
       return fail("RabbitMQ ", peer, ": cannot restrict TLS to version 1.2 or later");
@@ -143,18 +150,21 @@ Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOp
 
   amqp_rpc_reply_t login;
   if (o.rabbit.rabbit_login_method == "EXTERNAL") {
-    login = amqp_login_with_properties(state->conn, o.vhost.c_str(), 0, 131072, o.rabbit.heartbeat_timeout_threshold,
-                                       &props, AMQP_SASL_METHOD_EXTERNAL, o.username.c_str());
+    login = amqp_login_with_properties(state->conn, o.vhost.c_str(), 0, 131072,
+                                       o.rabbit.heartbeat_timeout_threshold, &props,
+                                       AMQP_SASL_METHOD_EXTERNAL, o.username.c_str());
   } else {
     // AMQPLAIN (oslo's default) carries the same user name and password as PLAIN; rabbitmq-c speaks PLAIN.
-    login = amqp_login_with_properties(state->conn, o.vhost.c_str(), 0, 131072, o.rabbit.heartbeat_timeout_threshold,
-                                       &props, AMQP_SASL_METHOD_PLAIN, o.username.c_str(), o.password.c_str());
+    login = amqp_login_with_properties(state->conn, o.vhost.c_str(), 0, 131072,
+                                       o.rabbit.heartbeat_timeout_threshold, &props, AMQP_SASL_METHOD_PLAIN,
+                                       o.username.c_str(), o.password.c_str());
   }
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     std::string why;
     if (login.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
       why = libraryError(login.library_error);
-    } else if (login.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && login.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    } else if (login.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+               login.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
       auto* m = static_cast<amqp_connection_close_t*>(login.reply.decoded);
       why = str(m->reply_code, " ", text(m->reply_text));
     } else {
@@ -166,9 +176,11 @@ Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOp
 
   std::unique_ptr<AmqpConnection> c(new AmqpConnection(std::move(state)));
   c->peer_ = peer;
-  for (uint16_t ch : {kPublishChannel, kConsumeChannel, kDeclareChannel}) NWG_RETURN_IF_ERROR(c->openChannel(ch));
+  for (uint16_t ch : {kPublishChannel, kConsumeChannel, kDeclareChannel})
+    NWG_RETURN_IF_ERROR(c->openChannel(ch));
   if (o.rabbit.rabbit_qos_prefetch_count > 0) {
-    amqp_basic_qos(c->s_->conn, kConsumeChannel, 0, static_cast<uint16_t>(o.rabbit.rabbit_qos_prefetch_count), 0);
+    amqp_basic_qos(c->s_->conn, kConsumeChannel, 0, static_cast<uint16_t>(o.rabbit.rabbit_qos_prefetch_count),
+                   0);
     NWG_RETURN_IF_ERROR(c->checkReply("basic.qos", kConsumeChannel));
   }
   return c;
@@ -214,27 +226,34 @@ Status AmqpConnection::checkReply(std::string_view what, uint16_t channel) {
     amqp_connection_close_ok_t ok{};
     amqp_send_method(s_->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
     s_->alive = false;
-    return fail("RabbitMQ ", peer_, " closed the connection during ", what, ": ", m->reply_code, " ", text(m->reply_text));
+    return fail("RabbitMQ ", peer_, " closed the connection during ", what, ": ", m->reply_code, " ",
+                text(m->reply_text));
   }
   s_->alive = false;
   return fail("RabbitMQ ", peer_, ": ", what, ": unexpected answer");
 }
 
-bool AmqpConnection::alive() const { return s_ && s_->alive; }
+bool AmqpConnection::alive() const {
+  return s_ && s_->alive;
+}
 
-int AmqpConnection::fd() const { return amqp_socket_get_sockfd(amqp_get_socket(s_->conn)); }
+int AmqpConnection::fd() const {
+  return amqp_socket_get_sockfd(amqp_get_socket(s_->conn));
+}
 
 bool AmqpConnection::hasBufferedInput() const {
   return amqp_frames_enqueued(s_->conn) || amqp_data_in_buffer(s_->conn);
 }
 
-int AmqpConnection::heartbeat() const { return amqp_get_heartbeat(s_->conn); }
+int AmqpConnection::heartbeat() const {
+  return amqp_get_heartbeat(s_->conn);
+}
 
 Status AmqpConnection::declareExchange(const ExchangeSpec& e) {
   amqp_exchange_declare(s_->conn, kDeclareChannel, bytes(e.name), bytes(e.type), 0, e.durable ? 1 : 0,
                         e.auto_delete ? 1 : 0, 0, amqp_empty_table);
-  return checkReply(str("exchange.declare ", e.name, " (", e.type, ", durable=", e.durable, ", auto_delete=",
-                        e.auto_delete, ")"),
+  return checkReply(str("exchange.declare ", e.name, " (", e.type, ", durable=", e.durable,
+                        ", auto_delete=", e.auto_delete, ")"),
                     kDeclareChannel);
 }
 
@@ -249,8 +268,8 @@ Status AmqpConnection::declareQueue(const QueueSpec& q) {
   }
   amqp_queue_declare(s_->conn, kDeclareChannel, bytes(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0,
                      q.auto_delete ? 1 : 0, args.table());
-  NWG_RETURN_IF_ERROR(checkReply(str("queue.declare ", q.name, " (durable=", q.durable, ", auto_delete=", q.auto_delete,
-                                     ", ", q.arguments.size(), " arguments)"),
+  NWG_RETURN_IF_ERROR(checkReply(str("queue.declare ", q.name, " (durable=", q.durable, ", auto_delete=",
+                                     q.auto_delete, ", ", q.arguments.size(), " arguments)"),
                                  kDeclareChannel));
   if (q.bind_exchange.empty()) return okStatus();
   amqp_queue_bind(s_->conn, kDeclareChannel, bytes(q.name), bytes(q.bind_exchange), bytes(q.routing_key),
@@ -277,7 +296,8 @@ Status AmqpConnection::cancel(const std::string& consumer_tag) {
 }
 
 Result<uint64_t> AmqpConnection::publish(const std::string& exchange, const std::string& routing_key,
-                                         std::string_view body, bool mandatory, std::optional<int64_t> expiration_ms) {
+                                         std::string_view body, bool mandatory,
+                                         std::optional<int64_t> expiration_ms) {
   amqp_basic_properties_t props{};
   props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CONTENT_ENCODING_FLAG | AMQP_BASIC_HEADERS_FLAG |
                  AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG;
@@ -292,8 +312,8 @@ Result<uint64_t> AmqpConnection::publish(const std::string& exchange, const std:
     props._flags |= AMQP_BASIC_EXPIRATION_FLAG;
     props.expiration = bytes(expiration);
   }
-  const int rc = amqp_basic_publish(s_->conn, kPublishChannel, bytes(exchange), bytes(routing_key), mandatory ? 1 : 0, 0,
-                                    &props, bytes(body));
+  const int rc = amqp_basic_publish(s_->conn, kPublishChannel, bytes(exchange), bytes(routing_key),
+                                    mandatory ? 1 : 0, 0, &props, bytes(body));
   if (rc != AMQP_STATUS_OK) {
     s_->alive = false;
     return fail("RabbitMQ ", peer_, ": publishing to '", exchange, "' with routing key '", routing_key,
@@ -335,7 +355,8 @@ Result<AmqpEvent> AmqpConnection::poll() {
   }
   if (r.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION || r.library_error != AMQP_STATUS_UNEXPECTED_STATE) {
     s_->alive = false;
-    const int err = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error : AMQP_STATUS_UNEXPECTED_STATE;
+    const int err =
+        r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? r.library_error : AMQP_STATUS_UNEXPECTED_STATE;
     return fail("RabbitMQ ", peer_, ": connection lost: ", libraryError(err));
   }
 
@@ -420,7 +441,9 @@ Result<AmqpEvent> AmqpConnection::poll() {
   }
 }
 
-void AmqpConnection::releaseBuffers() { amqp_maybe_release_buffers(s_->conn); }
+void AmqpConnection::releaseBuffers() {
+  amqp_maybe_release_buffers(s_->conn);
+}
 
 void AmqpConnection::close() {
   if (!s_ || !s_->conn) return;

@@ -32,11 +32,11 @@ struct AmqpConnectOptions {
 // Something the broker sent, read by AmqpConnection::poll().
 struct AmqpEvent {
   enum class Kind {
-    kNone,           // nothing buffered or readable now
-    kDelivery,       // a message for one of our consumers
-    kConfirm,        // publisher confirm: ack or nack of publish sequence numbers up to `delivery_tag`
-    kReturned,       // a mandatory message the broker could not route
-    kPublishFailed,  // the broker closed the publish channel (reopened): unconfirmed publishes are lost
+    kNone,               // nothing buffered or readable now
+    kDelivery,           // a message for one of our consumers
+    kConfirm,            // publisher confirm: ack or nack of publish sequence numbers up to `delivery_tag`
+    kReturned,           // a mandatory message the broker could not route
+    kPublishFailed,      // the broker closed the publish channel (reopened): unconfirmed publishes are lost
     kConsumerCancelled,  // the broker cancelled a consumer (its queue was deleted)
   };
   Kind kind = Kind::kNone;

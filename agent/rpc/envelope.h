@@ -2,10 +2,9 @@
 // is the JSON text of the inner message. Pure codec: no transport, unit-tested against golden bodies.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 

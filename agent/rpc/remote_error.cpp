@@ -27,7 +27,8 @@ Result<RemoteError> RemoteError::parse(std::string_view failure) {
   e.module = text("module");
   e.message = text("message");
   if (auto tb = j.find("tb"); tb != j.end() && tb->is_array()) {
-    for (const auto& line : *tb) e.traceback.push_back(line.is_string() ? line.get<std::string>() : dumpJson(line));
+    for (const auto& line : *tb)
+      e.traceback.push_back(line.is_string() ? line.get<std::string>() : dumpJson(line));
   }
   if (auto a = j.find("args"); a != j.end()) e.args = *a;
   if (auto k = j.find("kwargs"); k != j.end()) e.kwargs = *k;

@@ -2,11 +2,10 @@
 // "failure" (a JSON string: class, module, message, tb, args, kwargs).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 

@@ -25,7 +25,8 @@ ReplyWaiter::Delivery ReplyWaiter::deliver(const RpcReply& reply) {
   if (reply.failure) {
     auto remote = RemoteError::parse(*reply.failure);
     if (!remote.ok()) {
-      completeLocked(call, RpcError{RpcErrorKind::kMalformedReply, str(call.what, ": ", remote.error().message), {}});
+      completeLocked(
+          call, RpcError{RpcErrorKind::kMalformedReply, str(call.what, ": ", remote.error().message), {}});
     } else {
       completeLocked(call, RpcError::fromRemote(std::move(remote).value(), call.what));
     }
@@ -48,7 +49,8 @@ RpcResult<nlohmann::json> ReplyWaiter::wait(const std::string& msg_id, Clock::ti
   if (call->outcome) return std::move(*call->outcome);
   if (!call->published) {
     // The request never left: there was no usable connection until the deadline.
-    return RpcError{RpcErrorKind::kConnectionLost, str(call->what, ": not sent, no connection to RabbitMQ"), {}};
+    return RpcError{
+        RpcErrorKind::kConnectionLost, str(call->what, ": not sent, no connection to RabbitMQ"), {}};
   }
   return RpcError{RpcErrorKind::kTimeout, str(call->what, ": timed out waiting for a reply"), {}};
 }

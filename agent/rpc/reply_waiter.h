@@ -9,10 +9,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/rpc_error.h"
 #include "rpc/rpc_reply.h"

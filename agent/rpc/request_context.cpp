@@ -10,7 +10,9 @@ namespace {
 constexpr std::string_view kPrefix = "_context_";
 }
 
-std::string RequestContext::newRequestId() { return "req-" + newUuidString(); }
+std::string RequestContext::newRequestId() {
+  return "req-" + newUuidString();
+}
 
 nlohmann::json RequestContext::admin(std::chrono::system_clock::time_point now) {
   using nlohmann::json;
@@ -41,7 +43,8 @@ nlohmann::json RequestContext::admin(std::chrono::system_clock::time_point now) 
 
 void RequestContext::flattenInto(const nlohmann::json& context, nlohmann::json& inner) {
   if (!context.is_object()) return;
-  for (auto it = context.begin(); it != context.end(); ++it) inner[std::string(kPrefix) + it.key()] = it.value();
+  for (auto it = context.begin(); it != context.end(); ++it)
+    inner[std::string(kPrefix) + it.key()] = it.value();
 }
 
 nlohmann::json RequestContext::extractFrom(nlohmann::json& inner) {

@@ -3,11 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/rpc_error.h"
 #include "rpc/rpc_target.h"
@@ -22,7 +21,8 @@ class RpcCaller {
 
   // Sends `method(**args)` and waits for its result, at most `timeout` (default: rpc_response_timeout).
   // Thread-safe; may be called from any thread but the client's own I/O thread.
-  virtual RpcResult<nlohmann::json> call(const RpcTarget& target, const std::string& method, nlohmann::json args,
+  virtual RpcResult<nlohmann::json> call(const RpcTarget& target, const std::string& method,
+                                         nlohmann::json args,
                                          std::optional<std::chrono::milliseconds> timeout = std::nullopt) = 0;
 
   // Sends without waiting for a result; returns once the broker confirmed it (publisher confirm).

@@ -68,7 +68,8 @@ void RpcClient::start() {
 
 bool RpcClient::waitConnected(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return connected_cv_.wait_for(lock, timeout, [this] { return connected_.load() || stopping_; }) && connected_.load();
+  return connected_cv_.wait_for(lock, timeout, [this] { return connected_.load() || stopping_; }) &&
+         connected_.load();
 }
 
 void RpcClient::stop() {
@@ -120,12 +121,14 @@ Status RpcClient::subscribe(const std::string& topic, std::shared_ptr<const RpcD
   wake();
   if (!wait) return okStatus();
   if (declared.wait_for(kSubscribeWait) != std::future_status::ready) {
-    return fail("subscribing to ", topic, ": no answer from the I/O thread within ", kSubscribeWait.count(), " s");
+    return fail("subscribing to ", topic, ": no answer from the I/O thread within ", kSubscribeWait.count(),
+                " s");
   }
   return declared.get();
 }
 
-RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::string& method, nlohmann::json args,
+RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::string& method,
+                                          nlohmann::json args,
                                           std::optional<std::chrono::milliseconds> timeout) {
   const std::string what = target.describe(method);
   {
@@ -201,15 +204,18 @@ RpcStatus RpcClient::cast(const RpcTarget& target, const std::string& method, nl
   if (confirmed.wait_until(deadline) == std::future_status::ready) return confirmed.get();
   if (!connected_.load()) {
     std::lock_guard lock(mu_);
-    return RpcError{RpcErrorKind::kConnectionLost, str(what, ": not sent, no connection to RabbitMQ (", last_error_, ")"), {}};
+    return RpcError{RpcErrorKind::kConnectionLost,
+                    str(what, ": not sent, no connection to RabbitMQ (", last_error_, ")"),
+                    {}};
   }
   return RpcError{RpcErrorKind::kTimeout, what + ": the broker did not confirm the message in time", {}};
 }
 
 std::chrono::milliseconds RpcClient::backoff(size_t failures) const {
   const auto& r = options_.rabbit;
-  const int64_t secs = std::min<int64_t>(r.rabbit_retry_interval + static_cast<int64_t>(failures) * r.rabbit_retry_backoff,
-                                         r.rabbit_interval_max);
+  const int64_t secs =
+      std::min<int64_t>(r.rabbit_retry_interval + static_cast<int64_t>(failures) * r.rabbit_retry_backoff,
+                        r.rabbit_interval_max);
   return std::max<std::chrono::milliseconds>(std::chrono::seconds(secs), std::chrono::milliseconds(100));
 }
 
@@ -247,7 +253,8 @@ void RpcClient::run() {
             if (stopping_) break;
           }
           pollfd pfd{wake_fd_, POLLIN, 0};
-          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+          const auto left =
+              std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
           ::poll(&pfd, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000)));
           uint64_t v;
           [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof v);
@@ -290,7 +297,8 @@ bool RpcClient::connect(size_t attempt) {
                                           : hosts_[attempt % hosts_.size()];
   AmqpConnectOptions o;
   o.host = host.host;
-  o.port = host.portOr(options_.rabbit.ssl ? config::TransportUrl::kDefaultSslPort : config::TransportUrl::kDefaultPort);
+  o.port = host.portOr(options_.rabbit.ssl ? config::TransportUrl::kDefaultSslPort
+                                           : config::TransportUrl::kDefaultPort);
   o.username = host.username;
   o.password = host.password;
   o.vhost = options_.transport_url.virtualHost();
@@ -325,7 +333,8 @@ bool RpcClient::connect(size_t attempt) {
     last_error_.clear();
   }
   connected_cv_.notify_all();
-  log_.info("Connected to AMQP server on ", conn_->peer(), " (vhost ", o.vhost, ", heartbeat ", conn_->heartbeat(), " s)");
+  log_.info("Connected to AMQP server on ", conn_->peer(), " (vhost ", o.vhost, ", heartbeat ",
+            conn_->heartbeat(), " s)");
   const bool reconnected = ever_connected_;
   ever_connected_ = true;
   if (reconnected) {
@@ -374,11 +383,14 @@ void RpcClient::dropConnection(const std::string& reason) {
     std::lock_guard lock(mu_);
     last_error_ = reason;
   }
-  waiter_.failPublished(RpcErrorKind::kConnectionLost, "connection to RabbitMQ lost before the reply: " + reason);
+  waiter_.failPublished(RpcErrorKind::kConnectionLost,
+                        "connection to RabbitMQ lost before the reply: " + reason);
   for (auto& [seq, u] : unconfirmed_) {
     if (u.confirmed) {
       u.confirmed->set_value(
-          RpcError{RpcErrorKind::kConnectionLost, str(u.what, ": connection to RabbitMQ lost before the broker confirmed: ", reason), {}});
+          RpcError{RpcErrorKind::kConnectionLost,
+                   str(u.what, ": connection to RabbitMQ lost before the broker confirmed: ", reason),
+                   {}});
     }
   }
   unconfirmed_.clear();
@@ -394,7 +406,8 @@ void RpcClient::shutdownOnIoThread() {
       for (const auto& tag : sub->consumer_tags) (void)conn_->cancel(tag);
     }
     for (auto& sub : subscriptions_) {
-      if (!sub->consumer_tags.empty()) (void)conn_->deleteQueue(topology_.fanoutQueue(sub->topic, sub->fanout_queue).name);
+      if (!sub->consumer_tags.empty())
+        (void)conn_->deleteQueue(topology_.fanoutQueue(sub->topic, sub->fanout_queue).name);
     }
     conn_->close();
   }
@@ -402,7 +415,8 @@ void RpcClient::shutdownOnIoThread() {
   connected_.store(false);
   waiter_.failAll(RpcErrorKind::kShutdown, "the RPC client is stopping");
   for (auto& [seq, u] : unconfirmed_) {
-    if (u.confirmed) u.confirmed->set_value(RpcError{RpcErrorKind::kShutdown, u.what + ": the RPC client is stopping", {}});
+    if (u.confirmed)
+      u.confirmed->set_value(RpcError{RpcErrorKind::kShutdown, u.what + ": the RPC client is stopping", {}});
   }
   unconfirmed_.clear();
   std::deque<Outgoing> left;
@@ -413,10 +427,13 @@ void RpcClient::shutdownOnIoThread() {
     subs.swap(new_subscriptions_);
   }
   for (auto& out : left) {
-    if (out.confirmed) out.confirmed->set_value(RpcError{RpcErrorKind::kShutdown, out.what + ": the RPC client is stopping", {}});
+    if (out.confirmed)
+      out.confirmed->set_value(
+          RpcError{RpcErrorKind::kShutdown, out.what + ": the RPC client is stopping", {}});
   }
   for (auto& sub : subs) {
-    if (sub->declared) sub->declared->set_value(fail("subscribing to ", sub->topic, ": the RPC client is stopping"));
+    if (sub->declared)
+      sub->declared->set_value(fail("subscribing to ", sub->topic, ": the RPC client is stopping"));
   }
   for (auto& sub : subscriptions_) {
     if (sub->declared) {
@@ -452,7 +469,8 @@ void RpcClient::drainCommands() {
     if (now >= out.deadline) {
       // Its caller has given up already (calls time out in ReplyWaiter::wait).
       if (out.confirmed) {
-        out.confirmed->set_value(RpcError{RpcErrorKind::kConnectionLost, out.what + ": not sent before its deadline", {}});
+        out.confirmed->set_value(
+            RpcError{RpcErrorKind::kConnectionLost, out.what + ": not sent before its deadline", {}});
       }
       batch.pop_front();
       continue;
@@ -463,7 +481,8 @@ void RpcClient::drainCommands() {
   if (!batch.empty()) {
     // Not connected (or the connection just failed): keep them, in order, ahead of newer messages.
     std::lock_guard lock(mu_);
-    outgoing_.insert(outgoing_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    outgoing_.insert(outgoing_.begin(), std::make_move_iterator(batch.begin()),
+                     std::make_move_iterator(batch.end()));
   }
 }
 
@@ -493,7 +512,8 @@ bool RpcClient::publish(Outgoing& out) {
   std::optional<int64_t> expiration;
   if (out.set_expiration) {
     // oslo sets the call's timeout; what is left of it is what still matters to the caller.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(out.deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(out.deadline - Clock::now()).count();
     expiration = std::max<int64_t>(1, left);
   }
   auto seq = conn_->publish(out.exchange, out.routing_key, out.body, out.mandatory, expiration);
@@ -606,10 +626,10 @@ void RpcClient::handleRequest(Subscription& sub, const std::string& body) {
     log_.warning("Found duplicate message(", request->unique_id, "). Skipping it.");
     return;
   }
-  const std::string request_id =
-      request->context.is_object() && request->context.contains("request_id") && request->context["request_id"].is_string()
-          ? request->context["request_id"].get<std::string>()
-          : std::string();
+  const std::string request_id = request->context.is_object() && request->context.contains("request_id") &&
+                                         request->context["request_id"].is_string()
+                                     ? request->context["request_id"].get<std::string>()
+                                     : std::string();
   log_.forRequest(logging::Level::kDebug, request_id, "received ", request->isCall() ? "call " : "cast ",
                   sub.topic, ".", request->method);
   MethodOutcome outcome;
@@ -617,7 +637,8 @@ void RpcClient::handleRequest(Subscription& sub, const std::string& body) {
     outcome = sub.dispatcher->dispatch(*request);
   } catch (const std::exception& e) {
     // A handler bug must not take the I/O thread down; the caller gets an exception.
-    outcome = RemoteError::make("RuntimeError", "builtins", str(sub.topic, ".", request->method, " failed: ", e.what()));
+    outcome = RemoteError::make("RuntimeError", "builtins",
+                                str(sub.topic, ".", request->method, " failed: ", e.what()));
   }
   if (!outcome.ok()) {
     log_.forRequest(logging::Level::kWarning, request_id, sub.topic, ".", request->method, ": ",
@@ -632,7 +653,8 @@ void RpcClient::handleRequest(Subscription& sub, const std::string& body) {
   reply.unique_id = newUuidHex();
   auto seq = conn_->publish("", *request->reply_q, Envelope::encode(reply.toInner()),
                             options_.rabbit.direct_mandatory_flag, std::nullopt);
-  if (!seq.ok()) log_.warning("cannot send the reply to ", sub.topic, ".", request->method, ": ", seq.error().message);
+  if (!seq.ok())
+    log_.warning("cannot send the reply to ", sub.topic, ".", request->method, ": ", seq.error().message);
 }
 
 }  // namespace nwg::rpc

@@ -23,13 +23,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "config/agent_config.h"
@@ -64,7 +63,8 @@ class RpcClient final : public RpcCaller {
  public:
   using ReconnectHandler = std::function<void()>;
 
-  explicit RpcClient(RpcClientOptions options, logging::Log log = logging::Log("networking_wireguard.agent.rpc"));
+  explicit RpcClient(RpcClientOptions options,
+                     logging::Log log = logging::Log("networking_wireguard.agent.rpc"));
   ~RpcClient() override;  // stop()
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;

@@ -53,8 +53,9 @@ MethodOutcome RpcDispatcher::dispatch(const RpcRequest& request) const {
     return RemoteError::make("NoSuchMethod", "oslo_messaging.rpc.dispatcher",
                              "Endpoint does not support RPC method " + request.method);
   }
-  return RemoteError::make("UnsupportedVersion", "oslo_messaging.rpc.dispatcher",
-                           str("Endpoint does not support RPC version ", version, ". Attempted method: ", request.method));
+  return RemoteError::make(
+      "UnsupportedVersion", "oslo_messaging.rpc.dispatcher",
+      str("Endpoint does not support RPC version ", version, ". Attempted method: ", request.method));
 }
 
 }  // namespace nwg::rpc

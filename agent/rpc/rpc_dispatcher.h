@@ -6,12 +6,11 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 #include "rpc/remote_error.h"
@@ -22,8 +21,9 @@ namespace nwg::rpc {
 // What a method returns: a result, or an exception for the caller (sent as the reply's failure).
 class MethodOutcome {
  public:
-  MethodOutcome(nlohmann::json result = nullptr) : result_(std::move(result)) {}  // NOLINT: implicit by design
-  MethodOutcome(RemoteError error) : error_(std::move(error)) {}                   // NOLINT
+  MethodOutcome(nlohmann::json result = nullptr)
+      : result_(std::move(result)) {}                             // NOLINT: implicit by design
+  MethodOutcome(RemoteError error) : error_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return !error_.has_value(); }
   const nlohmann::json& result() const { return result_; }

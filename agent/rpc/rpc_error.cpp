@@ -5,21 +5,29 @@ namespace nwg::rpc {
 
 std::string_view rpcErrorKindName(RpcErrorKind kind) {
   switch (kind) {
-    case RpcErrorKind::kTimeout: return "timeout";
-    case RpcErrorKind::kConnectionLost: return "connection lost";
-    case RpcErrorKind::kRemoteError: return "remote error";
-    case RpcErrorKind::kNoSuchMethod: return "no such method";
-    case RpcErrorKind::kUnsupportedVersion: return "unsupported version";
-    case RpcErrorKind::kMalformedReply: return "malformed reply";
-    case RpcErrorKind::kPublishRefused: return "publish refused";
-    case RpcErrorKind::kShutdown: return "shutdown";
+    case RpcErrorKind::kTimeout:
+      return "timeout";
+    case RpcErrorKind::kConnectionLost:
+      return "connection lost";
+    case RpcErrorKind::kRemoteError:
+      return "remote error";
+    case RpcErrorKind::kNoSuchMethod:
+      return "no such method";
+    case RpcErrorKind::kUnsupportedVersion:
+      return "unsupported version";
+    case RpcErrorKind::kMalformedReply:
+      return "malformed reply";
+    case RpcErrorKind::kPublishRefused:
+      return "publish refused";
+    case RpcErrorKind::kShutdown:
+      return "shutdown";
   }
   return "unknown";
 }
 
 RpcError RpcError::fromRemote(RemoteError remote, std::string_view what) {
   RpcError e;
-  e.kind = remote.isNoSuchMethod()          ? RpcErrorKind::kNoSuchMethod
+  e.kind = remote.isNoSuchMethod()         ? RpcErrorKind::kNoSuchMethod
            : remote.isUnsupportedVersion() ? RpcErrorKind::kUnsupportedVersion
                                            : RpcErrorKind::kRemoteError;
   e.message = str(what, ": remote ", remote.describe());

@@ -41,20 +41,35 @@ struct RpcError {
 template <typename T>
 class [[nodiscard]] RpcResult {
  public:
-  RpcResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}     // NOLINT: implicit by design
+  RpcResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT: implicit by design
   RpcResult(RpcError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  const RpcError& error() const& { assert(!ok()); return std::get<1>(v_); }
-  RpcError&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const RpcError& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  RpcError&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
   // For callers that only need a message.
   Result<T> toResult() && {

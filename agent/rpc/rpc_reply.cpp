@@ -26,8 +26,10 @@ Result<RpcReply> RpcReply::fromInner(nlohmann::json inner) {
   }
   // oslo reads data.get('ending', False) for its truth value.
   auto e = inner.find("ending");
-  r.ending = e != inner.end() && ((e->is_boolean() && e->get<bool>()) || (e->is_number() && e->get<double>() != 0));
-  if (auto u = inner.find("_unique_id"); u != inner.end() && u->is_string()) r.unique_id = u->get<std::string>();
+  r.ending =
+      e != inner.end() && ((e->is_boolean() && e->get<bool>()) || (e->is_number() && e->get<double>() != 0));
+  if (auto u = inner.find("_unique_id"); u != inner.end() && u->is_string())
+    r.unique_id = u->get<std::string>();
   return r;
 }
 

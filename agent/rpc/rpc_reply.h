@@ -1,10 +1,9 @@
 // The inner message of a reply (SPEC §4.2): result, failure (a JSON string), ending, _msg_id, _unique_id.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 

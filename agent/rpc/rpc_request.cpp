@@ -14,7 +14,8 @@ nlohmann::json RpcRequest::toInner() const {
   if (msg_id) {
     inner["_msg_id"] = *msg_id;
     inner["_reply_q"] = reply_q.value_or("");
-    inner["_timeout"] = call_monitor_timeout ? nlohmann::json(*call_monitor_timeout) : nlohmann::json(nullptr);
+    inner["_timeout"] =
+        call_monitor_timeout ? nlohmann::json(*call_monitor_timeout) : nlohmann::json(nullptr);
   }
   inner["_unique_id"] = unique_id;
   RequestContext::flattenInto(context, inner);
@@ -45,7 +46,8 @@ Result<RpcRequest> RpcRequest::fromInner(nlohmann::json inner) {
   NWG_RETURN_IF_ERROR(optString("_reply_q", r.reply_q));
   if (r.msg_id && !r.reply_q) return fail("request ", r.method, " has a _msg_id but no _reply_q");
   if (auto t = inner.find("_timeout"); t != inner.end() && t->is_number()) {
-    r.call_monitor_timeout = t->is_number_integer() ? t->get<int64_t>() : static_cast<int64_t>(t->get<double>());
+    r.call_monitor_timeout =
+        t->is_number_integer() ? t->get<int64_t>() : static_cast<int64_t>(t->get<double>());
   }
   std::optional<std::string> unique;
   NWG_RETURN_IF_ERROR(optString("_unique_id", unique));

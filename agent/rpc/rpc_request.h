@@ -1,10 +1,9 @@
 // The inner message of a call, cast or fanout cast (SPEC §4.1), with its context unflattened. Pure codec.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "base/result.h"
 

@@ -13,7 +13,7 @@ struct RpcTarget {
       : topic(std::move(topic_name)), version(std::move(target_version)) {}
 
   std::string topic;
-  std::optional<std::string> server;  // directed to one server's queue
+  std::optional<std::string> server;   // directed to one server's queue
   std::optional<std::string> version;  // "X.Y"
   std::optional<std::string> ns;       // namespace; Neutron's APIs have none
   bool fanout = false;                 // casts only: "<topic>_fanout" exchange

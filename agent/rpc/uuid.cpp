@@ -39,7 +39,11 @@ std::string format(bool dashes) {
 
 }  // namespace
 
-std::string newUuidHex() { return format(false); }
-std::string newUuidString() { return format(true); }
+std::string newUuidHex() {
+  return format(false);
+}
+std::string newUuidString() {
+  return format(true);
+}
 
 }  // namespace nwg::rpc

@@ -20,7 +20,8 @@ std::string formatUtcTime(std::chrono::system_clock::time_point time, char date_
   gmtime_r(&t, &tm);
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d%c%02d:%02d:%02d.%06lld", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, date_time_separator, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
+                tm.tm_mday, date_time_separator, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros));
   return buf;
 }
 

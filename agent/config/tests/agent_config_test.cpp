@@ -13,7 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<AgentConfig> fromText(std::string_view text, std::string path = "/etc/neutron/plugins/ml2/wireguard_agent.ini") {
+Result<AgentConfig> fromText(std::string_view text,
+                             std::string path = "/etc/neutron/plugins/ml2/wireguard_agent.ini") {
   auto f = IniFile::parse(text, std::move(path));
   if (!f.ok()) return std::move(f).error();
   ConfigSources sources;
@@ -166,8 +167,9 @@ TEST(AgentConfigTest, Ipv4EndpointAndKernelBackend) {
 }
 
 TEST(AgentConfigTest, DeprecatedRabbitOptionsStillWork) {
-  auto c = fromText("[DEFAULT]\namqp_auto_delete = true\nrabbit_retry_backoff = 5\n"
-                    "[oslo_messaging_rabbit]\nrabbit_use_ssl = true\nkombu_ssl_ca_certs = /ca.pem\n");
+  auto c = fromText(
+      "[DEFAULT]\namqp_auto_delete = true\nrabbit_retry_backoff = 5\n"
+      "[oslo_messaging_rabbit]\nrabbit_use_ssl = true\nkombu_ssl_ca_certs = /ca.pem\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_TRUE(c->rabbit.amqp_auto_delete);
   EXPECT_EQ(c->rabbit.rabbit_retry_backoff, 5);
@@ -176,7 +178,8 @@ TEST(AgentConfigTest, DeprecatedRabbitOptionsStillWork) {
 }
 
 TEST(AgentConfigTest, UnknownOptionsAndSectionsAreIgnored) {
-  auto c = fromText("[DEFAULT]\ncore_plugin = ml2\n[database]\nconnection = mysql://x\n[wireguard]\nfuture_option = 1\n");
+  auto c = fromText(
+      "[DEFAULT]\ncore_plugin = ml2\n[database]\nconnection = mysql://x\n[wireguard]\nfuture_option = 1\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
 }
 
@@ -212,27 +215,37 @@ TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
       {"[oslo_messaging_rabbit]\nssl = maybe\n", "[oslo_messaging_rabbit] ssl: "},
       {"[oslo_messaging_rabbit]\nssl_version = SSLv3\n", "[oslo_messaging_rabbit] ssl_version: "},
       {"[oslo_messaging_rabbit]\nssl_cert_file = /c.pem\n", "[oslo_messaging_rabbit] ssl_cert_file: "},
-      {"[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = -5\n", "[oslo_messaging_rabbit] heartbeat_timeout_threshold: "},
+      {"[oslo_messaging_rabbit]\nheartbeat_timeout_threshold = -5\n",
+       "[oslo_messaging_rabbit] heartbeat_timeout_threshold: "},
       {"[oslo_messaging_rabbit]\nheartbeat_rate = 0\n", "[oslo_messaging_rabbit] heartbeat_rate: "},
       {"[oslo_messaging_rabbit]\namqp_durable_queues = x\n", "[oslo_messaging_rabbit] amqp_durable_queues: "},
       {"[oslo_messaging_rabbit]\namqp_auto_delete = x\n", "[oslo_messaging_rabbit] amqp_auto_delete: "},
       {"[oslo_messaging_rabbit]\nrabbit_quorum_queue = x\n", "[oslo_messaging_rabbit] rabbit_quorum_queue: "},
       {"[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\nrabbit_ha_queues = true\n",
        "[oslo_messaging_rabbit] rabbit_quorum_queue: "},
-      {"[oslo_messaging_rabbit]\nrabbit_transient_queues_ttl = 0\n", "[oslo_messaging_rabbit] rabbit_transient_queues_ttl: "},
-      {"[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = -1\n", "[oslo_messaging_rabbit] rabbit_qos_prefetch_count: "},
-      {"[oslo_messaging_rabbit]\nrabbit_retry_interval = x\n", "[oslo_messaging_rabbit] rabbit_retry_interval: "},
-      {"[oslo_messaging_rabbit]\nrabbit_retry_backoff = -1\n", "[oslo_messaging_rabbit] rabbit_retry_backoff: "},
+      {"[oslo_messaging_rabbit]\nrabbit_transient_queues_ttl = 0\n",
+       "[oslo_messaging_rabbit] rabbit_transient_queues_ttl: "},
+      {"[oslo_messaging_rabbit]\nrabbit_qos_prefetch_count = -1\n",
+       "[oslo_messaging_rabbit] rabbit_qos_prefetch_count: "},
+      {"[oslo_messaging_rabbit]\nrabbit_retry_interval = x\n",
+       "[oslo_messaging_rabbit] rabbit_retry_interval: "},
+      {"[oslo_messaging_rabbit]\nrabbit_retry_backoff = -1\n",
+       "[oslo_messaging_rabbit] rabbit_retry_backoff: "},
       {"[oslo_messaging_rabbit]\nrabbit_interval_max = 0\n", "[oslo_messaging_rabbit] rabbit_interval_max: "},
-      {"[oslo_messaging_rabbit]\nkombu_failover_strategy = random\n", "[oslo_messaging_rabbit] kombu_failover_strategy: "},
-      {"[oslo_messaging_rabbit]\nrabbit_login_method = RABBIT-CR-DEMO\n", "[oslo_messaging_rabbit] rabbit_login_method: "},
-      {"[oslo_messaging_rabbit]\nrabbit_login_method = EXTERNAL\n", "[oslo_messaging_rabbit] rabbit_login_method: "},
-      {"[oslo_messaging_rabbit]\ndirect_mandatory_flag = x\n", "[oslo_messaging_rabbit] direct_mandatory_flag: "},
+      {"[oslo_messaging_rabbit]\nkombu_failover_strategy = random\n",
+       "[oslo_messaging_rabbit] kombu_failover_strategy: "},
+      {"[oslo_messaging_rabbit]\nrabbit_login_method = RABBIT-CR-DEMO\n",
+       "[oslo_messaging_rabbit] rabbit_login_method: "},
+      {"[oslo_messaging_rabbit]\nrabbit_login_method = EXTERNAL\n",
+       "[oslo_messaging_rabbit] rabbit_login_method: "},
+      {"[oslo_messaging_rabbit]\ndirect_mandatory_flag = x\n",
+       "[oslo_messaging_rabbit] direct_mandatory_flag: "},
   };
   for (const auto& c : cases) {
     auto r = fromText(c.text, file);
     ASSERT_FALSE(r.ok()) << c.text;
-    EXPECT_EQ(r.error().message.rfind(file + ": " + c.prefix, 0), 0u) << c.text << "\n -> " << r.error().message;
+    EXPECT_EQ(r.error().message.rfind(file + ": " + c.prefix, 0), 0u)
+        << c.text << "\n -> " << r.error().message;
   }
 }
 
@@ -259,13 +272,15 @@ class AgentConfigFilesTest : public ::testing::Test {
 };
 
 TEST_F(AgentConfigFilesTest, LaterFilesOverrideEarlierAndCommandLineFlagsWin) {
-  const std::string neutron = write("neutron.conf", "[DEFAULT]\nhost = a\ndebug = false\n[AGENT]\nreport_interval = 10\n");
-  const std::string agent = write("wireguard_agent.ini", "[DEFAULT]\nhost = b\n[wireguard]\ndry_run = false\n");
+  const std::string neutron =
+      write("neutron.conf", "[DEFAULT]\nhost = a\ndebug = false\n[AGENT]\nreport_interval = 10\n");
+  const std::string agent =
+      write("wireguard_agent.ini", "[DEFAULT]\nhost = b\n[wireguard]\ndry_run = false\n");
   write("conf.d/20-late.conf", "[AGENT]\npolling_interval = 7\n");
   write("conf.d/10-early.conf", "[AGENT]\npolling_interval = 3\nreport_interval = 4\n");
   write("conf.d/ignored.txt", "[AGENT]\npolling_interval = garbage\n");
-  auto cl = CommandLine::parse({"--config-file", neutron, "--config-file", agent, "--config-dir", (dir_ / "conf.d").string(),
-                                "--debug", "--dry-run", "--once"});
+  auto cl = CommandLine::parse({"--config-file", neutron, "--config-file", agent, "--config-dir",
+                                (dir_ / "conf.d").string(), "--debug", "--dry-run", "--once"});
   ASSERT_TRUE(cl.ok());
   auto c = AgentConfig::load(*cl, "fallback");
   ASSERT_TRUE(c.ok()) << c.error().message;

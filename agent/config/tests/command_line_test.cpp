@@ -7,8 +7,9 @@ namespace nwg::config {
 namespace {
 
 TEST(CommandLineTest, RepeatableConfigFilesKeepTheirOrder) {
-  auto cl = CommandLine::parse({"--config-file", "/etc/neutron/neutron.conf", "--config-dir=/etc/neutron/conf.d",
-                                "--config-file=/etc/neutron/plugins/ml2/wireguard_agent.ini"});
+  auto cl =
+      CommandLine::parse({"--config-file", "/etc/neutron/neutron.conf", "--config-dir=/etc/neutron/conf.d",
+                          "--config-file=/etc/neutron/plugins/ml2/wireguard_agent.ini"});
   ASSERT_TRUE(cl.ok()) << cl.error().message;
   ASSERT_EQ(cl->config.size(), 3u);
   EXPECT_EQ(cl->config[0].path, "/etc/neutron/neutron.conf");
@@ -37,7 +38,8 @@ TEST(CommandLineTest, ArgvFormSkipsTheProgramName) {
 
 TEST(CommandLineTest, ErrorsNameTheArgument) {
   EXPECT_EQ(CommandLine::parse({"--config-file"}).error().message, "option --config-file needs a value");
-  EXPECT_EQ(CommandLine::parse({"--config-file="}).error().message, "option --config-file needs a non-empty value");
+  EXPECT_EQ(CommandLine::parse({"--config-file="}).error().message,
+            "option --config-file needs a non-empty value");
   EXPECT_EQ(CommandLine::parse({"--bogus"}).error().message, "unknown argument '--bogus' (see --help)");
   EXPECT_EQ(CommandLine::parse({"extra"}).error().message, "unknown argument 'extra' (see --help)");
   EXPECT_EQ(CommandLine::parse({"--once=yes"}).error().message, "option --once takes no value");
@@ -45,7 +47,8 @@ TEST(CommandLineTest, ErrorsNameTheArgument) {
 
 TEST(CommandLineTest, UsageMentionsEveryOption) {
   const std::string u = CommandLine::usage("neutron-wireguard-agent");
-  for (const char* opt : {"--config-file", "--config-dir", "--debug", "--dry-run", "--once", "--help", "--version"}) {
+  for (const char* opt :
+       {"--config-file", "--config-dir", "--debug", "--dry-run", "--once", "--help", "--version"}) {
     EXPECT_NE(u.find(opt), std::string::npos) << opt;
   }
 }

@@ -14,14 +14,10 @@ IniFile ini(std::string_view text, std::string path) {
 
 std::vector<OptionSpec> specs() {
   return {
-      {"DEFAULT", "name", "dflt"},
-      {"DEFAULT", "secret_url", "", {}, true},
-      {"grp", "count", "5"},
-      {"grp", "path", "/var/lib/x"},
-      {"grp", "sub", "$path/sub"},
-      {"grp", "flag", "false", {{"grp", "old_flag"}, {"DEFAULT", "flag"}}},
-      {"grp", "ratio", "0.5"},
-      {"grp", "items", ""},
+      {"DEFAULT", "name", "dflt"}, {"DEFAULT", "secret_url", "", {}, true},
+      {"grp", "count", "5"},       {"grp", "path", "/var/lib/x"},
+      {"grp", "sub", "$path/sub"}, {"grp", "flag", "false", {{"grp", "old_flag"}, {"DEFAULT", "flag"}}},
+      {"grp", "ratio", "0.5"},     {"grp", "items", ""},
       {"grp", "mode", "a"},
   };
 }
@@ -37,7 +33,8 @@ TEST(OptionReaderTest, DefaultsWhenNoFileSetsTheOption) {
 }
 
 TEST(OptionReaderTest, LaterFilesOverrideEarlierOnes) {
-  ConfigSources sources({ini("[grp]\ncount = 1\nmode = b\n", "/a.conf"), ini("[GRP]\ncount = 2\n", "/b.ini")});
+  ConfigSources sources(
+      {ini("[grp]\ncount = 1\nmode = b\n", "/a.conf"), ini("[GRP]\ncount = 2\n", "/b.ini")});
   OptionReader r(sources, specs());
   EXPECT_EQ(*r.getInt("grp", "count", 0, 10), 2);
   EXPECT_EQ(*r.getString("grp", "mode"), "b");  // only the first file sets it
@@ -67,11 +64,14 @@ TEST(OptionReaderTest, DeprecatedNamesAndGroupsAreReadWhenTheOptionIsNot) {
 TEST(OptionReaderTest, ErrorsNameFileSectionAndOption) {
   ConfigSources sources({ini("[Grp]\ncount = lots\nflag = maybe\nratio = 2\nmode = c\n", "/etc/x.ini")});
   OptionReader r(sources, specs());
-  EXPECT_EQ(r.getInt("grp", "count", 0, 10).error().message, "/etc/x.ini: [Grp] count: 'lots' is not an integer");
+  EXPECT_EQ(r.getInt("grp", "count", 0, 10).error().message,
+            "/etc/x.ini: [Grp] count: 'lots' is not an integer");
   EXPECT_EQ(r.getBool("grp", "flag").error().message,
             "/etc/x.ini: [Grp] flag: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
-  EXPECT_EQ(r.getFloat("grp", "ratio", 0, 1).error().message, "/etc/x.ini: [Grp] ratio: 2 is out of range (0..1)");
-  EXPECT_EQ(r.getChoice("grp", "mode", {"a", "b"}).error().message, "/etc/x.ini: [Grp] mode: 'c' is not one of: a, b");
+  EXPECT_EQ(r.getFloat("grp", "ratio", 0, 1).error().message,
+            "/etc/x.ini: [Grp] ratio: 2 is out of range (0..1)");
+  EXPECT_EQ(r.getChoice("grp", "mode", {"a", "b"}).error().message,
+            "/etc/x.ini: [Grp] mode: 'c' is not one of: a, b");
 }
 
 TEST(OptionReaderTest, ErrorsForDeprecatedSpellingsNameTheSpellingUsed) {
@@ -88,9 +88,10 @@ TEST(OptionReaderTest, RangeErrors) {
 }
 
 TEST(OptionReaderTest, SubstitutionAsOsloConfigDoesIt) {
-  ConfigSources sources({ini("[DEFAULT]\nstate_path = /srv/neutron\n"
-                             "[grp]\npath = ${state_path}/wg\nmode = $$literal \\$too ${grp.count}x $name $ alone\n",
-                             "/a.conf")});
+  ConfigSources sources(
+      {ini("[DEFAULT]\nstate_path = /srv/neutron\n"
+           "[grp]\npath = ${state_path}/wg\nmode = $$literal \\$too ${grp.count}x $name $ alone\n",
+           "/a.conf")});
   OptionReader r(sources, specs());
   EXPECT_EQ(*r.getString("grp", "path"), "/srv/neutron/wg");  // unregistered DEFAULT option from the file
   EXPECT_EQ(*r.getString("grp", "sub"), "$path/sub");         // defaults are not substituted

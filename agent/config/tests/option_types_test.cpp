@@ -40,7 +40,8 @@ TEST(OptionTypesTest, Floats) {
   EXPECT_DOUBLE_EQ(*parseFloat("30"), 30.0);
   EXPECT_DOUBLE_EQ(*parseFloat("0.5"), 0.5);
   EXPECT_DOUBLE_EQ(*parseFloat("1e2"), 100.0);
-  for (const char* bad : {"", "abc", "inf", "nan", "0x1p3", "1.2.3", "1e999"}) EXPECT_FALSE(parseFloat(bad).ok()) << bad;
+  for (const char* bad : {"", "abc", "inf", "nan", "0x1p3", "1.2.3", "1e999"})
+    EXPECT_FALSE(parseFloat(bad).ok()) << bad;
 }
 
 TEST(OptionTypesTest, ListsAsOsloSplitsThem) {
@@ -62,8 +63,10 @@ TEST(OptionTypesTest, PortRanges) {
 }
 
 TEST(OptionTypesTest, GoMemoryLimits) {
-  for (const char* good : {"512MiB", "1GiB", "1048576", "100B", "4KiB", "1TiB"}) EXPECT_TRUE(parseGoMemoryLimit(good).ok()) << good;
-  for (const char* bad : {"", "MiB", "512MB", "512 MiB", "-1", "1.5GiB", "512mib"}) EXPECT_FALSE(parseGoMemoryLimit(bad).ok()) << bad;
+  for (const char* good : {"512MiB", "1GiB", "1048576", "100B", "4KiB", "1TiB"})
+    EXPECT_TRUE(parseGoMemoryLimit(good).ok()) << good;
+  for (const char* bad : {"", "MiB", "512MB", "512 MiB", "-1", "1.5GiB", "512mib"})
+    EXPECT_FALSE(parseGoMemoryLimit(bad).ok()) << bad;
 }
 
 }  // namespace

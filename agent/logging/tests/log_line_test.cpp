@@ -52,7 +52,8 @@ TEST_F(LogLineTest, EveryLineOfAMultiLineMessageHasThePrefix) {
   r.level = Level::kError;
   r.name = "x";
   r.message = "first\nsecond\n";
-  EXPECT_EQ(formatLogLine(r), "1970-01-01 00:00:00.999 2 ERROR x [-] first\n1970-01-01 00:00:00.999 2 ERROR x [-] second\n");
+  EXPECT_EQ(formatLogLine(r),
+            "1970-01-01 00:00:00.999 2 ERROR x [-] first\n1970-01-01 00:00:00.999 2 ERROR x [-] second\n");
 }
 
 TEST_F(LogLineTest, LevelNamesAreOslos) {

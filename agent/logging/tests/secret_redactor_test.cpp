@@ -12,7 +12,8 @@ TEST(SecretRedactorTest, RedactsSingleHostPassword) {
 }
 
 TEST(SecretRedactorTest, RedactsEveryHostOfAMultiHostUrl) {
-  EXPECT_EQ(redactUrlCredentials("rabbit://a:p1@h1:5672,b:p2@[::1]:5673/"), "rabbit://a:***@h1:5672,b:***@[::1]:5673/");
+  EXPECT_EQ(redactUrlCredentials("rabbit://a:p1@h1:5672,b:p2@[::1]:5673/"),
+            "rabbit://a:***@h1:5672,b:***@[::1]:5673/");
 }
 
 TEST(SecretRedactorTest, PasswordWithAtSignIsRedactedWhole) {
@@ -28,7 +29,8 @@ TEST(SecretRedactorTest, LeavesTextWithoutCredentialsAlone) {
 }
 
 TEST(SecretRedactorTest, RedactsSeveralUrlsInOneLine) {
-  EXPECT_EQ(redactUrlCredentials("'rabbit://u:x@h/' and \"rabbit://v:y@g\""), "'rabbit://u:***@h/' and \"rabbit://v:***@g\"");
+  EXPECT_EQ(redactUrlCredentials("'rabbit://u:x@h/' and \"rabbit://v:y@g\""),
+            "'rabbit://u:***@h/' and \"rabbit://v:***@g\"");
 }
 
 }  // namespace

@@ -63,19 +63,24 @@ int main(int argc, char** argv) {
   }
   const double total = duration<double>(steady_clock::now() - t0).count();
   std::sort(lat.begin(), lat.end());
-  auto pct = [&lat](double p) { return lat[std::min(lat.size() - 1, static_cast<size_t>(static_cast<double>(lat.size()) * p))]; };
+  auto pct = [&lat](double p) {
+    return lat[std::min(lat.size() - 1, static_cast<size_t>(static_cast<double>(lat.size()) * p))];
+  };
   client.stop();
 
   auto py = PythonPeer::run({"bench", url, topic, std::to_string(calls)}, seconds(600));
   (*server)->stop();
 
-  std::printf("small sequential calls (echo) to a Python oslo.messaging 14 server over RabbitMQ, %d calls each\n", calls);
+  std::printf(
+      "small sequential calls (echo) to a Python oslo.messaging 14 server over RabbitMQ, %d calls each\n",
+      calls);
   std::printf("%-34s %10s %10s %10s\n", "client", "calls/s", "p50 ms", "p99 ms");
-  std::printf("%-34s %10.0f %10.3f %10.3f%s\n", "C++ RpcClient (rabbitmq-c)", calls / total, pct(0.50), pct(0.99),
-              failed ? " (some calls failed)" : "");
+  std::printf("%-34s %10.0f %10.3f %10.3f%s\n", "C++ RpcClient (rabbitmq-c)", calls / total, pct(0.50),
+              pct(0.99), failed ? " (some calls failed)" : "");
   if (py.ok() && py->contains("p50_ms")) {
-    std::printf("%-34s %10.0f %10.3f %10.3f\n", "Python oslo.messaging RPCClient", (*py)["calls"].get<double>() / (*py)["seconds"].get<double>(),
-                (*py)["p50_ms"].get<double>(), (*py)["p99_ms"].get<double>());
+    std::printf("%-34s %10.0f %10.3f %10.3f\n", "Python oslo.messaging RPCClient",
+                (*py)["calls"].get<double>() / (*py)["seconds"].get<double>(), (*py)["p50_ms"].get<double>(),
+                (*py)["p99_ms"].get<double>());
   } else {
     std::printf("Python client failed: %s\n", py.ok() ? py->dump().c_str() : py.error().message.c_str());
   }

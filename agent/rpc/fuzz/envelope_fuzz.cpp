@@ -24,7 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const RpcDispatcher dispatcher = [] {
     RpcEndpoint e;
     e.version = "1.3";
-    e.methods["get_hubs"] = [](const nlohmann::json&, const nlohmann::json& args) { return MethodOutcome(args); };
+    e.methods["get_hubs"] = [](const nlohmann::json&, const nlohmann::json& args) {
+      return MethodOutcome(args);
+    };
     return RpcDispatcher({e});
   }();
   auto outcome = dispatcher.dispatch(*request);

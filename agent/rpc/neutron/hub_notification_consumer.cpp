@@ -8,7 +8,8 @@ namespace nwg::rpc {
 HubNotificationConsumer::HubNotificationConsumer(Handler handler) {
   RpcEndpoint endpoint;
   endpoint.version = kVersion;
-  endpoint.methods["hubs_changed"] = [handler = std::move(handler)](const nlohmann::json&, const nlohmann::json& args) {
+  endpoint.methods["hubs_changed"] = [handler = std::move(handler)](const nlohmann::json&,
+                                                                    const nlohmann::json& args) {
     std::optional<std::vector<std::string>> ids;
     auto it = args.find("hub_ids");
     if (it != args.end() && it->is_array()) {
@@ -27,6 +28,8 @@ HubNotificationConsumer::HubNotificationConsumer(Handler handler) {
   dispatcher_ = std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{std::move(endpoint)});
 }
 
-Status HubNotificationConsumer::subscribe(RpcClient& client) const { return client.subscribe(kTopic, dispatcher_); }
+Status HubNotificationConsumer::subscribe(RpcClient& client) const {
+  return client.subscribe(kTopic, dispatcher_);
+}
 
 }  // namespace nwg::rpc

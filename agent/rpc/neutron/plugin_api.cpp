@@ -22,27 +22,34 @@ bool readStrings(const nlohmann::json& answer, const char* key, std::vector<std:
 }
 
 RpcError malformed(const std::string& what, const nlohmann::json& answer) {
-  return RpcError{RpcErrorKind::kMalformedReply, str(what, ": unexpected answer ", answer.dump().substr(0, 200)), {}};
+  return RpcError{
+      RpcErrorKind::kMalformedReply, str(what, ": unexpected answer ", answer.dump().substr(0, 200)), {}};
 }
 
 }  // namespace
 
 RpcResult<DeviceListResult> PluginApi::updateDeviceList(const std::vector<std::string>& up,
-                                                        const std::vector<std::string>& down, bool refresh_tunnels) {
+                                                        const std::vector<std::string>& down,
+                                                        bool refresh_tunnels) {
   DeviceListResult total;
   const size_t n = std::max(up.size(), down.size());
   for (size_t i = 0; i < n; i += chunk_) {  // nothing to report: no call, as neutron does
     auto slice = [&](const std::vector<std::string>& v) {
       const size_t b = std::min(i, v.size()), e = std::min(i + chunk_, v.size());
-      return std::vector<std::string>(v.begin() + static_cast<std::ptrdiff_t>(b), v.begin() + static_cast<std::ptrdiff_t>(e));
+      return std::vector<std::string>(v.begin() + static_cast<std::ptrdiff_t>(b),
+                                      v.begin() + static_cast<std::ptrdiff_t>(e));
     };
-    nlohmann::json args = {{"devices_up", slice(up)},  {"devices_down", slice(down)}, {"agent_id", agent_id_},
-                           {"host", host_},             {"refresh_tunnels", refresh_tunnels}};
+    nlohmann::json args = {{"devices_up", slice(up)},
+                           {"devices_down", slice(down)},
+                           {"agent_id", agent_id_},
+                           {"host", host_},
+                           {"refresh_tunnels", refresh_tunnels}};
     auto answer = rpc_.call(target(), "update_device_list", std::move(args));
     if (!answer.ok()) return std::move(answer).error();
     const nlohmann::json& a = *answer;
     if (!a.is_object()) return malformed("q-plugin.update_device_list", a);
-    if (!readStrings(a, "devices_up", total.devices_up) || !readStrings(a, "failed_devices_up", total.failed_devices_up) ||
+    if (!readStrings(a, "devices_up", total.devices_up) ||
+        !readStrings(a, "failed_devices_up", total.failed_devices_up) ||
         !readStrings(a, "failed_devices_down", total.failed_devices_down)) {
       return malformed("q-plugin.update_device_list", a);
     }
@@ -62,13 +69,15 @@ RpcResult<DeviceListResult> PluginApi::updateDeviceList(const std::vector<std::s
 }
 
 RpcStatus PluginApi::updateDeviceUp(const std::string& device) {
-  auto answer = rpc_.call(target(), "update_device_up", {{"device", device}, {"agent_id", agent_id_}, {"host", host_}});
+  auto answer =
+      rpc_.call(target(), "update_device_up", {{"device", device}, {"agent_id", agent_id_}, {"host", host_}});
   if (!answer.ok()) return std::move(answer).error();
   return std::monostate{};
 }
 
 RpcResult<DeviceListResult::Down> PluginApi::updateDeviceDown(const std::string& device) {
-  auto answer = rpc_.call(target(), "update_device_down", {{"device", device}, {"agent_id", agent_id_}, {"host", host_}});
+  auto answer = rpc_.call(target(), "update_device_down",
+                          {{"device", device}, {"agent_id", agent_id_}, {"host", host_}});
   if (!answer.ok()) return std::move(answer).error();
   const nlohmann::json& a = *answer;
   if (!a.is_object()) return malformed("q-plugin.update_device_down", a);

@@ -2,10 +2,9 @@
 // port status (update_device_list / _up / _down) and port details (get_devices_details_list).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/rpc_caller.h"
 
@@ -30,12 +29,17 @@ class PluginApi {
   // `agent_id` identifies the agent in the server's logs (neutron's L2 agents use e.g. "ovs-agent-<host>").
   // update_device_list is sent in chunks of `chunk` devices, as rpc_resources_processing_step does.
   // `topic` is Neutron's q-plugin except in tests against a stand-in server.
-  PluginApi(RpcCaller& rpc, std::string host, std::string agent_id, size_t chunk = 20, std::string topic = kTopic)
-      : rpc_(rpc), host_(std::move(host)), agent_id_(std::move(agent_id)), chunk_(chunk ? chunk : 20),
+  PluginApi(RpcCaller& rpc, std::string host, std::string agent_id, size_t chunk = 20,
+            std::string topic = kTopic)
+      : rpc_(rpc),
+        host_(std::move(host)),
+        agent_id_(std::move(agent_id)),
+        chunk_(chunk ? chunk : 20),
         topic_(std::move(topic)) {}
 
   // Ports up become ACTIVE, ports down DOWN. Only the binding host's updates count.
-  RpcResult<DeviceListResult> updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down,
+  RpcResult<DeviceListResult> updateDeviceList(const std::vector<std::string>& up,
+                                               const std::vector<std::string>& down,
                                                bool refresh_tunnels = false);
   RpcStatus updateDeviceUp(const std::string& device);
   // {"device", "exists"} as the server answers.

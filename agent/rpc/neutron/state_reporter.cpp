@@ -8,10 +8,14 @@ namespace nwg::rpc {
 
 std::string_view agentStatusName(AgentStatus status) {
   switch (status) {
-    case AgentStatus::kNew: return "new";
-    case AgentStatus::kAlive: return "alive";
-    case AgentStatus::kRevived: return "revived";
-    case AgentStatus::kStale: return "stale";
+    case AgentStatus::kNew:
+      return "new";
+    case AgentStatus::kAlive:
+      return "alive";
+    case AgentStatus::kRevived:
+      return "revived";
+    case AgentStatus::kStale:
+      return "stale";
   }
   return "unknown";
 }
@@ -52,7 +56,8 @@ RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configuration
     status = AgentStatus::kRevived;
   } else {
     return RpcError{RpcErrorKind::kMalformedReply,
-                    str(options_.rpc_topic, ".report_state: unexpected answer ", r.dump().substr(0, 100)), {}};
+                    str(options_.rpc_topic, ".report_state: unexpected answer ", r.dump().substr(0, 100)),
+                    {}};
   }
   registered_ = true;
   return status;

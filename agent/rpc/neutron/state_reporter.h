@@ -5,10 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/rpc_caller.h"
 
@@ -51,7 +50,8 @@ class StateReporter {
                                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
   // The keyword arguments of the next report (tests use it to check the wire shape).
-  nlohmann::json buildArgs(const nlohmann::json& configurations, std::chrono::system_clock::time_point now) const;
+  nlohmann::json buildArgs(const nlohmann::json& configurations,
+                           std::chrono::system_clock::time_point now) const;
 
   bool registered() const { return registered_; }
 

@@ -5,27 +5,33 @@ namespace nwg::rpc {
 namespace {
 
 RpcError malformed(const char* method, const nlohmann::json& answer) {
-  return RpcError{RpcErrorKind::kMalformedReply,
-                  str(WireguardServerApi::kTopic, ".", method, ": unexpected answer ", answer.dump().substr(0, 200)), {}};
+  return RpcError{
+      RpcErrorKind::kMalformedReply,
+      str(WireguardServerApi::kTopic, ".", method, ": unexpected answer ", answer.dump().substr(0, 200)),
+      {}};
 }
 
 }  // namespace
 
 RpcResult<nlohmann::json> WireguardServerApi::getHubs(const std::optional<std::vector<std::string>>& hub_ids,
                                                       const std::map<std::string, std::string>* digests) {
-  nlohmann::json args = {{"host", host_}, {"hub_ids", hub_ids ? nlohmann::json(*hub_ids) : nlohmann::json(nullptr)}};
+  nlohmann::json args = {{"host", host_},
+                         {"hub_ids", hub_ids ? nlohmann::json(*hub_ids) : nlohmann::json(nullptr)}};
   if (digests) args["digests"] = *digests;
   auto answer = rpc_.call(target(digests ? "1.4" : "1.3"), "get_hubs", std::move(args));
   if (!answer.ok()) return answer;
   const auto hubs = answer->find("hubs");
-  if (!answer->is_object() || hubs == answer->end() || !hubs->is_array()) return malformed("get_hubs", *answer);
+  if (!answer->is_object() || hubs == answer->end() || !hubs->is_array())
+    return malformed("get_hubs", *answer);
   for (const auto& hub : *hubs) {
-    if (!hub.is_object() || !hub.contains("id") || !hub["id"].is_string()) return malformed("get_hubs", *answer);
+    if (!hub.is_object() || !hub.contains("id") || !hub["id"].is_string())
+      return malformed("get_hubs", *answer);
   }
   return answer;
 }
 
-RpcStatus WireguardServerApi::updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
+RpcStatus WireguardServerApi::updateHubPort(const std::string& port_id,
+                                            const std::optional<std::string>& endpoint,
                                             const std::string& public_key) {
   nlohmann::json args = {{"port_id", port_id},
                          {"endpoint", endpoint ? nlohmann::json(*endpoint) : nlohmann::json(nullptr)},

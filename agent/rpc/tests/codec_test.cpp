@@ -25,9 +25,9 @@ bool hasShape(const std::string& text, const std::string& shape) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const char s = shape[i];
-    if (s == 'h' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+    if (s == 'h'   ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
         : s == 'd' ? !(c >= '0' && c <= '9')
-        : s != '?' && s != c) {
+                   : s != '?' && s != c) {
       return false;
     }
   }
@@ -44,19 +44,25 @@ TEST(EnvelopeTest, EncodesAsOsloDoes) {
 }
 
 TEST(EnvelopeTest, NonAsciiIsEscapedAndRoundTrips) {
-  const json inner = {{"name", "h\xC3\xBC" "b \xE2\x9C\x93 \xF0\x9F\x94\x91"}};
+  const json inner = {{"name",
+                       "h\xC3\xBC"
+                       "b \xE2\x9C\x93 \xF0\x9F\x94\x91"}};
   const std::string body = Envelope::encode(inner);
-  for (char c : body) ASSERT_LT(static_cast<unsigned char>(c), 0x80) << body;  // ensure_ascii, as oslo's jsonutils
+  for (char c : body)
+    ASSERT_LT(static_cast<unsigned char>(c), 0x80) << body;  // ensure_ascii, as oslo's jsonutils
   auto back = Envelope::decode(body);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, inner);
 }
 
 TEST(EnvelopeTest, InvalidUtf8IsReplacedNotFatal) {
-  const json inner = {{"bad", std::string("a\xFF" "b")}};
+  const json inner = {{"bad", std::string("a\xFF"
+                                          "b")}};
   auto back = Envelope::decode(Envelope::encode(inner));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ((*back)["bad"], "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ((*back)["bad"],
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(EnvelopeTest, LegacyUnenvelopedDictIsTheMessage) {
@@ -66,16 +72,19 @@ TEST(EnvelopeTest, LegacyUnenvelopedDictIsTheMessage) {
 }
 
 TEST(EnvelopeTest, RawUtf8AndCompactJsonAreAccepted) {
-  auto inner = Envelope::decode("{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"k\\\":\\\"\xC3\xA9\\\"}\"}");
+  auto inner =
+      Envelope::decode("{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"k\\\":\\\"\xC3\xA9\\\"}\"}");
   ASSERT_TRUE(inner.ok()) << inner.error().message;
   EXPECT_EQ((*inner)["k"], "\xC3\xA9");
 }
 
 TEST(EnvelopeTest, BadBodiesAreErrors) {
-  for (const char* body : {"", "not json", "[1,2]", "\"str\"", R"({"oslo.version": "3.0", "oslo.message": "{}"})",
-                           R"({"oslo.version": "2.1", "oslo.message": "{}"})", R"({"oslo.version": 2, "oslo.message": "{}"})",
-                           R"({"oslo.version": "2.0", "oslo.message": {}})", R"({"oslo.version": "2.0", "oslo.message": "[]"})",
-                           R"({"oslo.version": "2.0", "oslo.message": "{"})", R"({"oslo.version": "x.0", "oslo.message": "{}"})"}) {
+  for (const char* body :
+       {"", "not json", "[1,2]", "\"str\"", R"({"oslo.version": "3.0", "oslo.message": "{}"})",
+        R"({"oslo.version": "2.1", "oslo.message": "{}"})", R"({"oslo.version": 2, "oslo.message": "{}"})",
+        R"({"oslo.version": "2.0", "oslo.message": {}})", R"({"oslo.version": "2.0", "oslo.message": "[]"})",
+        R"({"oslo.version": "2.0", "oslo.message": "{"})",
+        R"({"oslo.version": "x.0", "oslo.message": "{}"})"}) {
     EXPECT_FALSE(Envelope::decode(body).ok()) << body;
   }
   EXPECT_TRUE(Envelope::decode(R"({"oslo.version": "2", "oslo.message": "{}"})").ok());
@@ -100,8 +109,14 @@ TEST(RpcRequestTest, CallHasOslosKeys) {
   r.unique_id = "u1";
   r.context = {{"is_admin", true}};
   const json inner = r.toInner();
-  EXPECT_EQ(inner, (json{{"method", "get_hubs"}, {"args", {{"host", "h"}}}, {"version", "1.3"}, {"_msg_id", "m1"},
-                        {"_reply_q", "reply_x"}, {"_timeout", nullptr}, {"_unique_id", "u1"}, {"_context_is_admin", true}}));
+  EXPECT_EQ(inner, (json{{"method", "get_hubs"},
+                         {"args", {{"host", "h"}}},
+                         {"version", "1.3"},
+                         {"_msg_id", "m1"},
+                         {"_reply_q", "reply_x"},
+                         {"_timeout", nullptr},
+                         {"_unique_id", "u1"},
+                         {"_context_is_admin", true}}));
 }
 
 TEST(RpcRequestTest, CastHasNoCallKeysAndNamespaceOnlyWhenSet) {
@@ -126,7 +141,8 @@ TEST(RpcRequestTest, DecodingErrors) {
   EXPECT_FALSE(RpcRequest::fromInner(json{{"method", "m"}, {"args", json::array()}}).ok());
   EXPECT_FALSE(RpcRequest::fromInner(json{{"method", "m"}, {"version", 1}}).ok());
   EXPECT_FALSE(RpcRequest::fromInner(json{{"method", "m"}, {"_msg_id", "x"}}).ok());  // no _reply_q
-  auto ok = RpcRequest::fromInner(json{{"method", "m"}, {"args", nullptr}, {"_context_a", 1}, {"namespace", nullptr}});
+  auto ok = RpcRequest::fromInner(
+      json{{"method", "m"}, {"args", nullptr}, {"_context_a", 1}, {"namespace", nullptr}});
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->args, json::object());
   EXPECT_EQ(ok->context, (json{{"a", 1}}));
@@ -141,17 +157,21 @@ TEST(RpcReplyTest, MissingEndingIsFalseAndEmptyFailureIsNone) {
   EXPECT_EQ(r->result, 5);
   EXPECT_FALSE(RpcReply::fromInner(json{{"result", 1}}).ok());
   EXPECT_FALSE(RpcReply::fromInner(json{{"_msg_id", "m"}, {"failure", 3}}).ok());
-  auto hb = RpcReply::fromInner(json{{"_msg_id", "m"}, {"result", nullptr}, {"failure", nullptr}, {"ending", false}});
+  auto hb = RpcReply::fromInner(
+      json{{"_msg_id", "m"}, {"result", nullptr}, {"failure", nullptr}, {"ending", false}});
   ASSERT_TRUE(hb.ok());
   EXPECT_TRUE(hb->isHeartbeat());
 }
 
 TEST(RemoteErrorTest, ParsesAndClassifies) {
-  auto e = RemoteError::parse(R"({"class": "NoSuchMethod", "module": "oslo_messaging.rpc.dispatcher", "message": "m", "tb": ["a"], "args": ["m"], "kwargs": {}})");
+  auto e = RemoteError::parse(
+      R"({"class": "NoSuchMethod", "module": "oslo_messaging.rpc.dispatcher", "message": "m", "tb": ["a"], "args": ["m"], "kwargs": {}})");
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(e->isNoSuchMethod());
   EXPECT_EQ(RpcError::fromRemote(*e, "t.m").kind, RpcErrorKind::kNoSuchMethod);
-  EXPECT_EQ(RpcError::fromRemote(RemoteError::make("UnsupportedVersion", "oslo_messaging.rpc.dispatcher", "x"), "t.m").kind,
+  EXPECT_EQ(RpcError::fromRemote(
+                RemoteError::make("UnsupportedVersion", "oslo_messaging.rpc.dispatcher", "x"), "t.m")
+                .kind,
             RpcErrorKind::kUnsupportedVersion);
   const RpcError other = RpcError::fromRemote(RemoteError::make("NoSuchMethod", "mymodule", "x"), "t.m");
   EXPECT_EQ(other.kind, RpcErrorKind::kRemoteError);  // same class name, different module
@@ -162,7 +182,8 @@ TEST(RemoteErrorTest, ParsesAndClassifies) {
 }
 
 TEST(WireTimeTest, PythonDatetimeFormatsWithMicroseconds) {
-  const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795671909)) + std::chrono::microseconds(641218);
+  const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795671909)) +
+                 std::chrono::microseconds(641218);
   EXPECT_EQ(formatUtcTime(t, 'T'), "2026-11-26T05:45:09.641218");
   EXPECT_EQ(formatUtcTime(t, ' '), "2026-11-26 05:45:09.641218");
   const auto whole = std::chrono::system_clock::time_point(std::chrono::seconds(1795671909));

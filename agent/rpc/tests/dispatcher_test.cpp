@@ -1,7 +1,7 @@
 // oslo's dispatch rules: namespaces, version compatibility, NoSuchMethod vs UnsupportedVersion.
-#include "rpc/rpc_dispatcher.h"
-
 #include <gtest/gtest.h>
+
+#include "rpc/rpc_dispatcher.h"
 
 namespace nwg::rpc {
 namespace {
@@ -14,9 +14,9 @@ TEST(VersionCompatibilityTest, OslosRules) {
     const char* req;
     bool ok;
   } cases[] = {
-      {"1.2", "1.0", true},  {"1.2", "1.2", true},    {"1.2", "1.3", false}, {"1.2", "2.0", false},
-      {"2.0", "1.9", false}, {"1.2.1", "1.2", true},  {"1.2", "1.2.1", false}, {"1.2.3", "1.2.3", true},
-      {"1.10", "1.9", true}, {"1.9", "1.10", false},  {"1.3", "1.2.9", true},
+      {"1.2", "1.0", true},  {"1.2", "1.2", true},   {"1.2", "1.3", false},   {"1.2", "2.0", false},
+      {"2.0", "1.9", false}, {"1.2.1", "1.2", true}, {"1.2", "1.2.1", false}, {"1.2.3", "1.2.3", true},
+      {"1.10", "1.9", true}, {"1.9", "1.10", false}, {"1.3", "1.2.9", true},
   };
   for (const auto& c : cases) {
     auto r = versionIsCompatible(c.imp, c.req);
@@ -27,7 +27,8 @@ TEST(VersionCompatibilityTest, OslosRules) {
   EXPECT_FALSE(versionIsCompatible("1.0", "one.two").ok());
 }
 
-RpcRequest request(std::string method, std::optional<std::string> version, std::optional<std::string> ns = std::nullopt) {
+RpcRequest request(std::string method, std::optional<std::string> version,
+                   std::optional<std::string> ns = std::nullopt) {
   RpcRequest r;
   r.method = std::move(method);
   r.version = std::move(version);
@@ -39,7 +40,9 @@ RpcRequest request(std::string method, std::optional<std::string> version, std::
 RpcDispatcher makeDispatcher(std::vector<std::string>* trace) {
   RpcEndpoint v12;
   v12.version = "1.2";
-  v12.methods["double"] = [](const json&, const json& args) { return MethodOutcome(args["x"].get<int>() * 2); };
+  v12.methods["double"] = [](const json&, const json& args) {
+    return MethodOutcome(args["x"].get<int>() * 2);
+  };
   v12.methods["fail"] = [](const json&, const json&) {
     return MethodOutcome(RemoteError::make("WgError", "networking_wireguard", "boom"));
   };
@@ -64,7 +67,7 @@ TEST(RpcDispatcherTest, FirstCompatibleEndpointWithTheMethodWins) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out.result(), 4);
   EXPECT_EQ(d.dispatch(request("double", "1.3")).result(), "v13");
-  EXPECT_EQ(d.dispatch(request("newer", "1.0")).result(), "new");  // v12 lacks it, v13 is compatible too
+  EXPECT_EQ(d.dispatch(request("newer", "1.0")).result(), "new");      // v12 lacks it, v13 is compatible too
   EXPECT_EQ(d.dispatch(request("double", std::nullopt)).result(), 4);  // absent version means 1.0
 }
 

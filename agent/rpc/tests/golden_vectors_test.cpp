@@ -4,10 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "rpc/envelope.h"
 #include "rpc/remote_error.h"
@@ -44,7 +43,9 @@ json expectedInner(const json& golden) {
   return inner;
 }
 
-TEST(GoldenVectorsTest, ThereAreVectors) { EXPECT_GE(goldenFiles().size(), 30u); }
+TEST(GoldenVectorsTest, ThereAreVectors) {
+  EXPECT_GE(goldenFiles().size(), 30u);
+}
 
 TEST(GoldenVectorsTest, EveryCapturedBodyDecodesToTheCapturedInnerMessage) {
   for (const auto& path : goldenFiles()) {

@@ -87,7 +87,8 @@ TEST(StateReporterTest, ArgumentsHaveNeutronsShape) {
   StateReporterOptions o;
   o.host = "wg-host-1";
   StateReporter reporter(rpc, o);
-  const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795671909)) + std::chrono::microseconds(641218);
+  const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795671909)) +
+                 std::chrono::microseconds(641218);
   const json args = reporter.buildArgs(json{{"devices", 0}, {"extensions", json::array()}}, t);
   const json golden = goldenArgs("neutron_report_state_request.json")["args"];
   EXPECT_EQ(args["time"], golden["time"]);
@@ -122,8 +123,10 @@ TEST(StateReporterTest, AnswersMapToStatuses) {
 TEST(PluginApiTest, UpdateDeviceListMatchesNeutronAndChunks) {
   FakeCaller rpc;
   PluginApi api(rpc, "wg-host-1", "wg-agent-id");
-  rpc.answers.push_back(json{{"devices_up", {"tap1"}}, {"failed_devices_up", json::array()},
-                             {"devices_down", {{{"device", "tap2"}, {"exists", true}}}}, {"failed_devices_down", json::array()}});
+  rpc.answers.push_back(json{{"devices_up", {"tap1"}},
+                             {"failed_devices_up", json::array()},
+                             {"devices_down", {{{"device", "tap2"}, {"exists", true}}}},
+                             {"failed_devices_down", json::array()}});
   auto r = api.updateDeviceList({"tap1"}, {"tap2"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(rpc.sent.size(), 1u);
@@ -228,7 +231,8 @@ TEST(WireguardServerApiTest, DigestsMakeItAVersionOneFourCall) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ((*r)["hubs"][0], stub);
   EXPECT_EQ(rpc.sent[0].target.version, "1.4");
-  EXPECT_EQ(rpc.sent[0].args, (json{{"host", "net-1"}, {"hub_ids", nullptr}, {"digests", {{"h1", std::string(64, 'a')}}}}));
+  EXPECT_EQ(rpc.sent[0].args,
+            (json{{"host", "net-1"}, {"hub_ids", nullptr}, {"digests", {{"h1", std::string(64, 'a')}}}}));
   // An older driver refuses 1.4; the error is typed so the caller can ask again without digests.
   auto old = api.getHubs(std::vector<std::string>{"h1"}, &digests);
   ASSERT_FALSE(old.ok());
@@ -250,7 +254,8 @@ TEST(WireguardServerApiTest, VersionOneTwoMethods) {
   ASSERT_TRUE(missing.ok());
   EXPECT_TRUE(missing->is_null());
   EXPECT_EQ((*api.getSubnet("s"))["id"], "s");
-  EXPECT_EQ(rpc.sent[0].args, (json{{"port_id", "p1"}, {"endpoint", "[2001:db8::1]:51820"}, {"public_key", "KEY="}}));
+  EXPECT_EQ(rpc.sent[0].args,
+            (json{{"port_id", "p1"}, {"endpoint", "[2001:db8::1]:51820"}, {"public_key", "KEY="}}));
   EXPECT_TRUE(rpc.sent[1].args["endpoint"].is_null());
   EXPECT_EQ(rpc.sent[2].args, (json{{"agent", "net-1"}}));
   EXPECT_EQ(rpc.sent[3].args, (json{{"subnet_id", "s0"}}));

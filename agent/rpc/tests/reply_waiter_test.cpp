@@ -26,7 +26,9 @@ RpcReply reply(std::string id, json result, bool ending, std::optional<std::stri
 }
 
 // A deadline in the past: wait() returns whatever is there without sleeping.
-ReplyWaiter::Clock::time_point now() { return ReplyWaiter::Clock::now(); }
+ReplyWaiter::Clock::time_point now() {
+  return ReplyWaiter::Clock::now();
+}
 
 TEST(ReplyWaiterTest, HeartbeatsThenFinalReply) {
   ReplyWaiter w;

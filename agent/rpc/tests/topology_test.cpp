@@ -14,11 +14,23 @@ TEST(TopologyTest, DefaultsMatchTheCapturedDeclarations) {
   EXPECT_EQ(t.topicQueue("q-wireguard-notifier"),
             (QueueSpec{"q-wireguard-notifier", false, false, false, {}, "neutron", "q-wireguard-notifier"}));
   EXPECT_EQ(t.serverQueue("q-wireguard-notifier", "wg-host-1"),
-            (QueueSpec{"q-wireguard-notifier.wg-host-1", false, false, false, {}, "neutron", "q-wireguard-notifier.wg-host-1"}));
+            (QueueSpec{"q-wireguard-notifier.wg-host-1",
+                       false,
+                       false,
+                       false,
+                       {},
+                       "neutron",
+                       "q-wireguard-notifier.wg-host-1"}));
   EXPECT_EQ(t.fanoutQueue("q-wireguard-notifier", "c66513d6"),
-            (QueueSpec{"q-wireguard-notifier_fanout_c66513d6", false, false, false, {{"x-expires", int32_t{1800000}}},
-                       "q-wireguard-notifier_fanout", "q-wireguard-notifier"}));
-  EXPECT_EQ(t.replyQueue("03d97cd5"), (QueueSpec{"reply_03d97cd5", false, false, false, {{"x-expires", int32_t{1800000}}}, "", ""}));
+            (QueueSpec{"q-wireguard-notifier_fanout_c66513d6",
+                       false,
+                       false,
+                       false,
+                       {{"x-expires", int32_t{1800000}}},
+                       "q-wireguard-notifier_fanout",
+                       "q-wireguard-notifier"}));
+  EXPECT_EQ(t.replyQueue("03d97cd5"),
+            (QueueSpec{"reply_03d97cd5", false, false, false, {{"x-expires", int32_t{1800000}}}, "", ""}));
 }
 
 TEST(TopologyTest, DurableAndAutoDeleteApplyToTopicObjectsOnly) {
@@ -55,8 +67,8 @@ TEST(TopologyTest, HaQueuesEverywhere) {
   o.rabbit_ha_queues = true;
   Topology t("neutron", o);
   EXPECT_EQ(t.topicQueue("q").arguments, (std::vector<QueueArgument>{{"x-ha-policy", std::string("all")}}));
-  EXPECT_EQ(t.replyQueue("u").arguments,
-            (std::vector<QueueArgument>{{"x-ha-policy", std::string("all")}, {"x-expires", int32_t{1800000}}}));
+  EXPECT_EQ(t.replyQueue("u").arguments, (std::vector<QueueArgument>{{"x-ha-policy", std::string("all")},
+                                                                     {"x-expires", int32_t{1800000}}}));
 }
 
 }  // namespace

@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "config/transport_url.h"
-#include "python_peer.h"
 #include "private_broker.h"
+#include "python_peer.h"
 #include "rpc/amqp_connection.h"
 #include "rpc/envelope.h"
 #include "rpc/neutron/hub_notification_consumer.h"
@@ -50,7 +50,8 @@ class InteropTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = testing::env("NWG_TEST_TRANSPORT_URL");
-    NWG_REQUIRE(!url_.empty(), "NWG_TEST_TRANSPORT_URL (a RabbitMQ vhost URL; `scripts/test interop` sets it)");
+    NWG_REQUIRE(!url_.empty(),
+                "NWG_TEST_TRANSPORT_URL (a RabbitMQ vhost URL; `scripts/test interop` sets it)");
     NWG_REQUIRE(std::filesystem::exists("/usr/bin/python3") &&
                     std::filesystem::exists("/usr/lib/python3/dist-packages/oslo_messaging"),
                 "Debian's python3-oslo.messaging under /usr/bin/python3");
@@ -101,7 +102,8 @@ TEST_F(InteropTest, CallsAnOsloServerWithEveryJsonType) {
       json::array(),
       json::array({json::array(), json::object(), 0, -1, 9007199254740993LL}),
       json(nullptr),
-      json("unicode h\xC3\xBC" "b \xE2\x9C\x93 \xF0\x9F\x94\x91 \"quoted\" \\ \n tab\t"),
+      json("unicode h\xC3\xBC"
+           "b \xE2\x9C\x93 \xF0\x9F\x94\x91 \"quoted\" \\ \n tab\t"),
       json(false),
       json(3.25),
   };
@@ -114,8 +116,10 @@ TEST_F(InteropTest, CallsAnOsloServerWithEveryJsonType) {
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ((*d)["sum"], 3);
   // The server saw our flattened admin context (plus its own client_timeout).
-  for (const char* key : {"is_admin", "request_id", "timestamp", "roles", "user_identity", "client_timeout"}) {
-    EXPECT_NE(std::find((*d)["ctxt_keys"].begin(), (*d)["ctxt_keys"].end(), key), (*d)["ctxt_keys"].end()) << key;
+  for (const char* key :
+       {"is_admin", "request_id", "timestamp", "roles", "user_identity", "client_timeout"}) {
+    EXPECT_NE(std::find((*d)["ctxt_keys"].begin(), (*d)["ctxt_keys"].end(), key), (*d)["ctxt_keys"].end())
+        << key;
   }
   // neutron_lib's Context.from_dict accepts it as an admin context with our request id.
   auto ctx = client->call(target(), "check_context", json::object());
@@ -169,7 +173,8 @@ TEST_F(InteropTest, RemoteFailuresAreTyped) {
   auto version = client->call(target("2.0"), "echo", {{"value", 1}});
   ASSERT_FALSE(version.ok());
   EXPECT_EQ(version.error().kind, RpcErrorKind::kUnsupportedVersion);
-  EXPECT_EQ(version.error().remote->message, "Endpoint does not support RPC version 2.0. Attempted method: echo");
+  EXPECT_EQ(version.error().remote->message,
+            "Endpoint does not support RPC version 2.0. Attempted method: echo");
 }
 
 TEST_F(InteropTest, CallMonitorHeartbeatsAreTolerated) {
@@ -252,8 +257,8 @@ TEST_F(InteropTest, TheirFanoutCastReachesOurHubNotificationConsumer) {
   auto client = connectedClient(url_);
   ASSERT_TRUE(client->subscribe(topic_, consumer.dispatcher()).ok());
   const std::string hub = "hub-" + testing::runToken();
-  auto sent = PythonPeer::run({"cast", url_, topic_, "hubs_changed", json{{"hub_ids", {hub, "h2"}}}.dump(), "--fanout",
-                               "--version", "1.0"},
+  auto sent = PythonPeer::run({"cast", url_, topic_, "hubs_changed", json{{"hub_ids", {hub, "h2"}}}.dump(),
+                               "--fanout", "--version", "1.0"},
                               60s);
   ASSERT_TRUE(sent.ok()) << sent.error().message;
   ASSERT_EQ((*sent)["sent"], true) << sent->dump();
@@ -269,7 +274,9 @@ TEST_F(InteropTest, TheirFanoutCastReachesOurHubNotificationConsumer) {
 TEST_F(InteropTest, TheirCallsToOurServer) {
   RpcEndpoint endpoint;
   endpoint.version = "1.1";
-  endpoint.methods["add"] = [](const json&, const json& args) { return MethodOutcome(args["a"].get<int>() + args["b"].get<int>()); };
+  endpoint.methods["add"] = [](const json&, const json& args) {
+    return MethodOutcome(args["a"].get<int>() + args["b"].get<int>());
+  };
   endpoint.methods["echo"] = [](const json&, const json& args) { return MethodOutcome(args["value"]); };
   endpoint.methods["fail"] = [](const json&, const json&) {
     return MethodOutcome(RemoteError::make("WgAgentError", "networking_wireguard.agent", "boom"));
@@ -280,7 +287,8 @@ TEST_F(InteropTest, TheirCallsToOurServer) {
     return MethodOutcome(nullptr);
   };
   auto client = connectedClient(url_);
-  ASSERT_TRUE(client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
+  ASSERT_TRUE(
+      client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
 
   auto call = [&](const std::string& method, const json& args, std::vector<std::string> extra = {}) {
     std::vector<std::string> a{"call", url_, topic_, method, args.dump(), "--timeout", "20"};
@@ -298,7 +306,8 @@ TEST_F(InteropTest, TheirCallsToOurServer) {
   EXPECT_EQ(call("nope", json::object())["error"], "NoSuchMethod");
   EXPECT_EQ(call("echo", {{"value", 1}}, {"--version", "1.2"})["error"], "UnsupportedVersion");
   // Directed at our host queue, and a fanout cast.
-  EXPECT_EQ(call("echo", {{"value", "host"}}, {"--server", "agent-" + testing::runToken()}), (json{{"result", "host"}}));
+  EXPECT_EQ(call("echo", {{"value", "host"}}, {"--server", "agent-" + testing::runToken()}),
+            (json{{"result", "host"}}));
   auto cast = PythonPeer::run({"cast", url_, topic_, "note", "{}", "--fanout"}, 60s);
   ASSERT_TRUE(cast.ok());
   EXPECT_TRUE(eventually([&] { return casts.load() == 1; }));
@@ -312,7 +321,8 @@ TEST_F(InteropTest, DuplicateUniqueIdsAreDropped) {
     return MethodOutcome(nullptr);
   };
   auto client = connectedClient(url_);
-  ASSERT_TRUE(client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
+  ASSERT_TRUE(
+      client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
 
   // Publish raw messages ourselves: the same _unique_id twice, then a fresh one.
   const auto url = *config::TransportUrl::parse(url_);
@@ -412,8 +422,8 @@ TEST_F(InteropTest, FailsOverToTheNextHostOfAMultiHostUrl) {
   ASSERT_TRUE(parsed.ok());
   const auto& h = parsed->hosts()[0];
   // Port 1 on loopback refuses connections; the real broker is the other host.
-  const std::string multi = "rabbit://guest:guest@127.0.0.1:1," + h.username + ":" + h.password + "@" + h.host + ":" +
-                            std::to_string(h.portOr(5672)) + "/" + parsed->virtualHost();
+  const std::string multi = "rabbit://guest:guest@127.0.0.1:1," + h.username + ":" + h.password + "@" +
+                            h.host + ":" + std::to_string(h.portOr(5672)) + "/" + parsed->virtualHost();
   auto peer = startServer(url_, topic_);
   ASSERT_TRUE(peer);
   RpcClientOptions o = options(multi);
@@ -449,7 +459,8 @@ TEST_F(InteropTest, QueuesAreDeclaredAsOsloDeclaresThemAndFanoutQueuesGoAtStop) 
   RpcEndpoint endpoint;
   endpoint.methods["x"] = [](const json&, const json&) { return MethodOutcome(nullptr); };
   auto client = connectedClient(url_);
-  ASSERT_TRUE(client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
+  ASSERT_TRUE(
+      client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
   auto ours = [&](const json& queues) {
     std::map<std::string, json> found;
     for (const auto& q : queues) {

@@ -2,8 +2,8 @@
 #include "private_broker.h"
 
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,9 +35,10 @@ Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& t
   char tmpl[] = "/tmp/nwg-rabbit-XXXXXX";
   if (!::mkdtemp(tmpl)) return Error::fromErrno(errno, "mkdtemp");
   b->dir_ = tmpl;
-  std::filesystem::permissions(b->dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                            std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                            std::filesystem::perms::others_exec);
+  std::filesystem::permissions(b->dir_,
+                               std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                   std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                   std::filesystem::perms::others_exec);
   b->node_ = "nwg-" + token + "@localhost";
   std::random_device rd;
   for (int i = 0; i < 50 && b->port_ == 0; ++i) {
@@ -53,9 +54,9 @@ Result<std::unique_ptr<PrivateBroker>> PrivateBroker::start(const std::string& t
 
 Status PrivateBroker::shell(const std::string& function) const {
   const std::string scripts = NWG_SCRIPTS_DIR;
-  const std::string cmd = "bash -c 'source \"$0/lib/common.sh\" && source \"$0/lib/rabbitmq.sh\" && " + function +
-                          " \"$1\" \"$2\" \"$3\"' '" + scripts + "' '" + dir_ + "' '" + node_ + "' '" +
-                          std::to_string(port_) + "'";
+  const std::string cmd = "bash -c 'source \"$0/lib/common.sh\" && source \"$0/lib/rabbitmq.sh\" && " +
+                          function + " \"$1\" \"$2\" \"$3\"' '" + scripts + "' '" + dir_ + "' '" + node_ +
+                          "' '" + std::to_string(port_) + "'";
   const int rc = std::system(cmd.c_str());
   if (rc != 0) return fail(function, " ", node_, " (port ", port_, ", dir ", dir_, ") failed: status ", rc);
   return okStatus();
@@ -66,20 +67,24 @@ Status PrivateBroker::makeTls() const {
   // A throwaway CA, a server certificate for localhost/127.0.0.1 and a client certificate, all from the
   // openssl command line; and another CA that signed none of them.
   const std::string cmd =
-      "set -e; mkdir -p '" + t + "'; cd '" + t + "'; exec >openssl.log 2>&1; "
+      "set -e; mkdir -p '" + t + "'; cd '" + t +
+      "'; exec >openssl.log 2>&1; "
       "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=nwg-test-ca; "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=nwg-other-ca; "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj "
+      "/CN=nwg-other-ca; "
       "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' >san.ext; "
       "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost; "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+      "-extfile san.ext; "
       "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=guest; "
       "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2; "
       "chmod 644 *.pem *.key";
-  if (std::system(("bash -c \"" + cmd + "\"").c_str()) != 0) return fail("cannot create test certificates in ", t);
-  const std::string conf = "listeners.ssl.default = " + std::to_string(sslPort()) + "\n" +
-                           "ssl_options.cacertfile = " + t + "/ca.pem\n" + "ssl_options.certfile = " + t +
-                           "/server.pem\n" + "ssl_options.keyfile = " + t + "/server.key\n" +
-                           "ssl_options.verify = verify_peer\n" + "ssl_options.fail_if_no_peer_cert = false\n";
+  if (std::system(("bash -c \"" + cmd + "\"").c_str()) != 0)
+    return fail("cannot create test certificates in ", t);
+  const std::string conf =
+      "listeners.ssl.default = " + std::to_string(sslPort()) + "\n" + "ssl_options.cacertfile = " + t +
+      "/ca.pem\n" + "ssl_options.certfile = " + t + "/server.pem\n" + "ssl_options.keyfile = " + t +
+      "/server.key\n" + "ssl_options.verify = verify_peer\n" + "ssl_options.fail_if_no_peer_cert = false\n";
   FILE* f = std::fopen((dir_ + "/rabbitmq.conf").c_str(), "w");
   if (!f) return fail("cannot write ", dir_, "/rabbitmq.conf");
   std::fputs(conf.c_str(), f);
@@ -102,8 +107,12 @@ Status signalNode(const std::string& pid_file, int sig) {
 
 }  // namespace
 
-Status PrivateBroker::pause() { return signalNode(dir_ + "/rabbitmq.pid", SIGSTOP); }
-Status PrivateBroker::resume() { return signalNode(dir_ + "/rabbitmq.pid", SIGCONT); }
+Status PrivateBroker::pause() {
+  return signalNode(dir_ + "/rabbitmq.pid", SIGSTOP);
+}
+Status PrivateBroker::resume() {
+  return signalNode(dir_ + "/rabbitmq.pid", SIGCONT);
+}
 
 Status PrivateBroker::stop() {
   if (!running_) return okStatus();

@@ -13,7 +13,9 @@
 
 namespace nwg::rpc::interop {
 
-std::string PythonPeer::script() { return std::string(NWG_RPC_INTEROP_DIR) + "/oslo_peer.py"; }
+std::string PythonPeer::script() {
+  return std::string(NWG_RPC_INTEROP_DIR) + "/oslo_peer.py";
+}
 
 Result<std::unique_ptr<PythonPeer>> PythonPeer::spawn(const std::vector<std::string>& args) {
   int in[2], out[2];
@@ -52,8 +54,10 @@ Result<std::string> PythonPeer::readLine(std::chrono::milliseconds timeout) {
       buffer_.erase(0, nl + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return fail("oslo peer ", pid_, ": no output line within ", timeout.count(), " ms");
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return fail("oslo peer ", pid_, ": no output line within ", timeout.count(), " ms");
     pollfd p{stdout_fd_, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[65536];
@@ -87,13 +91,17 @@ void PythonPeer::stop() {
   stdout_fd_ = -1;
 }
 
-PythonPeer::~PythonPeer() { stop(); }
+PythonPeer::~PythonPeer() {
+  stop();
+}
 
-Result<nlohmann::json> PythonPeer::run(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+Result<nlohmann::json> PythonPeer::run(const std::vector<std::string>& args,
+                                       std::chrono::milliseconds timeout) {
   NWG_ASSIGN_OR_RETURN(auto peer, spawn(args));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     NWG_ASSIGN_OR_RETURN(std::string line, peer->readLine(std::max(left, std::chrono::milliseconds(1))));
     nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
     if (!j.is_discarded() && j.is_object()) {
