@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -21,21 +22,41 @@ class Key {
   explicit Key(const std::array<uint8_t, kSize>& bytes) : bytes_(bytes) {}
   Key(const Key& other) = default;
   Key& operator=(const Key& other) = default;
-  ~Key();
+  // Inline: a 10,000-peer device makes and drops tens of thousands of keys; the barrier keeps the
+  // compiler from dropping the wipe of a dying object.
+  ~Key() {
+    std::memset(bytes_.data(), 0, kSize);
+    asm volatile("" : : "r"(bytes_.data()) : "memory");
+  }
 
   // Exactly 44 characters of standard base64 with one '=' of padding and canonical trailing bits.
+  // Both decoders run in time independent of the key's value (they also decode private keys).
   static Result<Key> fromBase64(std::string_view text);
   // Exactly 64 hex digits (either case), as the UAPI speaks.
   static Result<Key> fromHex(std::string_view text);
 
   std::string toBase64() const;
   std::string toHex() const;  // lower case
+  // Appends the 64 lower-case hex digits to `out` (no temporary string to wipe).
+  void appendHex(std::string& out) const;
 
   const std::array<uint8_t, kSize>& bytes() const { return bytes_; }
   bool isZero() const;
 
-  // Constant-time equality (keys are secrets); ordering is only for containers.
-  bool operator==(const Key& other) const;
+  // Constant-time equality (keys may be secrets): no early exit, whatever the bytes. For bulk
+  // comparisons of public keys, PublicKeyEqual (wireguard/key_hash.h) is a plain memcmp.
+  bool operator==(const Key& other) const {
+    uint64_t diff = 0;
+    for (size_t i = 0; i < kSize; i += 8) {
+      uint64_t a, b;
+      std::memcpy(&a, bytes_.data() + i, 8);
+      std::memcpy(&b, other.bytes_.data() + i, 8);
+      diff |= a ^ b;
+      asm("" : "+r"(diff));  // opaque: the compiler cannot turn the loop into an early exit
+    }
+    return diff == 0;
+  }
+  // Ordering is only for containers.
   std::strong_ordering operator<=>(const Key& other) const;
 
  private:

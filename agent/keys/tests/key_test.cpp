@@ -1,6 +1,12 @@
 #include "keys/key.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <array>
+#include <cctype>
+#include <optional>
+#include <string>
 
 namespace nwg {
 namespace {
@@ -60,6 +66,97 @@ TEST_F(KeyTest, GeneratedKeysAreClampedAndDistinct) {
   EXPECT_EQ(a.bytes()[31] & 0xc0, 0x40);
   EXPECT_FALSE(publicKeyOf(a).isZero());
   EXPECT_TRUE(Key().isZero());
+}
+
+// The decoders are our own (branch-free, table-free): they must accept exactly what libsodium's
+// strict decoders accept, with the same bytes, on every character in every position.
+std::optional<std::array<uint8_t, 32>> sodiumHex(const std::string& text) {
+  std::array<uint8_t, 32> out{};
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end) != 0 ||
+      len != 32 || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::optional<std::array<uint8_t, 32>> sodiumBase64(const std::string& text) {
+  std::array<uint8_t, 32> out{};
+  size_t len = 0;
+  const char* end = nullptr;
+  if (text.size() != 44 ||
+      sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      len != 32 || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  // libsodium tolerates set trailing bits; the key's text is only the canonical encoding.
+  char again[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+  sodium_bin2base64(again, sizeof again, out.data(), out.size(), sodium_base64_VARIANT_ORIGINAL);
+  if (text != again) return std::nullopt;
+  return out;
+}
+
+TEST_F(KeyTest, HexDecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
+  for (int round = 0; round < 64; ++round) {
+    Key k = generatePrivateKey();
+    std::string text = k.toHex();
+    ASSERT_EQ(text, std::string(Key::fromHex(text)->toHex()));
+    const size_t pos = static_cast<size_t>(round);  // each of the 64 positions
+    for (int c = 0; c < 256; ++c) {
+      std::string probe = text;
+      probe[pos] = static_cast<char>(c);
+      auto ours = Key::fromHex(probe);
+      auto theirs = sodiumHex(probe);
+      ASSERT_EQ(ours.ok(), theirs.has_value()) << "char " << c << " at " << pos;
+      if (ours.ok()) {
+        EXPECT_TRUE(ours->bytes() == *theirs) << "char " << c << " at " << pos;
+      }
+    }
+  }
+  std::string upper = generatePrivateKey().toHex();
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_TRUE(Key::fromHex(upper)->bytes() == *sodiumHex(upper));
+}
+
+TEST_F(KeyTest, Base64DecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
+  for (size_t pos = 0; pos < 44; ++pos) {
+    const std::string text = publicKeyOf(generatePrivateKey()).toBase64();
+    for (int c = 0; c < 256; ++c) {
+      std::string probe = text;
+      probe[pos] = static_cast<char>(c);
+      auto ours = Key::fromBase64(probe);
+      auto theirs = sodiumBase64(probe);
+      ASSERT_EQ(ours.ok(), theirs.has_value()) << "char " << c << " at " << pos << ": " << probe;
+      if (ours.ok()) {
+        EXPECT_TRUE(ours->bytes() == *theirs) << "char " << c << " at " << pos;
+      }
+    }
+  }
+}
+
+TEST_F(KeyTest, EncodersAgreeWithLibsodium) {
+  for (int i = 0; i < 100; ++i) {
+    Key k = generatePrivateKey();
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, k.bytes().data(), 32);
+    EXPECT_EQ(k.toHex(), hex);
+    std::string appended = "x=";
+    k.appendHex(appended);
+    EXPECT_EQ(appended, std::string("x=") + hex);
+  }
+}
+
+TEST_F(KeyTest, EqualityIsByValue) {
+  Key a = generatePrivateKey();
+  Key b = a;
+  EXPECT_TRUE(a == b);
+  for (size_t i = 0; i < 32; ++i) {
+    auto bytes = a.bytes();
+    bytes[i] ^= 0x80;
+    EXPECT_FALSE(a == Key(bytes)) << "byte " << i;
+  }
 }
 
 }  // namespace
