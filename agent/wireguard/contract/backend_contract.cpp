@@ -159,6 +159,31 @@ TEST_P(BackendContractTest, PrivateKeyAndListenPortRoundTrip) {
   EXPECT_EQ(d->listen_port, port);
 }
 
+// The public key read back always belongs to the private key the device has now, also when a
+// backend derives it (wireguard-go does not report it) and remembers the derivation.
+TEST_P(BackendContractTest, PublicKeyFollowsAChangedPrivateKey) {
+  std::string name = createDevice();
+  for (int i = 0; i < 3; ++i) {
+    Key priv = generatePrivateKey();
+    Device update;
+    update.private_key = priv;
+    ASSERT_TRUE(backend().set(ref(name), update).ok());
+    for (int reads = 0; reads < 2; ++reads) {
+      auto d = backend().get(ref(name));
+      ASSERT_TRUE(d.ok()) << d.error().message;
+      ASSERT_TRUE(d->public_key.has_value());
+      EXPECT_TRUE(*d->public_key == publicKeyOf(priv)) << "key " << i << ", read " << reads;
+    }
+  }
+  // A device re-created under the same name starts without a key.
+  ASSERT_TRUE(backend().destroy(ref(name)).ok());
+  ASSERT_TRUE(backend().create(name).ok());
+  if (ut_.after_create) ut_.after_create(name);
+  auto fresh = backend().get(ref(name));
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_FALSE(fresh->public_key.has_value());
+}
+
 TEST_P(BackendContractTest, FwmarkRoundTripsAndClears) {
   std::string name = createDevice();
   Device update;

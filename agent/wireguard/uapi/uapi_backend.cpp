@@ -136,7 +136,18 @@ Result<Device> UapiBackend::get(const DeviceRef& ref) {
   SecretText reply(std::move(exchanged).value());
   auto device = uapi::decodeGetReply(reply.get());
   if (!device) return std::move(device).error().context(str("device ", ref.ifname, ": get"));
+  if (device->private_key) device->public_key = publicKeyFor(ref.ifname, *device->private_key);
   return device;
+}
+
+Key UapiBackend::publicKeyFor(const std::string& ifname, const Key& private_key) {
+  std::lock_guard lock(public_keys_mutex_);
+  auto it = public_keys_.find(ifname);
+  if (it != public_keys_.end() && it->second.first == private_key) return it->second.second;  // constant time
+  if (it == public_keys_.end() && public_keys_.size() >= kMaxRemembered) public_keys_.clear();
+  Key derived = publicKeyOf(private_key);
+  public_keys_.insert_or_assign(ifname, std::make_pair(private_key, derived));
+  return derived;
 }
 
 Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
@@ -159,6 +170,10 @@ Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
 
 Status UapiBackend::destroy(const DeviceRef& ref) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
+  {
+    std::lock_guard lock(public_keys_mutex_);
+    public_keys_.erase(ref.ifname);  // a device of that name made later has another key
+  }
   const std::string path = client_.socketPath(ref.ifname);
   std::vector<pid_t> pids = processes_.findServing(ref.ifname);
   if (pids.empty()) {

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "wireguard/backend.h"
 #include "wireguard/uapi/uapi_client.h"
@@ -47,7 +50,9 @@ class UapiBackend final : public Backend {
   Status create(const std::string& ifname) override;
 
   // The UAPI socket is global to the host, so device.netns is not needed to reach the device.
-  // ENODEV when there is no socket or it is stale (the message says which).
+  // ENODEV when there is no socket or it is stale (the message says which). wireguard-go does not
+  // report the public key: it is derived from the private key, once per device and key (remembered
+  // until the device's key changes or it is destroyed), not on every get.
   Result<Device> get(const DeviceRef& device) override;
 
   // One set=1 request on one connection. Not atomic: on an error, the peers before the failing line
@@ -63,9 +68,17 @@ class UapiBackend final : public Backend {
   const UapiBackendOptions& options() const { return options_; }
 
  private:
+  // The public key of `private_key`, derived at most once while device `ifname` keeps that key.
+  Key publicKeyFor(const std::string& ifname, const Key& private_key);
+
   UapiBackendOptions options_;
   uapi::UapiClient client_;
   uapi::WireguardGoProcesses processes_;
+  // ifname -> (private key, its public key). Bounded: cleared past kMaxRemembered devices (devices
+  // that went away without destroy()).
+  static constexpr size_t kMaxRemembered = 4096;
+  std::mutex public_keys_mutex_;
+  std::map<std::string, std::pair<Key, Key>> public_keys_;
 };
 
 }  // namespace nwg::wg

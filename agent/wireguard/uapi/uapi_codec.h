@@ -23,8 +23,9 @@ std::string encodeSetRequest(const Device& update);
 // and must appear where it belongs (device keys before the first public_key); unknown keys are ignored
 // for forward compatibility. A non-zero errno is returned as an Error carrying the errno.
 // Peers listed more than once are merged. Read-back defaults are filled in: a peer always has a
-// preshared key (all zero = none) and keepalive (0 = off), the device always has an fwmark (0 = none);
-// the device's public key is derived from its private key. Never logs or reports the private key.
+// preshared key (all zero = none) and keepalive (0 = off), the device always has an fwmark (0 = none).
+// The device's public_key stays absent: the UAPI does not report it and deriving it (an X25519
+// multiplication) is not decoding; UapiBackend::get fills it in. Never logs or reports the private key.
 Result<Device> decodeGetReply(std::string_view reply);
 
 // Decodes the reply to `set=1` ("errno=N\n\n"): success for errno=0, otherwise an Error whose code is
