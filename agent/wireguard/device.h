@@ -24,8 +24,13 @@ struct PeerStats {
   bool operator==(const PeerStats&) const = default;
 };
 
+// Field order is for the diff of 10,000-peer devices (diff.h): the key, the allowed IPs and the
+// update flags share the first 64 bytes, so comparing an unchanged peer whose wanted state names
+// no preshared key, endpoint or keepalive reads one cache line of it (and its allowed IPs).
 struct Peer {
   Key public_key;
+  // In an update: prefixes to add, or the complete set when replace_allowed_ips is set.
+  std::vector<IpPrefix> allowed_ips;
 
   // Update flags.
   bool remove = false;               // delete this peer (WGPEER_F_REMOVE_ME, UAPI remove=true)
@@ -34,11 +39,9 @@ struct Peer {
 
   // Absent = unchanged in an update; always present when read back (an all-zero preshared key
   // means none; keepalive 0 means off). The endpoint is absent when read back if the peer has none.
-  std::optional<Key> preshared_key;
-  std::optional<Endpoint> endpoint;
   std::optional<uint16_t> persistent_keepalive;
-  // In an update: prefixes to add, or the complete set when replace_allowed_ips is set.
-  std::vector<IpPrefix> allowed_ips;
+  std::optional<Endpoint> endpoint;
+  std::optional<Key> preshared_key;
 
   PeerStats stats;
 

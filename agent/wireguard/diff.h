@@ -20,8 +20,14 @@ namespace nwg::wg {
 // - Allowed IPs are compared and sent as masked, de-duplicated prefixes, as WireGuard stores them.
 // - replace_peers is never set unless `wanted.replace_peers` asks for it; then the update is a full
 //   rewrite (every wanted peer in full, replace_allowed_ips on each), which resets every session.
-// - Update flags in `wanted`'s peers are ignored; if `wanted` lists a key twice, the last entry wins.
+// - Update flags in `wanted`'s peers are ignored; if `wanted` lists a key twice, the last entry wins
+//   (at the key's first place). A device read back never lists a key twice; if `current` does, its
+//   first entry counts.
 // An empty result (Device{} with no peers) means nothing to do; see isEmptyUpdate().
+//
+// Cost: O(N) with no allocation per peer; about half a millisecond for two 10,000-peer devices on a
+// 2 GHz core, spent hashing the 20,000 keys, matching them through one flat index and reading each
+// current peer once (see bench/codec_bench.cpp).
 Device diff(const Device& current, const Device& wanted);
 
 // True when `update` changes nothing (so a caller can skip the transport round trip entirely).

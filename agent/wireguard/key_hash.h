@@ -29,11 +29,18 @@ struct KeyHash {
   }
 };
 
-// Equality for hash tables of public keys: not secret, so a plain memcmp (Key::operator== is
-// constant-time, for secrets).
+// Equality for hash tables of public keys: not secret, so it may stop at the first difference
+// (Key::operator== is constant-time, for secrets). Four word compares, inline: a library memcmp
+// call per comparison is a large part of matching 10,000 peers.
 struct PublicKeyEqual {
   bool operator()(const Key& a, const Key& b) const {
-    return std::memcmp(a.bytes().data(), b.bytes().data(), Key::kSize) == 0;
+    for (size_t i = 0; i < Key::kSize; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.bytes().data() + i, 8);
+      std::memcpy(&y, b.bytes().data() + i, 8);
+      if (x != y) return false;
+    }
+    return true;
   }
 };
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <random>
+
 namespace nwg::wg {
 namespace {
 
@@ -277,6 +281,142 @@ TEST_F(DiffTest, OnePeerAddedToTenThousandIsAOnePeerUpdate) {
   ASSERT_EQ(update.peers.size(), 1u);
   EXPECT_TRUE(update.peers[0].remove);
   EXPECT_TRUE(update.peers[0].public_key == current.peers[1234].public_key);
+}
+
+// The rules of diff.h written the plain way (linear scans, no index): on random devices with shared,
+// missing, repeated and changed peers in unrelated orders, the real diff must give exactly this.
+Device referenceDiff(const Device& current, const Device& wanted) {
+  Device update;
+  if (wanted.private_key && current.private_key != wanted.private_key)
+    update.private_key = wanted.private_key;
+  if (wanted.listen_port && current.listen_port != wanted.listen_port)
+    update.listen_port = wanted.listen_port;
+  if (wanted.fwmark && current.fwmark != wanted.fwmark) update.fwmark = wanted.fwmark;
+  auto firstIn = [](const std::vector<Peer>& peers, const Key& k) -> const Peer* {
+    for (const Peer& p : peers) {
+      if (p.public_key == k) return &p;
+    }
+    return nullptr;
+  };
+  auto lastIn = [](const std::vector<Peer>& peers, const Key& k) -> const Peer* {
+    const Peer* found = nullptr;
+    for (const Peer& p : peers) {
+      if (p.public_key == k) found = &p;
+    }
+    return found;
+  };
+  std::vector<const Peer*> distinct;  // wanted keys in first-seen order, each with its last entry
+  for (const Peer& p : wanted.peers) {
+    if (firstIn(wanted.peers, p.public_key) == &p) distinct.push_back(lastIn(wanted.peers, p.public_key));
+  }
+  auto full = [](const Peer& w, bool replace) {
+    Peer out;
+    out.public_key = w.public_key;
+    if (w.preshared_key && !w.preshared_key->isZero()) out.preshared_key = w.preshared_key;
+    out.endpoint = w.endpoint;
+    if (w.persistent_keepalive && *w.persistent_keepalive != 0)
+      out.persistent_keepalive = w.persistent_keepalive;
+    out.allowed_ips = canonicalAllowedIps(w.allowed_ips);
+    out.replace_allowed_ips = replace;
+    return out;
+  };
+  if (wanted.replace_peers) {
+    update.replace_peers = true;
+    for (const Peer* w : distinct) update.peers.push_back(full(*w, true));
+    return update;
+  }
+  for (const Peer& c : current.peers) {
+    if (firstIn(current.peers, c.public_key) != &c) continue;  // a repeat: the first entry counts
+    if (firstIn(wanted.peers, c.public_key)) continue;
+    Peer removal;
+    removal.public_key = c.public_key;
+    removal.remove = true;
+    update.peers.push_back(removal);
+  }
+  for (const Peer* w : distinct) {
+    const Peer* c = firstIn(current.peers, w->public_key);
+    if (!c) {
+      update.peers.push_back(full(*w, false));
+      continue;
+    }
+    Peer out;
+    out.public_key = w->public_key;
+    bool changed = false;
+    if (w->preshared_key && c->preshared_key != w->preshared_key) {
+      out.preshared_key = w->preshared_key;
+      changed = true;
+    }
+    if (w->persistent_keepalive && c->persistent_keepalive != w->persistent_keepalive) {
+      out.persistent_keepalive = w->persistent_keepalive;
+      changed = true;
+    }
+    if (w->endpoint && c->endpoint != w->endpoint) {
+      out.endpoint = w->endpoint;
+      changed = true;
+    }
+    if (canonicalAllowedIps(c->allowed_ips) != canonicalAllowedIps(w->allowed_ips)) {
+      out.replace_allowed_ips = true;
+      out.allowed_ips = canonicalAllowedIps(w->allowed_ips);
+      changed = true;
+    }
+    if (changed) update.peers.push_back(out);
+  }
+  return update;
+}
+
+TEST_F(DiffTest, MatchesThePlainRulesOnRandomDevices) {
+  std::mt19937 rng(20240601);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  const std::vector<IpPrefix> pool_ips = {ip("10.0.0.1/32"), ip("10.0.0.2/32"), ip("10.0.1.0/24"),
+                                          ip("10.0.1.7/24"), ip("fd00::1/128"), ip("fd00::/64")};
+  auto ips = [&] {
+    std::vector<IpPrefix> out;
+    for (uint32_t n = pick(3); n > 0; --n)
+      out.push_back(pool_ips[pick(static_cast<uint32_t>(pool_ips.size()))]);
+    return out;
+  };
+  for (int round = 0; round < 400; ++round) {
+    const uint32_t keys = 1 + pick(round % 8 == 0 ? 1000 : 60);  // few keys: many shared and repeated
+    Device current;
+    Device wanted;
+    if (pick(2)) current.private_key = key(static_cast<uint8_t>(1 + pick(2)));
+    if (pick(2)) wanted.private_key = key(static_cast<uint8_t>(1 + pick(2)));
+    if (pick(2)) current.listen_port = static_cast<uint16_t>(51820 + pick(2));
+    if (pick(2)) wanted.listen_port = static_cast<uint16_t>(51820 + pick(2));
+    wanted.replace_peers = pick(10) == 0;
+    auto keyOf = [&](uint32_t k) {
+      std::array<uint8_t, 32> b{};
+      b[0] = static_cast<uint8_t>(k);
+      b[1] = static_cast<uint8_t>(k >> 8);
+      b[31] = 0x77;
+      return Key(b);
+    };
+    const uint32_t nc = pick(keys + 1);
+    for (uint32_t i = 0; i < nc; ++i) {
+      Peer p;
+      p.public_key = keyOf(pick(keys));
+      p.preshared_key = pick(4) == 0 ? key(9) : Key();
+      p.persistent_keepalive = static_cast<uint16_t>(pick(3) == 0 ? 25 : 0);
+      if (pick(2)) p.endpoint = Endpoint::parse(pick(2) ? "192.0.2.1:51820" : "[2001:db8::1]:1").value();
+      p.allowed_ips = canonicalAllowedIps(ips());
+      current.peers.push_back(p);
+    }
+    const uint32_t nw = pick(keys + 1);
+    for (uint32_t i = 0; i < nw; ++i) {
+      Peer p;
+      p.public_key = keyOf(pick(keys));
+      if (pick(3) == 0) p.preshared_key = pick(2) ? key(9) : Key();
+      if (pick(3) == 0) p.persistent_keepalive = static_cast<uint16_t>(pick(2) ? 25 : 0);
+      if (pick(3) == 0) p.endpoint = Endpoint::parse(pick(2) ? "192.0.2.1:51820" : "[2001:db8::1]:1").value();
+      p.allowed_ips = ips();
+      p.remove = pick(8) == 0;  // ignored
+      wanted.peers.push_back(p);
+    }
+    const Device got = diff(current, wanted);
+    const Device expected = referenceDiff(current, wanted);
+    ASSERT_EQ(got.peers.size(), expected.peers.size()) << "round " << round;
+    EXPECT_TRUE(got == expected) << "round " << round;
+  }
 }
 
 }  // namespace
