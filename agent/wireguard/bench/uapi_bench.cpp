@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -47,6 +48,13 @@ void afterHeavy() {
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// CPU time of the calling thread: what the library itself spends, whatever else the machine runs.
+double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
 struct Samples {
@@ -254,7 +262,8 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
     // One peer added to / removed from a device that holds N peers.
     auto current = backend.get(ref);
     if (!current || current->peers.size() != n) die("device does not hold N peers");
-    Samples add_lib, add_diff, add_set, add_raw, add_wg, add_sync, rm_lib, rm_raw, rm_wg, rm_sync;
+    Samples add_lib, add_diff, add_diff_cpu, add_set, add_raw, add_wg, add_sync, rm_lib, rm_diff, rm_diff_cpu,
+        rm_raw, rm_wg, rm_sync;
     const int single_reps = reps * 3;
     Device plus = wanted;
     std::string conf_plus = dir_ + "/plus.conf";
@@ -262,15 +271,18 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
       Peer extra = benchPeer(static_cast<uint32_t>(n + 1 + static_cast<size_t>(rep)));
       std::string extra_hex = extra.public_key.toHex(), extra_ip = extra.allowed_ips[0].toString();
       std::string remove_extra = "set=1\npublic_key=" + extra_hex + "\nremove=true\n\n";
-      plus.peers = wanted.peers;
-      plus.peers.push_back(extra);
 
-      // As in the agent's loop: read the device, then diff and set at once (the get is not timed).
+      // As in the agent's loop: read the device, build the wanted state, then diff and set at once
+      // (the get and the building of the wanted state are not timed).
       settle();
       current = backend.get(ref);
       if (!current) die(current.error().message);
+      plus.peers = wanted.peers;
+      plus.peers.push_back(extra);
       auto t0 = Clock::now();
+      double c0 = threadCpuMs();
       Device one = diff(*current, plus);
+      add_diff_cpu.ms.push_back(threadCpuMs() - c0);
       add_diff.ms.push_back(msSince(t0));
       auto t1 = Clock::now();
       check(backend.set(ref, one), "library add");
@@ -305,14 +317,18 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
       const Peer& victim = wanted.peers[rng() % n];
       std::string victim_hex = victim.public_key.toHex(), victim_ip = victim.allowed_ips[0].toString();
       std::string readd = "set=1\npublic_key=" + victim_hex + "\nallowed_ip=" + victim_ip + "\n\n";
-      Device minus = wanted;
-      minus.peers.erase(std::find_if(minus.peers.begin(), minus.peers.end(),
-                                     [&](const Peer& p) { return p.public_key == victim.public_key; }));
       settle();
       current = backend.get(ref);
       if (!current) die(current.error().message);
+      Device minus = wanted;
+      minus.peers.erase(std::find_if(minus.peers.begin(), minus.peers.end(),
+                                     [&](const Peer& p) { return p.public_key == victim.public_key; }));
       t0 = Clock::now();
-      check(backend.set(ref, diff(*current, minus)), "library remove");
+      c0 = threadCpuMs();
+      Device gone = diff(*current, minus);
+      rm_diff_cpu.ms.push_back(threadCpuMs() - c0);
+      rm_diff.ms.push_back(msSince(t0));
+      check(backend.set(ref, gone), "library remove");
       rm_lib.ms.push_back(msSince(t0));
       raw(readd);
 
@@ -341,11 +357,14 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
     }
     report(str("add 1 peer at ", n, ": library (diff + set)"), add_lib);
     report(str("add 1 peer at ", n, ":   of which diff"), add_diff);
+    report(str("add 1 peer at ", n, ":   diff, thread CPU"), add_diff_cpu);
     report(str("add 1 peer at ", n, ":   of which set"), add_set);
     report(str("add 1 peer at ", n, ": raw UAPI"), add_raw);
     report(str("add 1 peer at ", n, ": wg set"), add_wg);
     report(str("add 1 peer at ", n, ": wg syncconf"), add_sync);
     report(str("remove 1 peer at ", n, ": library (diff + set)"), rm_lib);
+    report(str("remove 1 peer at ", n, ":   of which diff"), rm_diff);
+    report(str("remove 1 peer at ", n, ":   diff, thread CPU"), rm_diff_cpu);
     report(str("remove 1 peer at ", n, ": raw UAPI"), rm_raw);
     report(str("remove 1 peer at ", n, ": wg set"), rm_wg);
     report(str("remove 1 peer at ", n, ": wg syncconf"), rm_sync);
@@ -356,7 +375,8 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
     std::printf(
         "  (the library timings exclude the get that precedes each diff: %.1f ms at N=%zu, which the "
         "agent's\n"
-        "   reconcile loop reads once per pass for every purpose)\n",
+        "   reconcile loop reads once per pass for every purpose; wall times include whatever else the\n"
+        "   machine runs, thread CPU is the library's own work)\n",
         results_[str("get of ", n, " peers: library (get + decode)")].median(), n);
   }
   std::printf("  wireguard-go RSS after the runs: %s\n", rssOf(name_).c_str());
