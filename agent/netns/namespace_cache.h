@@ -11,11 +11,15 @@
 //
 // Bounded: an entry is closed when LinuxNamespaces removes its namespace or no longer lists it, when
 // a use finds its name gone or re-created, and the least recently used entry makes room beyond
-// `capacity`. Until then it keeps its namespace alive, as any open socket in it would.
+// `capacity` (by default sized from the descriptor limit); out of descriptors, the older half goes.
+// Until then it keeps its namespace alive, as any open socket in it would.
 //
 // Thread-safe: one mutex, held for the whole of a use (a netlink socket serves one request at a time).
 #pragma once
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <map>
@@ -35,6 +39,15 @@ class NamespaceCache final : public LinuxNamespaces::Holder {
  public:
   static constexpr size_t kDefaultCapacity = 256;
 
+  // kDefaultCapacity, or less when the process may open few descriptors: an agent serving many
+  // namespaces keeps a few descriptors per namespace in each of its caches (route and generic
+  // netlink sockets, /proc/sys files), and they must leave room for everything else it opens.
+  static size_t capacityForDescriptorLimit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return kDefaultCapacity;
+    return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur / 16), 16, kDefaultCapacity);
+  }
+
   // Opens the object for a namespace, inside it (LinuxNamespaces::openSocket/runIn with `ns`).
   using Open = std::function<Result<T>(LinuxNamespaces::Pinned& ns)>;
   // After a failed use: true when the object itself is broken (a socket whose I/O failed), not just
@@ -46,7 +59,7 @@ class NamespaceCache final : public LinuxNamespaces::Holder {
   enum class Retry { kOnce, kNever };
 
   NamespaceCache(const LinuxNamespaces& namespaces, Open open, Broken broken,
-                 size_t capacity = kDefaultCapacity)
+                 size_t capacity = capacityForDescriptorLimit())
       : namespaces_(namespaces),
         open_(std::move(open)),
         broken_(std::move(broken)),

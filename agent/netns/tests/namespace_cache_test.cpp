@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -250,6 +252,26 @@ TEST_F(NamespaceCacheTest, ANewObjectThatBreaksIsNotRetried) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(cache->size(), 0u);
+}
+
+// Each cache keeps a few descriptors per namespace; a process allowed few descriptors keeps fewer
+// namespaces open rather than run out of descriptors for everything else.
+TEST(NamespaceCacheCapacity, FollowsTheDescriptorLimit) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  auto capacityAt = [&](rlim_t soft) {
+    rlimit lower = saved;
+    lower.rlim_cur = std::min(soft, saved.rlim_max);
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &lower), 0);
+    size_t capacity = NamespaceCache<Probe>::capacityForDescriptorLimit();
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+    return capacity;
+  };
+  EXPECT_EQ(capacityAt(1024), 64u);
+  EXPECT_EQ(capacityAt(100), 16u);
+  if (saved.rlim_max >= 8192) {
+    EXPECT_EQ(capacityAt(8192), NamespaceCache<Probe>::kDefaultCapacity);
+  }
 }
 
 }  // namespace
