@@ -8,7 +8,9 @@ Status Applier::apply(const Action& action) {
     log_.info(str("dry run: would ", describe(action)));
     return okStatus();
   }
-  log_.debug(describe(action));
+  // Every change to the host is worth a line at INFO (an idle pass makes none): an operator must be able
+  // to see what the agent did, deletions above all.
+  log_.info(describe(action));
   Status s = perform(action);
   if (!s.ok()) return std::move(s).error().context(describe(action));
   return s;

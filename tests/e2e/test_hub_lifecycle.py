@@ -177,6 +177,8 @@ def new_spoke_is_served(world):
     assert harness.wait_until(lambda: harness.ping(spoke.netns, fixed_ip(hub), count=1), WAIT,
                               'a spoke created after the outage to reach the hub')
     world.api.delete('port', port['id'])
+    harness.wait_until(lambda: spoke.public_key not in harness.wg_dump(hub_dev(world), netns=world.tun_ns)[1],
+                       WAIT, 'the extra spoke to leave the hub')
 
 
 def test_neutron_server_outage_leaves_tunnels_and_agent_recovers(world):
