@@ -18,6 +18,7 @@ namespace nwg::netlink::rtnl {
 // Fails with EINVAL.
 Status validateLinkName(const std::string& name);
 
+// Both ask the kernel to leave out link statistics (RTEXT_FILTER_SKIP_STATS): nothing here reads them.
 std::vector<uint8_t> dumpLinksRequest();
 // RTM_GETLINK for one link by name (the kernel answers ENODEV when it does not exist).
 std::vector<uint8_t> getLinkRequest(const std::string& name);

@@ -97,6 +97,16 @@ TEST(MessageBuilder, GoldenCreateLinkRequest) {
   EXPECT_EQ(rtnl::createLinkRequest("wg0", "wireguard"), expected);
 }
 
+TEST(MessageBuilder, GoldenLinkQueriesSkipStatistics) {
+  EXPECT_EQ(rtnl::dumpLinksRequest(), hex("28000000 1200 0100 00000000 00000000"  // RTM_GETLINK, REQUEST
+                                          "00000000 00000000 00000000 00000000"   // ifinfomsg
+                                          "0800 1d00 08000000"));  // IFLA_EXT_MASK = RTEXT_FILTER_SKIP_STATS
+  EXPECT_EQ(rtnl::getLinkRequest("wg0"), hex("30000000 1200 0100 00000000 00000000"
+                                             "00000000 00000000 00000000 00000000"
+                                             "0800 0300 77673000"  // IFLA_IFNAME "wg0"
+                                             "0800 1d00 08000000"));
+}
+
 TEST(MessageBuilder, GoldenAddressAndMoveRequests) {
   EXPECT_EQ(rtnl::addAddressRequest(7, *IpPrefix::parse("10.1.2.3/24")),
             hex("28000000 1400 0105 00000000 00000000"  // RTM_NEWADDR, REQUEST|REPLACE|CREATE
