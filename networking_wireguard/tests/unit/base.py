@@ -3,6 +3,7 @@
 # with one subnet.
 
 import base64
+import ipaddress
 import os
 from unittest import mock
 
@@ -89,6 +90,26 @@ class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
 
     def show_port(self, port_id):
         return self._show('ports', port_id)['port']
+
+    def free_ip(self, subnet=None):
+        """An address of the subnet that no port holds yet.
+
+        Neutron allocates fixed IPs at random, so a hard-coded address can
+        collide with one it already gave out.
+        """
+        subnet = subnet or self.subnet
+        used = {ip['ip_address'] for port in self._list('ports')['ports']
+                for ip in port['fixed_ips']}
+        used.add(subnet['gateway_ip'])
+        for pool in subnet['allocation_pools']:
+            first = ipaddress.ip_address(pool['start'])
+            last = ipaddress.ip_address(pool['end'])
+            address = first
+            while address <= last:
+                if str(address) not in used:
+                    return str(address)
+                address += 1
+        self.fail('subnet %s has no free address' % subnet['id'])
 
     def assert_bad_request(self, body, field):
         """A 400 whose message names the field."""

@@ -180,7 +180,7 @@ class TestHubDigests(base.WireGuardTestCase):
             self._assert_changes(lambda: set_profile(), *hubs)
         with self.subTest('fixed IP'):
             self._assert_changes(lambda: self.update_port(spoke_id, fixed_ips=[
-                {'subnet_id': self.subnet['id'], 'ip_address': '10.10.0.200'}]),
+                {'subnet_id': self.subnet['id'], 'ip_address': self.free_ip()}]),
                 *hubs)
         with self.subTest('disabled'):
             self._assert_changes(lambda: self.update_port(
@@ -219,7 +219,7 @@ class TestHubDigests(base.WireGuardTestCase):
                 hub_id, admin_state_up=False), *hubs)
         with self.subTest('fixed IPs'):
             self._assert_changes(lambda: self.update_port(hub_id, fixed_ips=[
-                {'subnet_id': self.subnet['id'], 'ip_address': '10.10.0.99'}]),
+                {'subnet_id': self.subnet['id'], 'ip_address': self.free_ip()}]),
                 *hubs)
         with self.subTest('root_device'):
             profile = dict(self.show_port(hub_id)[PROFILE], root_device=True)
