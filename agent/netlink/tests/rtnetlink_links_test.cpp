@@ -63,6 +63,12 @@ TEST(RtnetlinkLinks, OneSocketPerNamespaceNeverAReCreatedNamespacesOld) {
   LinuxNamespaces other;  // deletes and re-creates behind RtnetlinkLinks' back, as `ip netns` would
   RtnetlinkLinks links(namespaces);
   const std::string ns = "nwg-" + runToken() + "-sock";
+  // Removed whatever happens: a failed assertion returns early.
+  struct Cleanup {
+    LinuxNamespaces& namespaces;
+    const std::string& name;
+    ~Cleanup() { (void)namespaces.remove(name); }
+  } cleanup{namespaces, ns};
   ASSERT_TRUE(namespaces.create(ns).ok());
   ASSERT_TRUE(links.create(ns, "nwgold0", "veth").ok());
   for (int i = 0; i < 3; ++i) {
