@@ -5,6 +5,7 @@
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -156,8 +157,14 @@ def test_killed_wireguard_go_comes_back_with_the_same_identity(world):
     harness.wait_until(lambda: harness.wireguard_go_pid(hub_dev(world)) not in (None, pid), WAIT,
                        'the agent to restart the hub device')
     harness.wait_until(lambda: identity(world) == before, WAIT, 'the hub to have its old identity back')
-    assert harness.wait_until(lambda: harness.ping(world.spokes[0].netns, fixed_ip(hub_port(world))), WAIT,
-                              'spoke 1 to reach the hub again')
+    # The new device has no session: the spoke's packets under its old session are dropped until the
+    # spoke gives up on it and handshakes again, which WireGuard does 15 s (KEEPALIVE_TIMEOUT +
+    # REKEY_TIMEOUT) after sending data that got no answer. Traffic from the hub's side would handshake
+    # at once; this test waits for the slower, spoke-side case.
+    restored = time.monotonic()
+    assert harness.wait_until(lambda: harness.ping(world.spokes[0].netns, fixed_ip(hub_port(world)), count=1),
+                              WAIT + 15, 'spoke 1 to reach the hub again')
+    print('spoke 1 reached the re-created hub %.1f s after its identity was back' % (time.monotonic() - restored))
     assert harness.ping(world.spokes[0].netns, fixed_ip(world.spoke_ports[1]))
 
 
