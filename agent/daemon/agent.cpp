@@ -57,8 +57,8 @@ class AgentImpl final : public Agent {
     options.planner.mtu = static_cast<uint32_t>(config_.mtu);
     options.planner.underlay_mtu = static_cast<uint32_t>(config_.underlay_mtu);
     options.planner.underlay_ipv6 = config_.endpoint && config_.endpoint->isV6();
-    reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_, sink_,
-                                                          options, reconcile::udpPortsInUse);
+    reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_,
+                                                          sink_, options, reconcile::udpPortsInUse);
     reconcile::LoopOptions loop_options;
     loop_options.polling_interval = std::chrono::seconds(config_.polling_interval);
     loop_options.deep_interval = std::chrono::seconds(config_.deep_resync_interval);
@@ -68,9 +68,9 @@ class AgentImpl final : public Agent {
     reporter_options.host = config_.host;
     reporter_options.timeout = milliseconds(static_cast<int64_t>(config_.report_interval * 1000));
     reporter_ = std::make_unique<rpc::StateReporter>(*rpc_, reporter_options);
-    heartbeat_ = std::make_unique<Heartbeat>(*reporter_, *loop_,
-                                             milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
-                                             std::string(backend_->kind()), logging::Log("networking_wireguard.agent"));
+    heartbeat_ = std::make_unique<Heartbeat>(
+        *reporter_, *loop_, milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
+        std::string(backend_->kind()), logging::Log("networking_wireguard.agent"));
     notifications_ = std::make_unique<rpc::HubNotificationConsumer>(
         [this](const std::optional<std::vector<std::string>>& hub_ids) {
           if (hub_ids) {
@@ -119,8 +119,8 @@ class AgentImpl final : public Agent {
   // Loads the state directory, subscribes to notifications and starts the RPC client.
   bool prepare() {
     log_.info("neutron-wireguard-agent starting: host ", config_.host, ", backend ", backend_->kind(),
-              backend_->kind() == "userspace" ? " (" + wireguard_go_ + ")" : std::string(),
-              ", state in ", config_.state_path, config_.dry_run ? ", DRY RUN (nothing will be changed)" : "",
+              backend_->kind() == "userspace" ? " (" + wireguard_go_ + ")" : std::string(), ", state in ",
+              config_.state_path, config_.dry_run ? ", DRY RUN (nothing will be changed)" : "",
               ", config files: ", config_.config_files.empty() ? "(none)" : join(config_.config_files, " "));
     if (Status s = identities_->load(); !s.ok()) {
       log_.error("state directory unusable: ", s.error().message);

@@ -6,9 +6,13 @@ namespace nwg::reconcile {
 
 namespace {
 
-std::string where(const std::string& netns) { return netns.empty() ? "the agent's namespace" : netns; }
+std::string where(const std::string& netns) {
+  return netns.empty() ? "the agent's namespace" : netns;
+}
 
-std::string ref(const wg::DeviceRef& d) { return str(d.ifname, " (in ", where(d.netns), ")"); }
+std::string ref(const wg::DeviceRef& d) {
+  return str(d.ifname, " (in ", where(d.netns), ")");
+}
 
 std::string describePeerChange(const wg::Peer& p) {
   std::string key = p.public_key.toBase64();

@@ -29,7 +29,8 @@ const wg::Peer* findPeer(const std::optional<wg::Device>& device, const Key& key
 }
 
 // The endpoint to write for a spoke's peer, if any (see PeerMemory).
-std::optional<Endpoint> endpointToWrite(const SpokeSpec& spoke, const wg::Peer* current, const PeerMemory* memory) {
+std::optional<Endpoint> endpointToWrite(const SpokeSpec& spoke, const wg::Peer* current,
+                                        const PeerMemory* memory) {
   if (!spoke.endpoint) {
     // WireGuard cannot clear an endpoint; the spoke's handshakes set it. A peer being (re)created gets
     // back what the device had learned before.
@@ -66,8 +67,8 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host) {
   return projectNamespace(hub.project_id);
 }
 
-wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
-                        const PeerMemories* memory) {
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
+                        const std::optional<wg::Device>& current, const PeerMemories* memory) {
   wg::Device wanted;
   wanted.private_key = identity.private_key;
   wanted.listen_port = identity.listen_port;
@@ -142,7 +143,8 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   }
   if (isProjectNamespace(target)) {
     auto ns = host.namespaces.find(target);
-    if (ns == host.namespaces.end() || !ns->second.forwarding) plan.actions.push_back(EnableForwarding{target});
+    if (ns == host.namespaces.end() || !ns->second.forwarding)
+      plan.actions.push_back(EnableForwarding{target});
   }
   if (location != target) {
     plan.actions.push_back(MoveDevice{plan.ifname, location, target});

@@ -17,7 +17,7 @@
 namespace nwg::reconcile {
 
 struct PlannerOptions {
-  uint32_t mtu = 0;             // [wireguard] mtu: 0 = derive from the network and the underlay
+  uint32_t mtu = 0;              // [wireguard] mtu: 0 = derive from the network and the underlay
   uint32_t underlay_mtu = 1500;  // [wireguard] underlay_mtu
   bool underlay_ipv6 = false;    // the advertised endpoint is IPv6: WireGuard then adds 80 bytes, not 60
 };
@@ -46,8 +46,8 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host);
 
 // The WireGuard configuration the hub should have, given what the device has now (fields the agent
 // does not manage, such as a peer's learned endpoint or keepalive, are carried over unchanged).
-wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const std::optional<wg::Device>& current,
-                        const PeerMemories* memory);
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
+                        const std::optional<wg::Device>& current, const PeerMemories* memory);
 
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
                 const PlannerOptions& options, const PeerMemories* memory);

@@ -5,10 +5,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
-#include <memory>
 #include <charconv>
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "reconcile/hub_spec.h"
@@ -33,15 +33,21 @@ Reconciler::Reconciler(ServerApi& server, Observer& observer, Applier& applier, 
       options_(std::move(options)),
       udp_ports_in_use_(std::move(udp_ports_in_use)) {}
 
-PassReport Reconciler::syncAll(Depth depth) { return run(std::nullopt, depth); }
+PassReport Reconciler::syncAll(Depth depth) {
+  return run(std::nullopt, depth);
+}
 
-PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) { return run(hub_ids, Depth::kDeep); }
+PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) {
+  return run(hub_ids, Depth::kDeep);
+}
 
 const std::string& Reconciler::publicKeyText(const std::string& port_id, const Key& private_key) {
   auto it = public_keys_.find(port_id);
   if (it == public_keys_.end() || !(it->second.first == private_key)) {
     // X25519 costs tens of microseconds: derive once per hub and key, not every pass.
-    it = public_keys_.insert_or_assign(port_id, std::make_pair(private_key, publicKeyOf(private_key).toBase64())).first;
+    it = public_keys_
+             .insert_or_assign(port_id, std::make_pair(private_key, publicKeyOf(private_key).toBase64()))
+             .first;
   }
   return it->second.second;
 }
@@ -111,14 +117,16 @@ HubSpec Reconciler::withResolvedEndpoints(const HubSpec& hub) {
         log_.warning(str("spoke ", spoke.port_id, ": cannot resolve endpoint ", name, " (",
                          address.error().message, "); configured without an endpoint"));
       }
-      cached = resolved_.emplace(name, address.ok() ? std::optional<IpAddress>(*address) : std::nullopt).first;
+      cached =
+          resolved_.emplace(name, address.ok() ? std::optional<IpAddress>(*address) : std::nullopt).first;
     }
     if (cached->second) spoke.endpoint = Endpoint(*cached->second, spoke.endpoint_name->port);
   }
   return out;
 }
 
-Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservation& host, PassReport& report) {
+Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservation& host,
+                                   PassReport& report) {
   const HubSpec hub = withResolvedEndpoints(named_hub);
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
@@ -176,7 +184,8 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
     Status s = applier_.apply(DestroyDevice{{d.netns, ifname}});
     ++report.actions;
     if (!s.ok()) {
-      log_.warning(str("hub ", port_id, " was removed in Neutron but its device could not be: ", s.error().message));
+      log_.warning(
+          str("hub ", port_id, " was removed in Neutron but its device could not be: ", s.error().message));
       ok = false;
       continue;
     }
@@ -273,7 +282,8 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
     unchanged.insert(stub.port_id);
     hubs.push_back(it->second.spec);
   }
-  std::sort(hubs.begin(), hubs.end(), [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
+  std::sort(hubs.begin(), hubs.end(),
+            [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
 
   // List the links everywhere (cheap), then read details only where this pass may act.
   auto host = observer_.observe(std::set<std::string>{});
@@ -339,8 +349,9 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
   if (only) {
     // A hub named in the request but absent from a successful answer is positively no longer ours.
     for (const auto& id : *only) {
-      bool listed = std::any_of(hubs.begin(), hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
-                    std::count(decoded->invalid_hubs.begin(), decoded->invalid_hubs.end(), id) > 0;
+      bool listed =
+          std::any_of(hubs.begin(), hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
+          std::count(decoded->invalid_hubs.begin(), decoded->invalid_hubs.end(), id) > 0;
       if (!listed) {
         removeHub(id, *host, report);
         records_.erase(id);
@@ -353,8 +364,9 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
       // Possibly a server that is not ready or a wrong `host`: keep everything until the next full
       // pass says the same.
       empty_answer_pending_ = true;
-      log_.warning("the server lists no hub for this host; keeping existing devices until the next full "
-                   "sync confirms");
+      log_.warning(
+          "the server lists no hub for this host; keeping existing devices until the next full "
+          "sync confirms");
     } else {
       empty_answer_pending_ = false;
       for (const auto& action : planCleanup(*host, claimed, options_.ignored_devices, wanted_namespaces)) {

@@ -83,9 +83,9 @@ class PlannerTest : public ::testing::Test {
 
 TEST_F(PlannerTest, EmptyHostBuildsEverythingInOrder) {
   HubPlan plan = planHub(hub_, identity_, HostObservation{}, options_, nullptr);
-  EXPECT_EQ(kinds(plan.actions),
-            (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "CreateNamespace", "EnableForwarding",
-                                      "MoveDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
+  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{
+                                     "CreateDevice", "ConfigureDevice", "CreateNamespace", "EnableForwarding",
+                                     "MoveDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
   auto configure = all<ConfigureDevice>(plan);
   ASSERT_EQ(configure.size(), 1u);
   EXPECT_EQ(configure[0]->device, (wg::DeviceRef{"", kDev}));  // configured where it was created
@@ -184,8 +184,8 @@ TEST_F(PlannerTest, ForwardingIsEnsuredInTheProjectNamespace) {
 TEST_F(PlannerTest, RootDeviceStaysInTheAgentNamespaceWithoutForwardingChanges) {
   hub_.root_device = true;
   HubPlan plan = planHub(hub_, identity_, HostObservation{}, options_, nullptr);
-  EXPECT_EQ(kinds(plan.actions),
-            (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
+  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "SetMtu",
+                                                           "SetAddresses", "SetLinkUp"}));
 }
 
 TEST_F(PlannerTest, RouterNamespaceOnceItExists) {

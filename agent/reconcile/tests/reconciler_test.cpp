@@ -13,10 +13,10 @@
 namespace nwg::reconcile {
 namespace {
 
-using nlohmann::json;
 using fakes::CapturedLog;
 using fakes::FakeServer;
 using fakes::kProject;
+using nlohmann::json;
 
 const std::string kHubA = "aaaaaaaa-0000-0000-0000-000000000001";
 const std::string kHubB = "bbbbbbbb-0000-0000-0000-000000000002";
@@ -401,9 +401,12 @@ TEST_F(ReconcilerTest, PeerRemovedByHandIsRestoredByTheNextDeepPass) {
 
 TEST(ParseProcNetUdp, ReadsLocalPorts) {
   const char* text =
-      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
-      "  123: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0\n"
-      "  456: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0000000000000000 0\n";
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref "
+      "pointer drops\n"
+      "  123: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 "
+      "0000000000000000 0\n"
+      "  456: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 "
+      "0000000000000000 0\n";
   EXPECT_EQ(parseProcNetUdp(text), (std::set<uint16_t>{51820, 53}));
   EXPECT_TRUE(parseProcNetUdp("").empty());
 }
