@@ -72,6 +72,7 @@ class World(object):
                                       project_id=self.project)
         self.spokes = []
         self.hubs = []
+        WORLDS.append(self)
 
     @property
     def tun_ns(self):
@@ -98,6 +99,8 @@ class World(object):
                                name='spoke', **{'binding:profile': profile})
 
     def close(self):
+        if self in WORLDS:
+            WORLDS.remove(self)
         self.agent.stop()
         for port in self.api.list('port', network_id=self.network['id']):
             self.api.request('DELETE', '/ports/%s' % port['id'])
@@ -110,4 +113,31 @@ class World(object):
             harness.run('ip', 'link', 'del', 'wg-' + hub[:11], check=False)
         harness.run('ip', 'netns', 'del', self.tun_ns, check=False)
         self.underlay.close()
+        self.keep_agent_log()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def keep_agent_log(self):
+        """The agent's log outlives the world: copied next to the stack's logs for a post-mortem."""
+        logs = os.path.join(os.environ.get('NWG_RUN', tempfile.gettempdir()), 'log')
+        os.makedirs(logs, exist_ok=True)
+        if os.path.exists(self.agent.log_path):
+            shutil.copy(self.agent.log_path, os.path.join(logs, 'e2e-agent-%s.log' % self.tok))
+
+
+WORLDS = []  # the worlds alive now, so that a failing step can show its agent's log
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing step shows the end of the agent's log: what the agent did is usually the answer."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when == 'call':
+        for world in WORLDS:
+            try:
+                with open(world.agent.log_path, errors='replace') as f:
+                    tail = f.readlines()[-80:]
+            except OSError:
+                continue
+            report.sections.append(('agent log (last 80 lines of %s)' % world.agent.log_path,
+                                    ''.join(tail)))
