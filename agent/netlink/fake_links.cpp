@@ -132,6 +132,17 @@ Status FakeLinks::setMtu(const std::string& netns, const std::string& name, uint
   return okStatus();
 }
 
+Status FakeLinks::setAlias(const std::string& netns, const std::string& name, const std::string& alias) {
+  NWG_RETURN_IF_ERROR(injected("setAlias"));
+  if (Status valid = netlink::rtnl::validateAlias(alias); !valid.ok()) {
+    return std::move(valid).error().context(where(netns, name));
+  }
+  NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
+  if (link->info.alias != alias) ++mutations_;
+  link->info.alias = alias;
+  return okStatus();
+}
+
 Result<std::vector<IpPrefix>> FakeLinks::addresses(const std::string& netns, const std::string& name) {
   NWG_RETURN_IF_ERROR(injected("addresses"));
   NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));

@@ -1,6 +1,7 @@
 // FakeLinks: an in-memory Links for unit tests, kept honest by the contract suite that runs against it
 // and against RtnetlinkLinks (netlink/tests/links_contract.h). It models what the agent relies on:
-// per-namespace names, ENODEV/EEXIST/ENOENT, a move setting the link down and dropping its addresses.
+// per-namespace names, ENODEV/EEXIST/ENOENT, a move setting the link down and dropping its addresses
+// (and keeping its MTU and alias).
 #pragma once
 
 #include <map>
@@ -26,6 +27,7 @@ class FakeLinks : public Links {
   Status moveTo(const std::string& netns, const std::string& name, const std::string& target) override;
   Status setUp(const std::string& netns, const std::string& name, bool up) override;
   Status setMtu(const std::string& netns, const std::string& name, uint32_t mtu) override;
+  Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) override;
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
                           const std::vector<IpPrefix>& wanted) override;

@@ -17,6 +17,8 @@ struct LinkInfo {
   std::string kind;  // IFLA_INFO_KIND: "wireguard", "tun" (wireguard-go), "veth", "" for none
   bool up = false;   // administratively up (IFF_UP)
   uint32_t mtu = 0;
+  // IFLA_IFALIAS, "" when none. The kernel keeps it when the link moves to another namespace.
+  std::string alias = {};
   bool operator==(const LinkInfo&) const = default;
 };
 
@@ -36,6 +38,8 @@ class Links {
   virtual Status moveTo(const std::string& netns, const std::string& name, const std::string& target) = 0;
   virtual Status setUp(const std::string& netns, const std::string& name, bool up) = 0;
   virtual Status setMtu(const std::string& netns, const std::string& name, uint32_t mtu) = 0;
+  // Sets the link's alias (IFLA_IFALIAS, at most 255 bytes, no NUL; EINVAL otherwise); "" clears it.
+  virtual Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) = 0;
 
   // IPv4 and IPv6 addresses with their prefix length, link-local ones (fe80::/10) excluded.
   virtual Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) = 0;

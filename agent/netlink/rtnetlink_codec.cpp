@@ -56,6 +56,7 @@ const Policy<IFLA_MAX + 1> kLinkPolicy = [] {
   p[IFLA_IFNAME] = {AttrKind::kString, 1, IFNAMSIZ - 1};
   p[IFLA_MTU] = {AttrKind::kU32};
   p[IFLA_LINKINFO] = {AttrKind::kNested};
+  p[IFLA_IFALIAS] = {AttrKind::kString, 0, IFALIASZ - 1};
   return p;
 }();
 
@@ -80,6 +81,14 @@ Status validateLinkName(const std::string& name) {
     if (c == '/' || c == ':' || c == '\0' || c == ' ' || c == '\t' || c == '\n') bad = true;
   }
   if (bad) return Error(str("invalid interface name '", name, "'"), EINVAL);
+  return okStatus();
+}
+
+Status validateAlias(const std::string& alias) {
+  if (alias.size() >= IFALIASZ) {
+    return Error(str("alias of ", alias.size(), " bytes is too long (at most ", IFALIASZ - 1, ")"), EINVAL);
+  }
+  if (alias.find('\0') != std::string::npos) return Error("alias contains a NUL byte", EINVAL);
   return okStatus();
 }
 
@@ -130,6 +139,13 @@ std::vector<uint8_t> setMtuRequest(int index, uint32_t mtu) {
   return std::move(b).take();
 }
 
+std::vector<uint8_t> setAliasRequest(int index, const std::string& alias) {
+  assert(validateAlias(alias).ok());
+  MessageBuilder b = linkMessage(RTM_NEWLINK, 0, index);
+  mustFit(b.put(IFLA_IFALIAS, alias.data(), alias.size()));
+  return std::move(b).take();
+}
+
 std::vector<uint8_t> moveRequest(int index, int netns_fd) {
   MessageBuilder b = linkMessage(RTM_NEWLINK, 0, index);
   mustFit(b.putU32(IFLA_NET_NS_FD, static_cast<uint32_t>(netns_fd)));
@@ -150,6 +166,7 @@ Result<LinkInfo> decodeLink(const Message& message) {
   if (name == nullptr) return fail("link message: link ", ifi.ifi_index, " has no name");
   link.name = std::string(name->str());
   if (const Attr* mtu = attrs.get(IFLA_MTU)) link.mtu = mtu->u32();
+  if (const Attr* alias = attrs.get(IFLA_IFALIAS)) link.alias = std::string(alias->str());
   if (const Attr* info = attrs.get(IFLA_LINKINFO)) {
     NWG_ASSIGN_OR_RETURN(auto info_attrs,
                          Attrs::parse(info->payload(), kLinkInfoPolicy, str("link ", link.name, " info")));

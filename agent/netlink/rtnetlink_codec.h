@@ -17,6 +17,8 @@ namespace nwg::netlink::rtnl {
 // An interface name the kernel accepts: 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
 // Fails with EINVAL.
 Status validateLinkName(const std::string& name);
+// A link alias the kernel stores as given: at most 255 bytes (IFALIASZ - 1), no NUL. Fails with EINVAL.
+Status validateAlias(const std::string& alias);
 
 // Both ask the kernel to leave out link statistics (RTEXT_FILTER_SKIP_STATS): nothing here reads them.
 std::vector<uint8_t> dumpLinksRequest();
@@ -27,6 +29,9 @@ std::vector<uint8_t> createLinkRequest(const std::string& name, const std::strin
 std::vector<uint8_t> deleteLinkRequest(int index);
 std::vector<uint8_t> setUpRequest(int index, bool up);
 std::vector<uint8_t> setMtuRequest(int index, uint32_t mtu);
+// RTM_NEWLINK with IFLA_IFALIAS holding the alias without a NUL, as iproute2 sends it: the kernel
+// stores exactly those bytes, and an empty attribute clears the alias. `alias` must be valid.
+std::vector<uint8_t> setAliasRequest(int index, const std::string& alias);
 // Moves the link into the namespace that `netns_fd` refers to (IFLA_NET_NS_FD).
 std::vector<uint8_t> moveRequest(int index, int netns_fd);
 

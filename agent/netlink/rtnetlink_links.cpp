@@ -139,6 +139,19 @@ Status RtnetlinkLinks::setMtu(const std::string& netns, const std::string& name,
   return withContext(std::move(set), [&] { return where(netns, name); });
 }
 
+Status RtnetlinkLinks::setAlias(const std::string& netns, const std::string& name, const std::string& alias) {
+  if (Status valid = netlink::rtnl::validateAlias(alias); !valid.ok()) {
+    return std::move(valid).error().context(where(netns, name));
+  }
+  Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(socket.request(netlink::rtnl::setAliasRequest(link.index, alias)), [&] {
+      return alias.empty() ? std::string("clear alias") : str("set alias '", alias, "'");
+    });
+  });
+  return withContext(std::move(set), [&] { return where(netns, name); });
+}
+
 Result<std::vector<IpPrefix>> RtnetlinkLinks::addressesOf(NetlinkSocket& socket, int index) {
   NWG_ASSIGN_OR_RETURN(auto replies, socket.dump(netlink::rtnl::dumpAddressesRequest()));
   std::vector<IpPrefix> out;

@@ -23,6 +23,7 @@ class RtnetlinkLinks : public Links {
   Status moveTo(const std::string& netns, const std::string& name, const std::string& target) override;
   Status setUp(const std::string& netns, const std::string& name, bool up) override;
   Status setMtu(const std::string& netns, const std::string& name, uint32_t mtu) override;
+  Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) override;
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
                           const std::vector<IpPrefix>& wanted) override;

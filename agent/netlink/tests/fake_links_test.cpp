@@ -28,7 +28,12 @@ TEST(FakeLinks, EqualReplaceIsNotAMutation) {
   const int before = links.mutations();
   ASSERT_TRUE(links.replaceAddresses("", "wg-a", want).ok());
   ASSERT_TRUE(links.setUp("", "wg-a", false).ok());
+  ASSERT_TRUE(links.setAlias("", "wg-a", "").ok());
   EXPECT_EQ(links.mutations(), before);
+  ASSERT_TRUE(links.setAlias("", "wg-a", "networking-wireguard:h").ok());
+  EXPECT_EQ(links.mutations(), before + 1);
+  ASSERT_TRUE(links.setAlias("", "wg-a", "networking-wireguard:h").ok());
+  EXPECT_EQ(links.mutations(), before + 1);
 }
 
 TEST(FakeLinks, InjectedFailureAndExistingLinks) {

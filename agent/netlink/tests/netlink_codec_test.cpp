@@ -120,6 +120,17 @@ TEST(MessageBuilder, GoldenAddressAndMoveRequests) {
                                              "00000000 03000000 01000000 01000000"));
 }
 
+TEST(MessageBuilder, GoldenAliasRequests) {
+  // As iproute2's `ip link set X alias ab`: the bytes without a NUL, which the kernel stores as given.
+  EXPECT_EQ(rtnl::setAliasRequest(3, "ab"), hex("28000000 1000 0100 00000000 00000000"  // RTM_NEWLINK
+                                                "00000000 03000000 00000000 00000000"   // ifinfomsg, index 3
+                                                "0600 1400 6162 0000"));                // IFLA_IFALIAS "ab"
+  // An empty IFLA_IFALIAS clears the alias.
+  EXPECT_EQ(rtnl::setAliasRequest(3, ""), hex("24000000 1000 0100 00000000 00000000"
+                                              "00000000 03000000 00000000 00000000"
+                                              "0400 1400"));
+}
+
 TEST(MessageBuilder, RefusesWhatDoesNotFitAndRollsBack) {
   MessageBuilder b(RTM_NEWLINK, 0, 64);
   ifinfomsg ifi{};
@@ -285,7 +296,7 @@ TEST(Rtnetlink, DecodesALinkWithKind) {
   r.message(RTM_NEWLINK, 0, 1, 1, payload);
   auto link = rtnl::decodeLink(splitMessages(r.bytes)->front());
   ASSERT_TRUE(link.ok()) << link.error().message;
-  EXPECT_EQ(*link, (LinkInfo{"wg-abc", 12, "wireguard", true, 1420}));
+  EXPECT_EQ(*link, (LinkInfo{"wg-abc", 12, "wireguard", true, 1420}));  // no IFLA_IFALIAS: no alias
 
   ReplyBuilder bad;
   bad.message(RTM_NEWLINK, 0, 1, 1, concat({pod(ifi), attr(IFLA_MTU, ByteVec{1, 2})}));
@@ -293,6 +304,46 @@ TEST(Rtnetlink, DecodesALinkWithKind) {
   ReplyBuilder nameless;
   nameless.message(RTM_NEWLINK, 0, 1, 1, pod(ifi));
   EXPECT_FALSE(rtnl::decodeLink(splitMessages(nameless.bytes)->front()).ok());
+}
+
+TEST(Rtnetlink, DecodesALinksAlias) {
+  // An RTM_NEWLINK shaped as the kernel sends it (its attribute order, NUL-terminated strings, no
+  // statistics), trimmed to the attributes we read.
+  const ByteVec golden =
+      hex("64000000 1000 0200 01000000 01000000"        // nlmsghdr: len 100, RTM_NEWLINK, NLM_F_MULTI
+          "00000000 07000000 01000000 00000000"         // ifinfomsg: index 7, IFF_UP
+          "0e00 0300 77672d616263646566 00 0000"        // IFLA_IFNAME "wg-abcdef"
+          "0800 0400 8c050000"                          // IFLA_MTU 1420
+          "2000 1400 6e6574776f726b696e672d7769726567"  // IFLA_IFALIAS "networking-wireguard:node-1"
+          "756172643a6e6f64652d31 00"
+          "0c00 1280 0800 0100 74756e00");  // IFLA_LINKINFO{IFLA_INFO_KIND "tun"}
+  auto messages = splitMessages(golden);
+  ASSERT_TRUE(messages.ok()) << messages.error().message;
+  ASSERT_EQ(messages->size(), 1u);
+  auto link = rtnl::decodeLink(messages->front());
+  ASSERT_TRUE(link.ok()) << link.error().message;
+  EXPECT_EQ(*link, (LinkInfo{"wg-abcdef", 7, "tun", true, 1420, "networking-wireguard:node-1"}));
+
+  ifinfomsg ifi{};
+  ifi.ifi_index = 8;
+  auto decode = [&](const ByteVec& alias) {
+    ReplyBuilder r;
+    r.message(RTM_NEWLINK, 0, 1, 1,
+              concat({pod(ifi), attr(IFLA_IFNAME, str0("wg-x")), attr(IFLA_IFALIAS, alias)}));
+    return rtnl::decodeLink(splitMessages(r.bytes)->front());
+  };
+  EXPECT_EQ(decode(ByteVec{'a', 'b'})->alias, "ab");  // without a NUL
+  EXPECT_EQ(decode(ByteVec{})->alias, "");
+  EXPECT_EQ(decode(str0(std::string(255, 'x')))->alias, std::string(255, 'x'));
+  EXPECT_FALSE(decode(str0(std::string(256, 'x'))).ok());  // longer than the kernel ever stores
+}
+
+TEST(Rtnetlink, AliasValidation) {
+  EXPECT_TRUE(rtnl::validateAlias("").ok());
+  EXPECT_TRUE(rtnl::validateAlias("networking-wireguard:node-1").ok());
+  EXPECT_TRUE(rtnl::validateAlias(std::string(255, 'x')).ok());
+  EXPECT_EQ(rtnl::validateAlias(std::string(256, 'x')).error().code, EINVAL);
+  EXPECT_EQ(rtnl::validateAlias(std::string("a\0b", 3)).error().code, EINVAL);
 }
 
 TEST(Rtnetlink, DecodesAddressesOfBothFamilies) {

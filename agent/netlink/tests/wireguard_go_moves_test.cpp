@@ -144,10 +144,12 @@ TEST_F(WireguardGoMoves, FromTheAgentsNamespaceIntoAAndOnIntoB) {
   ASSERT_TRUE(links_.replaceAddresses("", device_, addresses).ok());
   ASSERT_TRUE(links_.setUp("", device_, true).ok());
   ASSERT_TRUE(links_.setMtu("", device_, 1380).ok());
+  ASSERT_TRUE(links_.setAlias("", device_, "networking-wireguard:test").ok());
 
   moveAndRestore(a_, addresses, port);
   moveAndRestore(b_, addresses, port);
   EXPECT_EQ(links_.get(b_, device_)->mtu, 1380u) << "a move keeps the MTU";
+  EXPECT_EQ(links_.get(b_, device_)->alias, "networking-wireguard:test") << "a move keeps the alias";
   EXPECT_EQ(links_.get(a_, device_).error().code, ENODEV);
 }
 
