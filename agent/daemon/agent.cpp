@@ -57,6 +57,7 @@ class AgentImpl final : public Agent {
     options.planner.mtu = static_cast<uint32_t>(config_.mtu);
     options.planner.underlay_mtu = static_cast<uint32_t>(config_.underlay_mtu);
     options.planner.underlay_ipv6 = config_.endpoint && config_.endpoint->isV6();
+    options.planner.host = config_.host;
     reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_,
                                                           sink_, options, reconcile::udpPortsInUse);
     reconcile::LoopOptions loop_options;

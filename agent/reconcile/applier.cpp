@@ -27,6 +27,9 @@ Status Applier::perform(const Action& action) {
       return okStatus();
     }
     Status operator()(const CreateDevice& x) { return a.backend_.create(x.ifname); }
+    Status operator()(const SetAlias& x) {
+      return a.links_.setAlias(x.device.netns, x.device.ifname, x.alias);
+    }
     Status operator()(const DestroyDevice& x) { return a.backend_.destroy(x.device); }
     Status operator()(const ConfigureDevice& x) { return a.backend_.set(x.device, x.update); }
     Status operator()(const MoveDevice& x) { return a.links_.moveTo(x.from, x.ifname, x.to); }

@@ -8,6 +8,7 @@ namespace {
 constexpr std::string_view kDevicePrefix = "wg-";
 constexpr std::string_view kProjectPrefix = "tun-";
 constexpr std::string_view kRouterPrefix = "qrouter-";
+constexpr std::string_view kOwnerPrefix = "networking-wireguard:";
 constexpr size_t kPortIdChars = 11;
 }  // namespace
 
@@ -21,6 +22,15 @@ std::string projectNamespace(std::string_view project_id) {
 
 std::string routerNamespace(std::string_view router_id) {
   return std::string(kRouterPrefix) + std::string(router_id);
+}
+
+std::string ownerAlias(std::string_view host) {
+  return std::string(kOwnerPrefix) + std::string(host);
+}
+
+std::optional<std::string_view> aliasOwner(std::string_view alias) {
+  if (!startsWith(alias, kOwnerPrefix)) return std::nullopt;
+  return alias.substr(kOwnerPrefix.size());
 }
 
 bool isManagedDeviceName(std::string_view ifname) {

@@ -1,6 +1,7 @@
 // The names the agent derives from Neutron IDs (DESIGN.md §3); operators and the L3 agent rely on them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,13 @@ std::string deviceName(std::string_view port_id);
 std::string projectNamespace(std::string_view project_id);
 // "qrouter-<router_id>": the L3 agent's namespace for a legacy router.
 std::string routerNamespace(std::string_view router_id);
+
+// The ownership mark every device an agent realizes carries as its alias (IFLA_IFALIAS):
+// "networking-wireguard:<host>", `host` being the agent's configured [DEFAULT] host.
+std::string ownerAlias(std::string_view host);
+// The host an alias marks as the owner; nullopt when the alias is no ownership mark (none, or set by
+// someone else).
+std::optional<std::string_view> aliasOwner(std::string_view alias);
 
 // True for a name this agent could have created: "wg-" + 11 of [0-9a-f-].
 bool isManagedDeviceName(std::string_view ifname);

@@ -39,6 +39,9 @@ std::string describe(const Action& action) {
     std::string operator()(const CreateDevice& a) const {
       return str("create WireGuard device ", a.ifname, " in the agent's namespace");
     }
+    std::string operator()(const SetAlias& a) const {
+      return str("set alias of ", ref(a.device), " to ", a.alias.empty() ? std::string("(none)") : a.alias);
+    }
     std::string operator()(const DestroyDevice& a) const { return str("destroy ", ref(a.device)); }
     std::string operator()(const ConfigureDevice& a) const {
       std::vector<std::string> parts;

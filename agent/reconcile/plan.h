@@ -33,6 +33,12 @@ inline constexpr std::pair<const char*, const char*> kRoutingSysctls[] = {
 struct CreateDevice {
   std::string ifname;
 };
+// The device's alias (IFLA_IFALIAS): the ownership mark "networking-wireguard:<host>" (names.h).
+// The kernel keeps it across moves, so it is set once.
+struct SetAlias {
+  wg::DeviceRef device;
+  std::string alias;
+};
 struct DestroyDevice {
   wg::DeviceRef device;
 };
@@ -62,8 +68,8 @@ struct RemoveNamespace {
   std::string netns;
 };
 
-using Action = std::variant<CreateNamespace, EnableForwarding, CreateDevice, DestroyDevice, ConfigureDevice,
-                            MoveDevice, SetMtu, SetAddresses, SetLinkUp, RemoveNamespace>;
+using Action = std::variant<CreateNamespace, EnableForwarding, CreateDevice, SetAlias, DestroyDevice,
+                            ConfigureDevice, MoveDevice, SetMtu, SetAddresses, SetLinkUp, RemoveNamespace>;
 
 // One line, e.g. "move wg-c0ffee00-11 from '' to tun-9a8b"; key material is shown as "(new key)".
 std::string describe(const Action& action);

@@ -132,6 +132,11 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
     addresses.clear();
   }
 
+  // The ownership mark right after creation, so another agent on this host leaves the device alone
+  // from then on; the kernel keeps it across moves. Also marks devices of agents that set none.
+  const std::string alias = ownerAlias(options.host);
+  if (link.alias != alias) plan.actions.push_back(SetAlias{{location, plan.ifname}, alias});
+
   // WireGuard first: a (re)created device starts answering spokes as early as possible.
   wg::Device update = wg::diff(*config, wantedConfig(hub, identity, exists ? config : std::nullopt, memory));
   if (!wg::isEmptyUpdate(update)) {
@@ -162,26 +167,30 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   return plan;
 }
 
-std::vector<Action> planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
-                                const std::set<std::string>& ignored,
-                                const std::set<std::string>& wanted_namespaces) {
-  std::vector<Action> actions;
+CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
+                        const std::set<std::string>& ignored, const std::set<std::string>& wanted_namespaces,
+                        const std::string& agent_host) {
+  CleanupPlan plan;
   std::map<std::string, std::set<std::string>> leaving;  // namespace -> links this cleanup destroys
   for (const auto& d : host.devices) {
     const std::string& name = d.link.name;
     // Every copy of a claimed name is kept (kernel devices may share a name across namespaces):
     // never delete on doubt.
     if (ignored.count(name) || claimed.count(name)) continue;
-    actions.push_back(DestroyDevice{{d.netns, name}});
+    if (auto owner = aliasOwner(d.link.alias); owner && *owner != agent_host) {
+      plan.foreign[std::string(*owner)].push_back({d.netns, name});
+      continue;
+    }
+    plan.actions.push_back(DestroyDevice{{d.netns, name}});
     leaving[d.netns].insert(name);
   }
   for (const auto& [netns, ns] : host.namespaces) {
     if (!isProjectNamespace(netns) || wanted_namespaces.count(netns)) continue;
     bool empty = std::all_of(ns.links.begin(), ns.links.end(),
                              [&, n = netns](const std::string& l) { return leaving[n].count(l) > 0; });
-    if (empty) actions.push_back(RemoveNamespace{netns});
+    if (empty) plan.actions.push_back(RemoveNamespace{netns});
   }
-  return actions;
+  return plan;
 }
 
 }  // namespace nwg::reconcile

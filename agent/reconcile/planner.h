@@ -20,6 +20,7 @@ struct PlannerOptions {
   uint32_t mtu = 0;              // [wireguard] mtu: 0 = derive from the network and the underlay
   uint32_t underlay_mtu = 1500;  // [wireguard] underlay_mtu
   bool underlay_ipv6 = false;    // the advertised endpoint is IPv6: WireGuard then adds 80 bytes, not 60
+  std::string host = {};         // [DEFAULT] host: devices are marked ownerAlias(host) (names.h)
 };
 
 // What the agent remembers of each peer of a hub across passes (keyed by the spoke's public key):
@@ -52,11 +53,20 @@ wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
                 const PlannerOptions& options, const PeerMemories* memory);
 
-// After a successful full sync: destroy managed devices no hub claims (never those in `ignored`), and
-// remove project namespaces that then hold nothing. `claimed` holds device names of every hub the
-// server listed, including hubs that could not be realized.
-std::vector<Action> planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
-                                const std::set<std::string>& ignored,
-                                const std::set<std::string>& wanted_namespaces);
+// What a cleanup does, and what it leaves alone.
+struct CleanupPlan {
+  std::vector<Action> actions;
+  // Unclaimed devices whose ownership mark names another host, by that host: another agent on this
+  // machine realizes them (or did), so they are not ours to remove.
+  std::map<std::string, std::vector<wg::DeviceRef>> foreign;
+};
+
+// After a successful full sync: destroy managed devices no hub claims (never those in `ignored`, nor
+// those marked as another host's; unmarked ones, from older agents or crashes, are ours), and remove
+// project namespaces that then hold nothing. `claimed` holds device names of every hub the server
+// listed, including hubs that could not be realized; `agent_host` is this agent's [DEFAULT] host.
+CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
+                        const std::set<std::string>& ignored, const std::set<std::string>& wanted_namespaces,
+                        const std::string& agent_host);
 
 }  // namespace nwg::reconcile

@@ -20,6 +20,21 @@ namespace {
 
 constexpr int kAddressInUse = 98;  // EADDRINUSE, as both transports report it
 
+std::string where(const wg::DeviceRef& d) {
+  return str(d.ifname, " (in ", d.netns.empty() ? std::string("the agent's namespace") : d.netns, ")");
+}
+
+// "wg-a (in tun-p1), wg-b (in tun-p2) belong to host h1; wg-c (in tun-p3) belongs to host h2"
+std::string describeForeign(const std::map<std::string, std::vector<wg::DeviceRef>>& foreign) {
+  std::vector<std::string> parts;
+  for (const auto& [host, devices] : foreign) {
+    std::vector<std::string> names;
+    for (const auto& d : devices) names.push_back(where(d));
+    parts.push_back(str(join(names, ", "), devices.size() == 1 ? " belongs" : " belong", " to host ", host));
+  }
+  return join(parts, "; ");
+}
+
 }  // namespace
 
 Reconciler::Reconciler(ServerApi& server, Observer& observer, Applier& applier, IdentityStore& identities,
@@ -181,6 +196,12 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
   bool removed_something = false;
   for (const auto& d : host.devices) {
     if (d.link.name != ifname) continue;
+    if (auto owner = aliasOwner(d.link.alias); owner && *owner != options_.planner.host) {
+      // Notifications name the changed hubs of every host: this is another agent's device.
+      log_.debug(str("hub ", port_id, " is not this host's: its device ", where({d.netns, ifname}),
+                     " belongs to host ", *owner, " and is left alone"));
+      continue;
+    }
     Status s = applier_.apply(DestroyDevice{{d.netns, ifname}});
     ++report.actions;
     if (!s.ok()) {
@@ -369,7 +390,13 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
           "sync confirms");
     } else {
       empty_answer_pending_ = false;
-      for (const auto& action : planCleanup(*host, claimed, options_.ignored_devices, wanted_namespaces)) {
+      CleanupPlan cleanup =
+          planCleanup(*host, claimed, options_.ignored_devices, wanted_namespaces, options_.planner.host);
+      if (!cleanup.foreign.empty()) {
+        log_.info(
+            str("not removing devices of other agents on this machine: ", describeForeign(cleanup.foreign)));
+      }
+      for (const auto& action : cleanup.actions) {
         Status s = applier_.apply(action);
         ++report.actions;
         if (!s.ok()) log_.warning(s.error().message);

@@ -10,12 +10,15 @@ namespace {
 const std::string kHub = "c0ffee00-1111-2222-3333-444455556666";
 const std::string kDev = "wg-c0ffee00-11";
 const std::string kNs = "tun-p1";
+const std::string kHost = "node-1";
+const std::string kMark = "networking-wireguard:node-1";
 
 class PlannerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(initCrypto().ok());
     identity_ = {generatePrivateKey(), 51820};
+    options_.host = kHost;
     hub_.port_id = kHub;
     hub_.project_id = "p1";
     hub_.network_mtu = 1450;
@@ -37,7 +40,7 @@ class PlannerTest : public ::testing::Test {
     DeviceObservation d;
     d.netns = kNs;
     d.detailed = true;
-    d.link = LinkInfo{kDev, 7, "tun", true, 1440};
+    d.link = LinkInfo{kDev, 7, "tun", true, 1440, kMark};
     d.addresses = hub_.addresses;
     wg::Device cfg;
     cfg.private_key = identity_.private_key;
@@ -68,9 +71,9 @@ class PlannerTest : public ::testing::Test {
   }
 
   static std::vector<std::string> kinds(const std::vector<Action>& actions) {
-    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice", "DestroyDevice",
-                                  "ConfigureDevice", "MoveDevice",       "SetMtu",       "SetAddresses",
-                                  "SetLinkUp",       "RemoveNamespace"};
+    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice",   "SetAlias",
+                                  "DestroyDevice",   "ConfigureDevice",  "MoveDevice",     "SetMtu",
+                                  "SetAddresses",    "SetLinkUp",        "RemoveNamespace"};
     std::vector<std::string> out;
     for (const auto& a : actions) out.push_back(names[a.index()]);
     return out;
@@ -83,9 +86,15 @@ class PlannerTest : public ::testing::Test {
 
 TEST_F(PlannerTest, EmptyHostBuildsEverythingInOrder) {
   HubPlan plan = planHub(hub_, identity_, HostObservation{}, options_, nullptr);
-  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{
-                                     "CreateDevice", "ConfigureDevice", "CreateNamespace", "EnableForwarding",
-                                     "MoveDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
+  EXPECT_EQ(
+      kinds(plan.actions),
+      (std::vector<std::string>{"CreateDevice", "SetAlias", "ConfigureDevice", "CreateNamespace",
+                                "EnableForwarding", "MoveDevice", "SetMtu", "SetAddresses", "SetLinkUp"}));
+  // Marked as this agent's at once, where it was created; the kernel keeps the alias across the move.
+  auto alias = all<SetAlias>(plan);
+  ASSERT_EQ(alias.size(), 1u);
+  EXPECT_EQ(alias[0]->device, (wg::DeviceRef{"", kDev}));
+  EXPECT_EQ(alias[0]->alias, kMark);
   auto configure = all<ConfigureDevice>(plan);
   ASSERT_EQ(configure.size(), 1u);
   EXPECT_EQ(configure[0]->device, (wg::DeviceRef{"", kDev}));  // configured where it was created
@@ -100,6 +109,40 @@ TEST_F(PlannerTest, EmptyHostBuildsEverythingInOrder) {
 TEST_F(PlannerTest, RestartWithUnchangedStatePlansNothing) {
   HubPlan plan = planHub(hub_, identity_, converged(), options_, nullptr);
   EXPECT_TRUE(plan.actions.empty()) << describe(plan.actions.front());
+}
+
+TEST_F(PlannerTest, DeviceWithoutTheOwnershipMarkGetsItInOneAction) {
+  // A device made by an agent version that set no alias: marked once, nothing else touched.
+  HostObservation host = converged();
+  host.devices[0].link.alias = "";
+  HubPlan plan = planHub(hub_, identity_, host, options_, nullptr);
+  ASSERT_EQ(kinds(plan.actions), std::vector<std::string>{"SetAlias"});
+  EXPECT_EQ(std::get<SetAlias>(plan.actions[0]).device, (wg::DeviceRef{kNs, kDev}));
+  EXPECT_EQ(std::get<SetAlias>(plan.actions[0]).alias, kMark);
+  // Once the mark is there, nothing.
+  host.devices[0].link.alias = kMark;
+  EXPECT_TRUE(planHub(hub_, identity_, host, options_, nullptr).actions.empty());
+}
+
+TEST_F(PlannerTest, WrongAliasIsCorrectedInOneAction) {
+  for (const std::string wrong :
+       {"uplink to the lab", "networking-wireguard:old-name", "networking-wireguard:"}) {
+    HostObservation host = converged();
+    host.devices[0].link.alias = wrong;
+    HubPlan plan = planHub(hub_, identity_, host, options_, nullptr);
+    ASSERT_EQ(kinds(plan.actions), std::vector<std::string>{"SetAlias"}) << wrong;
+    EXPECT_EQ(std::get<SetAlias>(plan.actions[0]).alias, kMark);
+  }
+}
+
+TEST_F(PlannerTest, UnmarkedDeviceIsMarkedWhereItIsBeforeItMoves) {
+  HostObservation host = converged();
+  host.devices[0].netns = "";
+  host.devices[0].link.alias = "";
+  HubPlan plan = planHub(hub_, identity_, host, options_, nullptr);
+  EXPECT_EQ(kinds(plan.actions),
+            (std::vector<std::string>{"SetAlias", "MoveDevice", "SetAddresses", "SetLinkUp"}));
+  EXPECT_EQ(std::get<SetAlias>(plan.actions[0]).device, (wg::DeviceRef{"", kDev}));
 }
 
 TEST_F(PlannerTest, OneNewSpokeIsOneSmallPeerUpdate) {
@@ -151,9 +194,10 @@ TEST_F(PlannerTest, VanishedDeviceComesBackWithTheSameIdentity) {
   HostObservation host = converged();
   host.devices.clear();  // wireguard-go killed: the namespace stays, the device is gone
   HubPlan plan = planHub(hub_, identity_, host, options_, nullptr);
-  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "MoveDevice",
-                                                           "SetMtu", "SetAddresses", "SetLinkUp"}));
-  auto& update = std::get<ConfigureDevice>(plan.actions[1]).update;
+  EXPECT_EQ(kinds(plan.actions),
+            (std::vector<std::string>{"CreateDevice", "SetAlias", "ConfigureDevice", "MoveDevice", "SetMtu",
+                                      "SetAddresses", "SetLinkUp"}));
+  auto& update = std::get<ConfigureDevice>(plan.actions[2]).update;
   EXPECT_EQ(update.private_key, identity_.private_key);
   EXPECT_EQ(update.listen_port, identity_.listen_port);
 }
@@ -184,8 +228,8 @@ TEST_F(PlannerTest, ForwardingIsEnsuredInTheProjectNamespace) {
 TEST_F(PlannerTest, RootDeviceStaysInTheAgentNamespaceWithoutForwardingChanges) {
   hub_.root_device = true;
   HubPlan plan = planHub(hub_, identity_, HostObservation{}, options_, nullptr);
-  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{"CreateDevice", "ConfigureDevice", "SetMtu",
-                                                           "SetAddresses", "SetLinkUp"}));
+  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{"CreateDevice", "SetAlias", "ConfigureDevice",
+                                                           "SetMtu", "SetAddresses", "SetLinkUp"}));
 }
 
 TEST_F(PlannerTest, RouterNamespaceOnceItExists) {
@@ -233,7 +277,7 @@ TEST_F(PlannerTest, RecreatedPeerGetsBackTheEndpointItHadLearned) {
   Endpoint learned = *Endpoint::parse("203.0.113.50:61000");
   PeerMemories memory{{hub_.spokes[1].public_key, PeerMemory{std::nullopt, true, learned}}};
   HubPlan plan = planHub(hub_, identity_, host, options_, &memory);
-  const auto& update = std::get<ConfigureDevice>(plan.actions.at(1)).update;
+  const auto& update = std::get<ConfigureDevice>(plan.actions.at(2)).update;
   ASSERT_EQ(update.peers.size(), 2u);
   for (const auto& p : update.peers) {
     if (p.public_key == hub_.spokes[1].public_key) {
@@ -283,9 +327,9 @@ TEST(PlanCleanup, DestroysOnlyUnclaimedAndNeverIgnored) {
   host.namespaces["tun-b"] = {{"wg-bbbbbbbbbbb", "veth-x"}, true};
   host.namespaces["tun-c"] = {{}, true};
   host.namespaces["qrouter-1"] = {{"wg-ddddddddddd"}, true};
-  auto actions = planCleanup(host, {"wg-aaaaaaaaaaa"}, {"wg-ccccccccccc"}, {"tun-a"});
+  CleanupPlan cleanup = planCleanup(host, {"wg-aaaaaaaaaaa"}, {"wg-ccccccccccc"}, {"tun-a"}, kHost);
   std::vector<std::string> lines;
-  for (const auto& a : actions) lines.push_back(describe(a));
+  for (const auto& a : cleanup.actions) lines.push_back(describe(a));
   EXPECT_EQ(lines, (std::vector<std::string>{
                        "destroy wg-bbbbbbbbbbb (in tun-b)",
                        "destroy wg-ddddddddddd (in qrouter-1)",
@@ -300,9 +344,48 @@ TEST(PlanCleanup, EmptiedProjectNamespaceIsRemoved) {
   d.link.name = "wg-zzzzzzzzzzz";
   host.devices = {d};
   host.namespaces["tun-z"] = {{"wg-zzzzzzzzzzz"}, true};
-  auto actions = planCleanup(host, {}, {}, {});
+  auto actions = planCleanup(host, {}, {}, {}, kHost).actions;
   ASSERT_EQ(actions.size(), 2u);
   EXPECT_EQ(describe(actions[1]), "remove namespace tun-z");
+}
+
+TEST(PlanCleanup, AnotherHostsDevicesAreLeftAloneOursAndUnmarkedOnesGo) {
+  HostObservation host;
+  auto dev = [](const std::string& ns, const std::string& name, const std::string& alias) {
+    DeviceObservation d;
+    d.netns = ns;
+    d.link.name = name;
+    d.link.alias = alias;
+    return d;
+  };
+  host.devices = {
+      dev("tun-a", "wg-aaaaaaaaaaa", "networking-wireguard:demo-node"),   // another agent's
+      dev("", "wg-bbbbbbbbbbb", "networking-wireguard:demo-node"),        // another agent's
+      dev("tun-c", "wg-ccccccccccc", "networking-wireguard:test-agent"),  // a third agent's
+      dev("tun-d", "wg-ddddddddddd", kMark),                              // ours, no longer claimed
+      dev("tun-e", "wg-eeeeeeeeeee", ""),        // unmarked: an older agent's or a crash leftover
+      dev("tun-e", "wg-fffffffffff", "uplink"),  // an alias that is no ownership mark
+      dev("", "wg-99999999999", "networking-wireguard:demo-node"),  // ignored: not even reported
+  };
+  host.namespaces["tun-a"] = {{"wg-aaaaaaaaaaa"}, true};
+  host.namespaces["tun-c"] = {{"wg-ccccccccccc"}, true};
+  host.namespaces["tun-d"] = {{"wg-ddddddddddd"}, true};
+  host.namespaces["tun-e"] = {{"wg-eeeeeeeeeee", "wg-fffffffffff"}, true};
+  CleanupPlan cleanup = planCleanup(host, {}, {"wg-99999999999"}, {}, kHost);
+  std::vector<std::string> lines;
+  for (const auto& a : cleanup.actions) lines.push_back(describe(a));
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "destroy wg-ddddddddddd (in tun-d)",
+                       "destroy wg-eeeeeeeeeee (in tun-e)",
+                       "destroy wg-fffffffffff (in tun-e)",
+                       "remove namespace tun-d",
+                       "remove namespace tun-e",
+                   }));
+  // tun-a and tun-c still hold another agent's device: kept.
+  EXPECT_EQ(cleanup.foreign, (std::map<std::string, std::vector<wg::DeviceRef>>{
+                                 {"demo-node", {{"tun-a", "wg-aaaaaaaaaaa"}, {"", "wg-bbbbbbbbbbb"}}},
+                                 {"test-agent", {{"tun-c", "wg-ccccccccccc"}}},
+                             }));
 }
 
 TEST(Describe, NeverShowsKeyMaterial) {

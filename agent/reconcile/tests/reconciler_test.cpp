@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@ using nlohmann::json;
 
 const std::string kHubA = "aaaaaaaa-0000-0000-0000-000000000001";
 const std::string kHubB = "bbbbbbbb-0000-0000-0000-000000000002";
+const std::string kMark = "networking-wireguard:node-1";  // this agent's ownership mark
 
 class ReconcilerTest : public ::testing::Test {
  protected:
@@ -29,6 +31,7 @@ class ReconcilerTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     state_dir_ = tmpl;
     options_.advertised_address = *IpAddress::parse("203.0.113.1");
+    options_.planner.host = "node-1";
     server_.hubs[kHubA] = FakeServer::hub(kHubA, "10.10.0.1");
     spoke_key_ = publicKeyOf(generatePrivateKey());
     server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("cccc0000-0000", spoke_key_, "10.10.0.5"));
@@ -78,6 +81,7 @@ TEST_F(ReconcilerTest, FirstSyncRealizesTheHubAndReportsIt) {
   ASSERT_TRUE(link.ok());
   EXPECT_TRUE(link->up);
   EXPECT_EQ(link->mtu, 1440u);
+  EXPECT_EQ(link->alias, kMark);
   EXPECT_EQ(join(*host_.links.addresses("tun-p1", dev), ","), "10.10.0.1/24");
   EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv4/ip_forward"), "1");
   EXPECT_EQ(*host_.namespaces.sysctl("tun-p1", "net/ipv6/conf/all/forwarding"), "1");
@@ -108,6 +112,66 @@ TEST_F(ReconcilerTest, SecondPassAndRestartWriteNothing) {
   EXPECT_EQ(after_restart.realized, std::vector<std::string>{kHubA});
   EXPECT_EQ(host_.writes(), host_writes);
   EXPECT_EQ(server_.writes, server_writes);
+}
+
+TEST_F(ReconcilerTest, DevicesOfAnOlderAgentAreMarkedOnceThenNothingIsWritten) {
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  const std::string dev = deviceName(kHubA);
+  ASSERT_TRUE(host_.links.setAlias("tun-p1", dev, "").ok());  // as an agent that set no alias left it
+  restart();
+  const int writes = host_.writes();
+  PassReport upgrade = reconciler_->syncAll();
+  ASSERT_TRUE(upgrade.complete);
+  EXPECT_EQ(upgrade.actions, 1u);
+  EXPECT_EQ(host_.writes(), writes + 1);
+  EXPECT_EQ(host_.links.get("tun-p1", dev)->alias, kMark);
+  EXPECT_TRUE(log_.contains("set alias of " + dev + " (in tun-p1) to " + kMark));
+  EXPECT_EQ(reconciler_->syncAll().actions, 0u);
+  EXPECT_EQ(reconciler_->syncAll(Depth::kQuick).actions, 0u);
+  restart();
+  EXPECT_EQ(reconciler_->syncAll().actions, 0u);
+  EXPECT_EQ(host_.writes(), writes + 1);
+}
+
+TEST_F(ReconcilerTest, AnotherAgentsDevicesSurviveCleanupAndNotifications) {
+  // Another agent on this machine (host demo-node) realizes this hub; its device carries its mark.
+  const std::string their_hub = "ffffffff-0000-0000-0000-00000000000f";
+  const std::string theirs = deviceName(their_hub);
+  ASSERT_TRUE(host_.create(theirs).ok());
+  ASSERT_TRUE(host_.links.setAlias("", theirs, "networking-wireguard:demo-node").ok());
+  // Unclaimed devices marked as ours or not marked at all are this agent's leftovers.
+  const std::string ours = "wg-dddddddd-00";
+  ASSERT_TRUE(host_.create(ours).ok());
+  ASSERT_TRUE(host_.links.setAlias("", ours, kMark).ok());
+  const std::string unmarked = "wg-eeeeeeee-00";
+  ASSERT_TRUE(host_.create(unmarked).ok());
+
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_TRUE(host_.links.get("", theirs).ok());
+  EXPECT_FALSE(host_.links.get("", ours).ok());
+  EXPECT_FALSE(host_.links.get("", unmarked).ok());
+  const std::string left_alone = "not removing devices of other agents on this machine: " + theirs +
+                                 " (in the agent's namespace) belongs to host demo-node";
+  auto lines = [&] {
+    return std::count_if(log_.lines.begin(), log_.lines.end(), [&](const auto& l) {
+      return l.first == Severity::Info && l.second.find(left_alone) != std::string::npos;
+    });
+  };
+  EXPECT_EQ(lines(), 1);  // once per pass
+
+  // Later passes, and a notification for their hub (notifications reach every agent), leave it alone.
+  const int writes = host_.writes();
+  ASSERT_TRUE(reconciler_->syncAll(Depth::kQuick).complete);
+  EXPECT_EQ(lines(), 2);
+  PassReport notified = reconciler_->syncHubs({their_hub});
+  EXPECT_TRUE(notified.complete);
+  EXPECT_EQ(notified.actions, 0u);
+  EXPECT_TRUE(notified.removed.empty());
+  EXPECT_TRUE(host_.links.get("", theirs).ok());
+  EXPECT_TRUE(host_.wireguard.get({"", theirs}).ok());
+  EXPECT_EQ(host_.links.get("", theirs)->alias, "networking-wireguard:demo-node");
+  EXPECT_EQ(host_.writes(), writes);
 }
 
 TEST_F(ReconcilerTest, FailedOrMalformedAnswerDeletesNothing) {
@@ -275,6 +339,7 @@ TEST_F(ReconcilerTest, DryRunLogsEveryOperationAndPerformsNone) {
   EXPECT_TRUE(std::filesystem::is_empty(state_dir_));
   EXPECT_TRUE(log_.contains("dry run: would create WireGuard device " + deviceName(kHubA)));
   EXPECT_TRUE(log_.contains("dry run: would move " + deviceName(kHubA)));
+  EXPECT_TRUE(log_.contains("dry run: would set alias of " + deviceName(kHubA)));
   EXPECT_TRUE(log_.contains("dry run: would report ACTIVE"));
 }
 
@@ -366,6 +431,13 @@ TEST_F(ReconcilerTest, QuickPassNoticesALinkSetDownByHand) {
   PassReport r = reconciler_->syncAll(Depth::kQuick);
   EXPECT_EQ(r.actions, 1u);
   EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA))->up);
+}
+
+TEST_F(ReconcilerTest, QuickPassRestoresAnAliasChangedByHand) {
+  settle(*reconciler_);
+  ASSERT_TRUE(host_.links.setAlias("tun-p1", deviceName(kHubA), "renamed by hand").ok());
+  EXPECT_EQ(reconciler_->syncAll(Depth::kQuick).actions, 1u);
+  EXPECT_EQ(host_.links.get("tun-p1", deviceName(kHubA))->alias, kMark);
 }
 
 TEST_F(ReconcilerTest, QuickPassFollowsChangesTheServerReports) {
