@@ -393,8 +393,17 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
       CleanupPlan cleanup =
           planCleanup(*host, claimed, options_.ignored_devices, wanted_namespaces, options_.planner.host);
       if (!cleanup.foreign.empty()) {
-        log_.info(
-            str("not removing devices of other agents on this machine: ", describeForeign(cleanup.foreign)));
+        // INFO when the set changes, so that a second agent's devices do not repeat in every pass.
+        std::string foreign = describeForeign(cleanup.foreign);
+        std::string line = str("not removing devices of other agents on this machine: ", foreign);
+        if (foreign != last_foreign_) {
+          log_.info(line);
+        } else {
+          log_.debug(line);
+        }
+        last_foreign_ = std::move(foreign);
+      } else {
+        last_foreign_.clear();
       }
       for (const auto& action : cleanup.actions) {
         Status s = applier_.apply(action);

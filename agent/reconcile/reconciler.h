@@ -31,13 +31,13 @@ struct ReconcilerOptions {
 };
 
 struct PassReport {
-  bool complete = false;  // the server answered and the host could be read
-  std::string failure;    // why not, when !complete
-  std::vector<std::string> realized;           // hub port IDs whose device is as wanted
-  std::map<std::string, std::string> failed;   // hub port ID -> why (reported DOWN, retried)
-  std::vector<std::string> removed;            // hub port IDs whose device and state were removed
-  size_t actions = 0;                          // actions applied (in dry_run: logged)
-  size_t peers = 0;                            // spokes configured on realized hubs
+  bool complete = false;                      // the server answered and the host could be read
+  std::string failure;                        // why not, when !complete
+  std::vector<std::string> realized;          // hub port IDs whose device is as wanted
+  std::map<std::string, std::string> failed;  // hub port ID -> why (reported DOWN, retried)
+  std::vector<std::string> removed;           // hub port IDs whose device and state were removed
+  size_t actions = 0;                         // actions applied (in dry_run: logged)
+  size_t peers = 0;                           // spokes configured on realized hubs
 };
 
 // A full pass reads everything (deep) or trusts what an earlier pass verified (quick): a quick pass
@@ -91,12 +91,13 @@ class Reconciler {
   ReconcilerOptions options_;
   std::function<std::set<uint16_t>()> udp_ports_in_use_;
 
-  std::map<std::string, PeerMemories> peer_memory_;  // per hub
-  std::map<std::string, HubRecord> records_;         // per hub
+  std::map<std::string, PeerMemories> peer_memory_;                 // per hub
+  std::map<std::string, HubRecord> records_;                        // per hub
   std::map<std::string, std::pair<Key, std::string>> public_keys_;  // hub -> (private key, public base64)
   std::set<std::string> reported_hub_port_;  // hubs whose key/endpoint this pass reported to Neutron
   std::map<std::string, std::optional<IpAddress>> resolved_;  // this pass's DNS answers
   bool empty_answer_pending_ = false;  // a full answer listed no hub while devices exist: await the next
+  std::string last_foreign_;  // the other agents' devices last reported by a cleanup (logged on change)
   size_t last_hub_count_ = 0;
 };
 
