@@ -38,6 +38,20 @@ Status Applier::perform(const Action& action) {
       return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses);
     }
     Status operator()(const SetLinkUp& x) { return a.links_.setUp(x.device.netns, x.device.ifname, x.up); }
+    Status operator()(const GreetPeers& x) {
+      wg::Device update;
+      update.peers.reserve(x.peers.size());
+      for (const auto& key : x.peers) {
+        wg::Peer p;
+        p.public_key = key;
+        p.update_only = true;  // a peer removed meanwhile stays removed
+        p.persistent_keepalive = kGreetingKeepalive;
+        update.peers.push_back(std::move(p));
+      }
+      NWG_RETURN_IF_ERROR(a.backend_.set(x.device, update));
+      for (auto& p : update.peers) p.persistent_keepalive = 0;
+      return a.backend_.set(x.device, update);
+    }
     Status operator()(const RemoveNamespace& x) { return a.namespaces_.remove(x.netns); }
   };
   return std::visit(Performer{*this}, action);

@@ -63,6 +63,13 @@ std::string describe(const Action& action) {
     std::string operator()(const SetLinkUp& a) const {
       return str("set ", ref(a.device), a.up ? " up" : " down");
     }
+    std::string operator()(const GreetPeers& a) const {
+      std::vector<std::string> keys;
+      keys.reserve(a.peers.size());
+      for (const auto& k : a.peers) keys.push_back(k.toBase64());
+      return str("greet ", a.peers.size(), a.peers.size() == 1 ? " peer" : " peers", " of ", ref(a.device),
+                 " (keepalive on and off, so they handshake now): ", join(keys, ", "));
+    }
     std::string operator()(const RemoveNamespace& a) const { return str("remove namespace ", a.netns); }
   };
   return std::visit(Describer{}, action);

@@ -64,12 +64,25 @@ struct SetLinkUp {
   wg::DeviceRef device;
   bool up = true;
 };
+// A device that has just come up (created, re-created or moved) holds no WireGuard session, and the
+// spokes' packets under their old sessions are dropped until each spoke handshakes again, which
+// WireGuard does only 15 s after sending data that got no answer. Turning a peer's persistent
+// keepalive on makes WireGuard send one at once, handshaking first (wireguard-go and the kernel
+// alike); turning it back off leaves the peer as wanted. Only peers with a known endpoint and no
+// keepalive of their own are greeted (those with one get it from WireGuard when the link comes up).
+struct GreetPeers {
+  wg::DeviceRef device;
+  std::vector<Key> peers;
+};
+// The keepalive interval a greeting turns on, for as long as two UAPI/netlink writes take.
+inline constexpr uint16_t kGreetingKeepalive = 25;
 struct RemoveNamespace {
   std::string netns;
 };
 
-using Action = std::variant<CreateNamespace, EnableForwarding, CreateDevice, SetAlias, DestroyDevice,
-                            ConfigureDevice, MoveDevice, SetMtu, SetAddresses, SetLinkUp, RemoveNamespace>;
+using Action =
+    std::variant<CreateNamespace, EnableForwarding, CreateDevice, SetAlias, DestroyDevice, ConfigureDevice,
+                 MoveDevice, SetMtu, SetAddresses, SetLinkUp, GreetPeers, RemoveNamespace>;
 
 // One line, e.g. "move wg-c0ffee00-11 from '' to tun-9a8b"; key material is shown as "(new key)".
 std::string describe(const Action& action);

@@ -138,7 +138,8 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   if (link.alias != alias) plan.actions.push_back(SetAlias{{location, plan.ifname}, alias});
 
   // WireGuard first: a (re)created device starts answering spokes as early as possible.
-  wg::Device update = wg::diff(*config, wantedConfig(hub, identity, exists ? config : std::nullopt, memory));
+  wg::Device wanted = wantedConfig(hub, identity, exists ? config : std::nullopt, memory);
+  wg::Device update = wg::diff(*config, wanted);
   if (!wg::isEmptyUpdate(update)) {
     plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});
   }
@@ -162,7 +163,16 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   const uint32_t mtu = hubMtu(hub, options);
   if (link.mtu != mtu) plan.actions.push_back(SetMtu{here, mtu});
   if (addresses != hub.addresses) plan.actions.push_back(SetAddresses{here, hub.addresses});
-  if (link.up != hub.admin_state_up) plan.actions.push_back(SetLinkUp{here, hub.admin_state_up});
+  if (link.up != hub.admin_state_up) {
+    plan.actions.push_back(SetLinkUp{here, hub.admin_state_up});
+    if (hub.admin_state_up) {
+      GreetPeers greet{here, {}};
+      for (const auto& p : wanted.peers) {
+        if (p.endpoint && p.persistent_keepalive.value_or(0) == 0) greet.peers.push_back(p.public_key);
+      }
+      if (!greet.peers.empty()) plan.actions.push_back(std::move(greet));
+    }
+  }
   plan.final_location = here;
   return plan;
 }

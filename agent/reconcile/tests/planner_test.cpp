@@ -71,9 +71,9 @@ class PlannerTest : public ::testing::Test {
   }
 
   static std::vector<std::string> kinds(const std::vector<Action>& actions) {
-    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice",   "SetAlias",
-                                  "DestroyDevice",   "ConfigureDevice",  "MoveDevice",     "SetMtu",
-                                  "SetAddresses",    "SetLinkUp",        "RemoveNamespace"};
+    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice", "SetAlias",
+                                  "DestroyDevice",   "ConfigureDevice",  "MoveDevice",   "SetMtu",
+                                  "SetAddresses",    "SetLinkUp",        "GreetPeers",   "RemoveNamespace"};
     std::vector<std::string> out;
     for (const auto& a : actions) out.push_back(names[a.index()]);
     return out;
@@ -200,6 +200,52 @@ TEST_F(PlannerTest, VanishedDeviceComesBackWithTheSameIdentity) {
   auto& update = std::get<ConfigureDevice>(plan.actions[2]).update;
   EXPECT_EQ(update.private_key, identity_.private_key);
   EXPECT_EQ(update.listen_port, identity_.listen_port);
+}
+
+TEST_F(PlannerTest, ADeviceThatComesUpGreetsThePeersItCanReach) {
+  // Spoke 0 has an endpoint in Neutron; spoke 1 is behind NAT but the hub had learned where it was.
+  hub_.spokes[0].endpoint = *Endpoint::parse("198.51.100.2:51820");
+  const Endpoint learned = *Endpoint::parse("203.0.113.9:40000");
+  PeerMemories memory{{hub_.spokes[1].public_key, PeerMemory{std::nullopt, false, learned}}};
+  HostObservation host = converged();
+  host.devices.clear();  // wireguard-go killed: the new device has no session with anyone
+  HubPlan plan = planHub(hub_, identity_, host, options_, &memory);
+  ASSERT_EQ(kinds(plan.actions).back(), "GreetPeers");
+  EXPECT_EQ(kinds(plan.actions).at(plan.actions.size() - 2), "SetLinkUp");
+  const auto& greet = std::get<GreetPeers>(plan.actions.back());
+  EXPECT_EQ(greet.device, (wg::DeviceRef{kNs, kDev}));
+  EXPECT_EQ(greet.peers, (std::vector<Key>{hub_.spokes[0].public_key, hub_.spokes[1].public_key}));
+
+  // Without memory spoke 1 has nowhere to be reached: only spoke 0 is greeted.
+  plan = planHub(hub_, identity_, host, options_, nullptr);
+  EXPECT_EQ(std::get<GreetPeers>(plan.actions.back()).peers, (std::vector<Key>{hub_.spokes[0].public_key}));
+
+  // A move sets the link down, which ends WireGuard's sessions too.
+  host = converged();
+  host.devices[0].config->peers[0].endpoint = hub_.spokes[0].endpoint;
+  host.devices[0].netns = "";
+  plan = planHub(hub_, identity_, host, options_, nullptr);
+  EXPECT_EQ(kinds(plan.actions),
+            (std::vector<std::string>{"MoveDevice", "SetAddresses", "SetLinkUp", "GreetPeers"}));
+
+  // A peer with a keepalive of its own is sent one by WireGuard when the link comes up.
+  host.devices[0].config->peers[0].persistent_keepalive = 25;
+  plan = planHub(hub_, identity_, host, options_, nullptr);
+  EXPECT_EQ(kinds(plan.actions), (std::vector<std::string>{"MoveDevice", "SetAddresses", "SetLinkUp"}));
+}
+
+TEST_F(PlannerTest, NoGreetingForALinkThatStaysUpOrGoesDown) {
+  hub_.spokes[0].endpoint = *Endpoint::parse("198.51.100.2:51820");
+  HostObservation host = converged();
+  host.devices[0].config->peers[0].endpoint = hub_.spokes[0].endpoint;
+  EXPECT_TRUE(planHub(hub_, identity_, host, options_, nullptr).actions.empty());
+  hub_.admin_state_up = false;
+  EXPECT_EQ(kinds(planHub(hub_, identity_, host, options_, nullptr).actions),
+            (std::vector<std::string>{"SetLinkUp"}));
+  host.devices.clear();
+  for (const auto& kind : kinds(planHub(hub_, identity_, host, options_, nullptr).actions)) {
+    EXPECT_NE(kind, "GreetPeers");
+  }
 }
 
 TEST_F(PlannerTest, NonWireGuardLinkWithOurNameIsReplaced) {

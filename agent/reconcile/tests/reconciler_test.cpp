@@ -153,17 +153,19 @@ TEST_F(ReconcilerTest, AnotherAgentsDevicesSurviveCleanupAndNotifications) {
   EXPECT_FALSE(host_.links.get("", unmarked).ok());
   const std::string left_alone = "not removing devices of other agents on this machine: " + theirs +
                                  " (in the agent's namespace) belongs to host demo-node";
-  auto lines = [&] {
+  auto lines = [&](Severity severity) {
     return std::count_if(log_.lines.begin(), log_.lines.end(), [&](const auto& l) {
-      return l.first == Severity::Info && l.second.find(left_alone) != std::string::npos;
+      return l.first == severity && l.second.find(left_alone) != std::string::npos;
     });
   };
-  EXPECT_EQ(lines(), 1);  // once per pass
+  EXPECT_EQ(lines(Severity::Info), 1);
 
-  // Later passes, and a notification for their hub (notifications reach every agent), leave it alone.
+  // Later passes, and a notification for their hub (notifications reach every agent), leave it alone;
+  // the same devices are reported at DEBUG only, so they do not fill the log pass after pass.
   const int writes = host_.writes();
   ASSERT_TRUE(reconciler_->syncAll(Depth::kQuick).complete);
-  EXPECT_EQ(lines(), 2);
+  EXPECT_EQ(lines(Severity::Info), 1);
+  EXPECT_EQ(lines(Severity::Debug), 1);
   PassReport notified = reconciler_->syncHubs({their_hub});
   EXPECT_TRUE(notified.complete);
   EXPECT_EQ(notified.actions, 0u);
@@ -172,6 +174,17 @@ TEST_F(ReconcilerTest, AnotherAgentsDevicesSurviveCleanupAndNotifications) {
   EXPECT_TRUE(host_.wireguard.get({"", theirs}).ok());
   EXPECT_EQ(host_.links.get("", theirs)->alias, "networking-wireguard:demo-node");
   EXPECT_EQ(host_.writes(), writes);
+
+  // Another of their devices appears: the changed set is worth INFO again.
+  const std::string second = "wg-ffffffff-01";
+  ASSERT_TRUE(host_.create(second).ok());
+  ASSERT_TRUE(host_.links.setAlias("", second, "networking-wireguard:demo-node").ok());
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_TRUE(host_.links.get("", second).ok());
+  EXPECT_TRUE(std::any_of(log_.lines.begin(), log_.lines.end(), [&](const auto& l) {
+    return l.first == Severity::Info && l.second.find(second) != std::string::npos &&
+           l.second.find("not removing devices of other agents") != std::string::npos;
+  }));
 }
 
 TEST_F(ReconcilerTest, FailedOrMalformedAnswerDeletesNothing) {
@@ -326,6 +339,35 @@ TEST_F(ReconcilerTest, VanishedDeviceComesBackWithTheSameIdentity) {
   EXPECT_EQ(after.private_key, before.private_key);
   EXPECT_EQ(after.listen_port, before.listen_port);
   EXPECT_EQ(after.peers.size(), before.peers.size());
+}
+
+TEST_F(ReconcilerTest, ARecreatedDeviceGreetsItsSpokesAndLeavesTheirKeepaliveOff) {
+  server_.hubs[kHubA]["spokes"][0]["endpoint"] = "198.51.100.2:51820";
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  host_.vanish("tun-p1", deviceName(kHubA));
+  const size_t before = host_.wireguard.updates().size();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  // Keepalive on (WireGuard handshakes at once), then off again: two writes naming only that peer.
+  std::vector<wg::Device> updates = host_.wireguard.updates();
+  ASSERT_GE(updates.size(), before + 2);
+  const wg::Device& on = updates[updates.size() - 2];
+  const wg::Device& off = updates.back();
+  ASSERT_EQ(on.peers.size(), 1u);
+  EXPECT_EQ(on.peers[0].public_key, spoke_key_);
+  EXPECT_TRUE(on.peers[0].update_only);
+  EXPECT_EQ(on.peers[0].persistent_keepalive, kGreetingKeepalive);
+  ASSERT_EQ(off.peers.size(), 1u);
+  EXPECT_EQ(off.peers[0].persistent_keepalive, 0);
+  EXPECT_FALSE(off.private_key.has_value());
+  EXPECT_TRUE(log_.contains("greet 1 peer of " + deviceName(kHubA) + " (in tun-p1)"));
+  wg::Device after = deviceOf(kHubA);
+  ASSERT_EQ(after.peers.size(), 1u);
+  EXPECT_EQ(after.peers[0].persistent_keepalive, 0);
+  EXPECT_EQ(after.peers[0].endpoint, *Endpoint::parse("198.51.100.2:51820"));
+  // Converged: the next pass writes nothing.
+  const int writes = host_.writes();
+  EXPECT_EQ(reconciler_->syncAll().actions, 0u);
+  EXPECT_EQ(host_.writes(), writes);
 }
 
 TEST_F(ReconcilerTest, DryRunLogsEveryOperationAndPerformsNone) {
