@@ -129,7 +129,10 @@ class Underlay(object):
     def __init__(self, tok):
         self.bridge = 'nwgb' + tok
         self.address = UNDERLAY_PREFIX + '.1'
-        run('ip', 'link', 'add', self.bridge, 'type', 'bridge')
+        # A fixed MAC: a bridge without one takes the lowest of its ports', so a spoke joining later
+        # could change it under the other spokes' ARP caches and cut their tunnels for seconds.
+        mac = '02:00:%s:%s:%s:01' % (tok[0:2], tok[2:4], tok[4:6])
+        run('ip', 'link', 'add', self.bridge, 'address', mac, 'type', 'bridge')
         run('ip', 'addr', 'add', self.address + '/24', 'dev', self.bridge)
         run('ip', 'link', 'set', self.bridge, 'up')
 
