@@ -107,7 +107,11 @@ def main():
         n = unbind_notifications(stack['transport_url'])
         measure(world, hub['id'], spokes, 'polling only (%d queue%s unbound)' % (n, '' if n == 1 else 's'))
     finally:
+        code = world.agent.stop()
         world.close()
+    if code != 0:
+        print('the agent exited with %s on SIGTERM (log kept in $NWG_RUN/log)' % code)
+        return 1
     return 0
 
 

@@ -101,7 +101,7 @@ class World(object):
     def close(self):
         if self in WORLDS:
             WORLDS.remove(self)
-        self.agent.stop()
+        exit_code = self.agent.stop()  # None: a step stopped it already (and checked how it ended)
         for port in self.api.list('port', network_id=self.network['id']):
             self.api.request('DELETE', '/ports/%s' % port['id'])
         self.api.request('DELETE', '/networks/%s' % self.network['id'])
@@ -115,6 +115,9 @@ class World(object):
         self.underlay.close()
         self.keep_agent_log()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        # SIGTERM is a clean shutdown: anything else (a crash while stopping) fails the module.
+        assert exit_code in (0, None), 'the agent exited with %s on SIGTERM (its log: %s)' % (
+            exit_code, 'e2e-agent-%s.log' % self.tok)
 
     def keep_agent_log(self):
         """The agent's log outlives the world: copied next to the stack's logs for a post-mortem."""
