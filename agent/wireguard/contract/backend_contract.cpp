@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <random>
+#include <thread>
 
 #include "testing/testing.h"
 #include "wireguard/diff.h"
@@ -513,5 +515,51 @@ TEST_P(BackendContractTest, DestroyIsIdempotent) {
   if (ut_.after_create) ut_.after_create(name);
   EXPECT_TRUE(backend().get(ref(name))->peers.empty());
 }
+
+// The agent greets the spokes of a device that has just come up (reconcile/plan.h, GreetPeers) by
+// turning their persistent keepalive on and straight off: WireGuard must send one at once, which
+// starts with a handshake initiation, even though the keepalive is off again by then.
+TEST_P(BackendHandshakeTest, TurningKeepaliveOnHandshakesAtOnce) {
+  ASSERT_TRUE(ut_.set_link_up) << "the factory must say how to set a link up";
+  std::string name = createDevice();
+  Device device;
+  device.private_key = generatePrivateKey();
+  ASSERT_TRUE(backend().set(ref(name), device).ok());
+  ASSERT_NE(setFreeListenPort(name), 0);
+  ut_.set_link_up(name);
+  Peer peer = hostPeer(1);
+  peer.endpoint = endpoint("127.0.0.1:9");  // discard: nobody answers, the initiation still leaves
+  peer.persistent_keepalive = 0;
+  Device update;
+  update.peers = {peer};
+  ASSERT_TRUE(backend().set(ref(name), update).ok());
+  auto sent = [&]() -> uint64_t {
+    auto d = backend().get(ref(name));
+    return d.ok() && d->peers.size() == 1 ? d->peers[0].stats.tx_bytes : 0;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(sent(), 0u) << "a peer without keepalive or traffic sends nothing";
+
+  Peer greet;
+  greet.public_key = peer.public_key;
+  greet.update_only = true;
+  greet.persistent_keepalive = 25;
+  update.peers = {greet};
+  ASSERT_TRUE(backend().set(ref(name), update).ok());
+  greet.persistent_keepalive = 0;
+  update.peers = {greet};
+  ASSERT_TRUE(backend().set(ref(name), update).ok());
+
+  uint64_t bytes = 0;
+  for (int i = 0; i < 50 && bytes == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bytes = sent();
+  }
+  EXPECT_GE(bytes, 148u) << "no handshake initiation (148 bytes) within 5 s";
+  auto d = backend().get(ref(name));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->peers.at(0).persistent_keepalive, 0);
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BackendHandshakeTest);
 
 }  // namespace nwg::wg::contract

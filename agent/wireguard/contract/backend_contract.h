@@ -35,6 +35,9 @@ struct BackendUnderTest {
   std::function<void(const std::string& ifname)> after_create;
   // Runs after each test, once the suite has destroyed every device it created.
   std::function<void()> cleanup;
+  // Sets a device's link up; needed by the suites whose WireGuard must send packets
+  // (BackendHandshakeTest), which only backends that really send instantiate.
+  std::function<void(const std::string& ifname)> set_link_up;
 };
 
 struct BackendFactory {
@@ -57,6 +60,10 @@ class BackendContractTest : public ::testing::TestWithParam<BackendFactory> {
   BackendUnderTest ut_;
   std::vector<std::string> created_;
 };
+
+// What a real WireGuard does on the wire, which the fake cannot model: instantiated by the real
+// backends only (userspace, kernel), with BackendUnderTest::set_link_up.
+class BackendHandshakeTest : public BackendContractTest {};
 
 // The test-name suffix for a factory: its name.
 std::string backendFactoryName(const ::testing::TestParamInfo<BackendFactory>& info);

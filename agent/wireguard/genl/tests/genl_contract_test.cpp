@@ -18,11 +18,19 @@ contract::BackendUnderTest makeGenl() {
     ut.unavailable = "no kernel WireGuard (the genl family 'wireguard' is unknown)";
   ut.backend = std::make_unique<GenlBackend>(namespaces, links);
   ut.fresh_name = [] { return str("wgc", testing::runToken(), counter++); };
+  ut.set_link_up = [](const std::string& ifname) {
+    Status s = links.setUp("", ifname, true);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+  };
   return ut;
 }
 
 using contract::BackendContractTest;
 INSTANTIATE_TEST_SUITE_P(Genl, BackendContractTest,
+                         ::testing::Values(contract::BackendFactory{"genl", makeGenl}),
+                         contract::backendFactoryName);
+using contract::BackendHandshakeTest;
+INSTANTIATE_TEST_SUITE_P(Genl, BackendHandshakeTest,
                          ::testing::Values(contract::BackendFactory{"genl", makeGenl}),
                          contract::backendFactoryName);
 
