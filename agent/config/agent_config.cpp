@@ -108,7 +108,10 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   NWG_ASSIGN_OR_RETURN(c.host, r.getString(kDefault, "host"));
   c.host = std::string(trim(c.host));
   if (c.host.empty()) return optionError(r, kDefault, "host", "must not be empty");
-  if (c.host.size() > 255) return optionError(r, kDefault, "host", "is longer than 255 characters");
+  // The ownership mark on each device, "networking-wireguard:<host>", must fit a link alias (255 bytes).
+  if (c.host.size() > kMaxHostLength) {
+    return optionError(r, kDefault, "host", str("is longer than ", kMaxHostLength, " characters"));
+  }
   {
     NWG_ASSIGN_OR_RETURN(std::string url, r.getString(kDefault, "transport_url"));
     auto parsed = TransportUrl::parse(url);

@@ -23,6 +23,10 @@ namespace nwg::config {
 enum class Backend { kAuto, kKernel, kUserspace };
 std::string_view backendName(Backend backend);  // auto | kernel | userspace
 
+// The longest [DEFAULT] host: the agent marks its devices with the alias "networking-wireguard:<host>"
+// (docs/agent.md, the ownership mark), and a link alias holds at most 255 bytes.
+inline constexpr size_t kMaxHostLength = 255 - 21;
+
 struct AgentConfig {
   // [DEFAULT]
   std::string host;            // default: this machine's hostname

@@ -183,6 +183,12 @@ TEST(AgentConfigTest, UnknownOptionsAndSectionsAreIgnored) {
   ASSERT_TRUE(c.ok()) << c.error().message;
 }
 
+TEST(AgentConfigTest, TheLongestHostLeavesRoomForTheOwnershipMark) {
+  auto c = fromText("[DEFAULT]\nhost = " + std::string(kMaxHostLength, 'h') + "\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(std::string("networking-wireguard:").size() + c->host.size(), 255u);
+}
+
 TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
   const std::string file = "/etc/neutron/plugins/ml2/wireguard_agent.ini";
   struct Case {
@@ -190,6 +196,7 @@ TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
     std::string prefix;  // "<file>: [<section>] <option>: "
   } cases[] = {
       {"[DEFAULT]\nhost =\n", "[DEFAULT] host: "},
+      {"[DEFAULT]\nhost = " + std::string(kMaxHostLength + 1, 'h') + "\n", "[DEFAULT] host: "},
       {"[DEFAULT]\ntransport_url = amqp://u:pw@h/\n", "[DEFAULT] transport_url: "},
       {"[DEFAULT]\ncontrol_exchange =\n", "[DEFAULT] control_exchange: "},
       {"[DEFAULT]\nrpc_response_timeout = 0\n", "[DEFAULT] rpc_response_timeout: "},
