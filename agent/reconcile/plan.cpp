@@ -64,9 +64,11 @@ std::string describe(const Action& action) {
       return str("set ", ref(a.device), a.up ? " up" : " down");
     }
     std::string operator()(const GreetPeers& a) const {
+      // A hub of 10,000 spokes would make a line of half a megabyte: the first keys say enough.
+      constexpr size_t kShown = 16;
       std::vector<std::string> keys;
-      keys.reserve(a.peers.size());
-      for (const auto& k : a.peers) keys.push_back(k.toBase64());
+      for (size_t i = 0; i < a.peers.size() && i < kShown; ++i) keys.push_back(a.peers[i].toBase64());
+      if (a.peers.size() > kShown) keys.push_back(str("and ", a.peers.size() - kShown, " more"));
       return str("greet ", a.peers.size(), a.peers.size() == 1 ? " peer" : " peers", " of ", ref(a.device),
                  " (keepalive on and off, so they handshake now): ", join(keys, ", "));
     }

@@ -445,5 +445,17 @@ TEST(Describe, NeverShowsKeyMaterial) {
   EXPECT_NE(line.find("private key"), std::string::npos);
 }
 
+TEST(Describe, AGreetingOfManyPeersNamesTheFirstOnes) {
+  ASSERT_TRUE(initCrypto().ok());
+  GreetPeers greet{{"tun-x", "wg-x"}, {}};
+  for (int i = 0; i < 10000; ++i) greet.peers.push_back(publicKeyOf(generatePrivateKey()));
+  std::string line = describe(greet);
+  EXPECT_EQ(line.rfind("greet 10000 peers of wg-x (in tun-x)", 0), 0u) << line.substr(0, 80);
+  EXPECT_NE(line.find(greet.peers[15].toBase64()), std::string::npos);
+  EXPECT_EQ(line.find(greet.peers[16].toBase64()), std::string::npos);
+  EXPECT_NE(line.find("and 9984 more"), std::string::npos);
+  EXPECT_LT(line.size(), 1000u);
+}
+
 }  // namespace
 }  // namespace nwg::reconcile
