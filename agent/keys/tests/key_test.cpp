@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "keys/tests/sodium_reference.h"
+
 namespace nwg {
 namespace {
 
@@ -70,34 +72,6 @@ TEST_F(KeyTest, GeneratedKeysAreClampedAndDistinct) {
 
 // The decoders are our own (branch-free, table-free): they must accept exactly what libsodium's
 // strict decoders accept, with the same bytes, on every character in every position.
-std::optional<std::array<uint8_t, 32>> sodiumHex(const std::string& text) {
-  std::array<uint8_t, 32> out{};
-  size_t len = 0;
-  const char* end = nullptr;
-  if (sodium_hex2bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end) != 0 ||
-      len != 32 || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return out;
-}
-
-std::optional<std::array<uint8_t, 32>> sodiumBase64(const std::string& text) {
-  std::array<uint8_t, 32> out{};
-  size_t len = 0;
-  const char* end = nullptr;
-  if (text.size() != 44 ||
-      sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      len != 32 || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  // libsodium tolerates set trailing bits; the key's text is only the canonical encoding.
-  char again[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
-  sodium_bin2base64(again, sizeof again, out.data(), out.size(), sodium_base64_VARIANT_ORIGINAL);
-  if (text != again) return std::nullopt;
-  return out;
-}
-
 TEST_F(KeyTest, HexDecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
   for (int round = 0; round < 64; ++round) {
     Key k = generatePrivateKey();
@@ -108,7 +82,7 @@ TEST_F(KeyTest, HexDecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
       std::string probe = text;
       probe[pos] = static_cast<char>(c);
       auto ours = Key::fromHex(probe);
-      auto theirs = sodiumHex(probe);
+      auto theirs = testing::sodiumHexKey(probe);
       ASSERT_EQ(ours.ok(), theirs.has_value()) << "char " << c << " at " << pos;
       if (ours.ok()) {
         EXPECT_TRUE(ours->bytes() == *theirs) << "char " << c << " at " << pos;
@@ -117,7 +91,7 @@ TEST_F(KeyTest, HexDecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
   }
   std::string upper = generatePrivateKey().toHex();
   for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  EXPECT_TRUE(Key::fromHex(upper)->bytes() == *sodiumHex(upper));
+  EXPECT_TRUE(Key::fromHex(upper)->bytes() == *testing::sodiumHexKey(upper));
 }
 
 TEST_F(KeyTest, Base64DecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition) {
@@ -127,7 +101,7 @@ TEST_F(KeyTest, Base64DecoderAgreesWithLibsodiumOnEveryCharacterInEveryPosition)
       std::string probe = text;
       probe[pos] = static_cast<char>(c);
       auto ours = Key::fromBase64(probe);
-      auto theirs = sodiumBase64(probe);
+      auto theirs = testing::sodiumBase64Key(probe);
       ASSERT_EQ(ours.ok(), theirs.has_value()) << "char " << c << " at " << pos << ": " << probe;
       if (ours.ok()) {
         EXPECT_TRUE(ours->bytes() == *theirs) << "char " << c << " at " << pos;
