@@ -28,9 +28,11 @@ std::string ownerAlias(std::string_view host) {
   return std::string(kOwnerPrefix) + std::string(host);
 }
 
-std::optional<std::string_view> aliasOwner(std::string_view alias) {
+std::optional<std::string_view> otherAgentsHost(std::string_view alias, std::string_view host) {
   if (!startsWith(alias, kOwnerPrefix)) return std::nullopt;
-  return alias.substr(kOwnerPrefix.size());
+  std::string_view owner = alias.substr(kOwnerPrefix.size());
+  if (owner == host) return std::nullopt;
+  return owner;
 }
 
 bool isManagedDeviceName(std::string_view ifname) {

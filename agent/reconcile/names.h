@@ -17,9 +17,9 @@ std::string routerNamespace(std::string_view router_id);
 // The ownership mark every device an agent realizes carries as its alias (IFLA_IFALIAS):
 // "networking-wireguard:<host>", `host` being the agent's configured [DEFAULT] host.
 std::string ownerAlias(std::string_view host);
-// The host an alias marks as the owner; nullopt when the alias is no ownership mark (none, or set by
-// someone else).
-std::optional<std::string_view> aliasOwner(std::string_view alias);
+// The other host whose agent owns a device with this alias; nullopt when the device may be this
+// agent's (marked with `host`, or with no ownership mark at all: older agents, crash leftovers).
+std::optional<std::string_view> otherAgentsHost(std::string_view alias, std::string_view host);
 
 // True for a name this agent could have created: "wg-" + 11 of [0-9a-f-].
 bool isManagedDeviceName(std::string_view ifname);

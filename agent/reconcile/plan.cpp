@@ -10,10 +10,6 @@ std::string where(const std::string& netns) {
   return netns.empty() ? "the agent's namespace" : netns;
 }
 
-std::string ref(const wg::DeviceRef& d) {
-  return str(d.ifname, " (in ", where(d.netns), ")");
-}
-
 std::string describePeerChange(const wg::Peer& p) {
   std::string key = p.public_key.toBase64();
   if (p.remove) return str("remove peer ", key);
@@ -30,6 +26,10 @@ std::string describePeerChange(const wg::Peer& p) {
 
 }  // namespace
 
+std::string describeDevice(const wg::DeviceRef& device) {
+  return str(device.ifname, " (in ", where(device.netns), ")");
+}
+
 std::string describe(const Action& action) {
   struct Describer {
     std::string operator()(const CreateNamespace& a) const { return str("create namespace ", a.netns); }
@@ -40,9 +40,10 @@ std::string describe(const Action& action) {
       return str("create WireGuard device ", a.ifname, " in the agent's namespace");
     }
     std::string operator()(const SetAlias& a) const {
-      return str("set alias of ", ref(a.device), " to ", a.alias.empty() ? std::string("(none)") : a.alias);
+      return str("set alias of ", describeDevice(a.device), " to ",
+                 a.alias.empty() ? std::string("(none)") : a.alias);
     }
-    std::string operator()(const DestroyDevice& a) const { return str("destroy ", ref(a.device)); }
+    std::string operator()(const DestroyDevice& a) const { return str("destroy ", describeDevice(a.device)); }
     std::string operator()(const ConfigureDevice& a) const {
       std::vector<std::string> parts;
       if (a.update.private_key) parts.push_back("private key (from the state directory)");
@@ -50,18 +51,20 @@ std::string describe(const Action& action) {
       if (a.update.fwmark) parts.push_back(str("fwmark ", *a.update.fwmark));
       if (a.update.replace_peers) parts.push_back("replace all peers");
       for (const auto& p : a.update.peers) parts.push_back(describePeerChange(p));
-      return str("configure ", ref(a.device), ": ", join(parts, "; "));
+      return str("configure ", describeDevice(a.device), ": ", join(parts, "; "));
     }
     std::string operator()(const MoveDevice& a) const {
       return str("move ", a.ifname, " from ", where(a.from), " to ", where(a.to));
     }
-    std::string operator()(const SetMtu& a) const { return str("set MTU of ", ref(a.device), " to ", a.mtu); }
+    std::string operator()(const SetMtu& a) const {
+      return str("set MTU of ", describeDevice(a.device), " to ", a.mtu);
+    }
     std::string operator()(const SetAddresses& a) const {
-      return str("set addresses of ", ref(a.device), " to ",
+      return str("set addresses of ", describeDevice(a.device), " to ",
                  a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","));
     }
     std::string operator()(const SetLinkUp& a) const {
-      return str("set ", ref(a.device), a.up ? " up" : " down");
+      return str("set ", describeDevice(a.device), a.up ? " up" : " down");
     }
     std::string operator()(const GreetPeers& a) const {
       // A hub of 10,000 spokes would make a line of half a megabyte: the first keys say enough.
@@ -69,7 +72,8 @@ std::string describe(const Action& action) {
       std::vector<std::string> keys;
       for (size_t i = 0; i < a.peers.size() && i < kShown; ++i) keys.push_back(a.peers[i].toBase64());
       if (a.peers.size() > kShown) keys.push_back(str("and ", a.peers.size() - kShown, " more"));
-      return str("greet ", a.peers.size(), a.peers.size() == 1 ? " peer" : " peers", " of ", ref(a.device),
+      return str("greet ", a.peers.size(), a.peers.size() == 1 ? " peer" : " peers", " of ",
+                 describeDevice(a.device),
                  " (keepalive on and off, so they handshake now): ", join(keys, ", "));
     }
     std::string operator()(const RemoveNamespace& a) const { return str("remove namespace ", a.netns); }

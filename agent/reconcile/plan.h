@@ -84,6 +84,9 @@ using Action =
     std::variant<CreateNamespace, EnableForwarding, CreateDevice, SetAlias, DestroyDevice, ConfigureDevice,
                  MoveDevice, SetMtu, SetAddresses, SetLinkUp, GreetPeers, RemoveNamespace>;
 
+// "wg-c0ffee00-11 (in tun-9a8b)", "wg-c0ffee00-11 (in the agent's namespace)": a device in log lines.
+std::string describeDevice(const wg::DeviceRef& device);
+
 // One line, e.g. "move wg-c0ffee00-11 from '' to tun-9a8b"; key material is shown as "(new key)".
 std::string describe(const Action& action);
 

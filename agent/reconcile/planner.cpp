@@ -187,7 +187,7 @@ CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>
     // Every copy of a claimed name is kept (kernel devices may share a name across namespaces):
     // never delete on doubt.
     if (ignored.count(name) || claimed.count(name)) continue;
-    if (auto owner = aliasOwner(d.link.alias); owner && *owner != agent_host) {
+    if (auto owner = otherAgentsHost(d.link.alias, agent_host)) {
       plan.foreign[std::string(*owner)].push_back({d.netns, name});
       continue;
     }

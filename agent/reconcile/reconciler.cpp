@@ -20,16 +20,12 @@ namespace {
 
 constexpr int kAddressInUse = 98;  // EADDRINUSE, as both transports report it
 
-std::string where(const wg::DeviceRef& d) {
-  return str(d.ifname, " (in ", d.netns.empty() ? std::string("the agent's namespace") : d.netns, ")");
-}
-
 // "wg-a (in tun-p1), wg-b (in tun-p2) belong to host h1; wg-c (in tun-p3) belongs to host h2"
 std::string describeForeign(const std::map<std::string, std::vector<wg::DeviceRef>>& foreign) {
   std::vector<std::string> parts;
   for (const auto& [host, devices] : foreign) {
     std::vector<std::string> names;
-    for (const auto& d : devices) names.push_back(where(d));
+    for (const auto& d : devices) names.push_back(describeDevice(d));
     parts.push_back(str(join(names, ", "), devices.size() == 1 ? " belongs" : " belong", " to host ", host));
   }
   return join(parts, "; ");
@@ -196,9 +192,9 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
   bool removed_something = false;
   for (const auto& d : host.devices) {
     if (d.link.name != ifname) continue;
-    if (auto owner = aliasOwner(d.link.alias); owner && *owner != options_.planner.host) {
+    if (auto owner = otherAgentsHost(d.link.alias, options_.planner.host)) {
       // Notifications name the changed hubs of every host: this is another agent's device.
-      log_.debug(str("hub ", port_id, " is not this host's: its device ", where({d.netns, ifname}),
+      log_.debug(str("hub ", port_id, " is not this host's: its device ", describeDevice({d.netns, ifname}),
                      " belongs to host ", *owner, " and is left alone"));
       continue;
     }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/agent_config.h"
+#include "netlink/rtnetlink_codec.h"
 #include "reconcile/names.h"
 
 namespace nwg::reconcile {
@@ -432,6 +434,18 @@ TEST(PlanCleanup, AnotherHostsDevicesAreLeftAloneOursAndUnmarkedOnesGo) {
                                  {"demo-node", {{"tun-a", "wg-aaaaaaaaaaa"}, {"", "wg-bbbbbbbbbbb"}}},
                                  {"test-agent", {{"tun-c", "wg-ccccccccccc"}}},
                              }));
+}
+
+TEST(OwnerAlias, TheLongestHostTheConfigAcceptsMakesAnAliasTheKernelTakes) {
+  EXPECT_TRUE(netlink::rtnl::validateAlias(ownerAlias(std::string(config::kMaxHostLength, 'h'))).ok());
+  EXPECT_FALSE(netlink::rtnl::validateAlias(ownerAlias(std::string(config::kMaxHostLength + 1, 'h'))).ok());
+}
+
+TEST(OwnerAlias, OnlyAnotherHostsMarkMakesADeviceAnotherAgents) {
+  EXPECT_EQ(otherAgentsHost(ownerAlias("node-2"), "node-1"), "node-2");
+  EXPECT_FALSE(otherAgentsHost(ownerAlias("node-1"), "node-1").has_value());
+  EXPECT_FALSE(otherAgentsHost("", "node-1").has_value());
+  EXPECT_FALSE(otherAgentsHost("uplink to rack 4", "node-1").has_value());
 }
 
 TEST(Describe, NeverShowsKeyMaterial) {
