@@ -39,6 +39,9 @@ class Key {
   std::string toHex() const;  // lower case
   // Appends the 64 lower-case hex digits to `out` (no temporary string to wipe).
   void appendHex(std::string& out) const;
+  // Appends the 44 base64 characters to `out` (no temporary string to wipe; `out` should have the
+  // room reserved, so that growing it leaves no copy behind).
+  void appendBase64(std::string& out) const;
 
   const std::array<uint8_t, kSize>& bytes() const { return bytes_; }
   bool isZero() const;
@@ -62,6 +65,12 @@ class Key {
  private:
   std::array<uint8_t, kSize> bytes_{};
 };
+
+// True for a public key WireGuard must never peer with: a point of small order on Curve25519 (the
+// all-zero key among them) or a non-canonical encoding of one. A handshake with such a peer gives an
+// all-zero shared secret, which WireGuard refuses; the kernel and wireguard-go would accept the peer
+// into their configuration all the same, so the agent and the driver refuse it first.
+bool isLowOrderPublicKey(const Key& public_key);
 
 // A fresh private key from the kernel's CSPRNG, clamped as wg(8) does.
 Key generatePrivateKey();

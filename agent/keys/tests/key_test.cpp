@@ -122,6 +122,40 @@ TEST_F(KeyTest, EncodersAgreeWithLibsodium) {
   }
 }
 
+// Each key isLowOrderPublicKey refuses is one libsodium's X25519 refuses too (its result would be
+// all zero), with and without the ignored top bit; keys of real peers pass both.
+TEST_F(KeyTest, LowOrderKeysAreTheOnesX25519Refuses) {
+  const std::array<const char*, 7> low_order = {
+      "0000000000000000000000000000000000000000000000000000000000000000",
+      "0100000000000000000000000000000000000000000000000000000000000000",
+      "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+      "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  };
+  const Key scalar = generatePrivateKey();
+  std::array<uint8_t, 32> shared{};
+  for (const char* hex : low_order) {
+    auto key = Key::fromHex(hex);
+    ASSERT_TRUE(key.ok()) << hex;
+    EXPECT_TRUE(isLowOrderPublicKey(*key)) << hex;
+    EXPECT_NE(crypto_scalarmult_curve25519(shared.data(), scalar.bytes().data(), key->bytes().data()), 0)
+        << hex;
+    auto bytes = key->bytes();
+    bytes[31] |= 0x80;
+    const Key high(bytes);
+    EXPECT_TRUE(isLowOrderPublicKey(high)) << hex << " with the top bit set";
+    EXPECT_NE(crypto_scalarmult_curve25519(shared.data(), scalar.bytes().data(), high.bytes().data()), 0)
+        << hex;
+  }
+  for (int i = 0; i < 200; ++i) {
+    const Key peer = publicKeyOf(generatePrivateKey());
+    EXPECT_FALSE(isLowOrderPublicKey(peer)) << peer.toBase64();
+    EXPECT_EQ(crypto_scalarmult_curve25519(shared.data(), scalar.bytes().data(), peer.bytes().data()), 0);
+  }
+}
+
 TEST_F(KeyTest, EqualityIsByValue) {
   Key a = generatePrivateKey();
   Key b = a;
