@@ -3,10 +3,12 @@
 #include "logging/logger.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
+#include "logging/log_sanitizer.h"
 #include "logging/secret_redactor.h"
 
 namespace nwg::logging {
@@ -41,22 +43,38 @@ std::string logFilePath(const LoggerOptions& options) {
 
 Logger::Logger() = default;
 
-Logger::~Logger() {
-  std::lock_guard lock(mu_);
-  closeFileLocked();
+Logger::~Logger() = default;
+
+namespace {
+
+// The log file is the agent's: never follow a symlink someone put in its place (the agent runs as root:
+// a link to /etc/shadow would be appended to), and only ever append to a regular file.
+Result<UniqueFd> openLogFile(const std::string& path, const char* verb) {
+  UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0640));
+  if (!fd) {
+    if (errno == ELOOP)
+      return Error(str("cannot ", verb, " log file ", path, ": it is a symbolic link (refused)"), ELOOP);
+    return Error::fromErrno(errno, str("cannot ", verb, " log file ", path));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Error(str("cannot ", verb, " log file ", path, ": not a regular file (refused)"), EINVAL);
+  }
+  return fd;
 }
+
+}  // namespace
 
 Status Logger::configure(const LoggerOptions& options) {
   const std::string path = logFilePath(options);
-  int fd = -1;
+  UniqueFd fd;
   if (!path.empty()) {
-    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return Error::fromErrno(errno, str("cannot open log file ", path));
+    NWG_ASSIGN_OR_RETURN(fd, openLogFile(path, "open"));
   }
   std::lock_guard lock(mu_);
-  closeFileLocked();
   path_ = path;
-  file_fd_ = fd;
+  file_ = std::move(fd);
   if (options.use_stderr) {
     stream_fd_ = 2;
   } else {
@@ -69,31 +87,25 @@ Status Logger::configure(const LoggerOptions& options) {
 Status Logger::reopen() {
   std::lock_guard lock(mu_);
   if (path_.empty()) return okStatus();
-  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Error::fromErrno(errno, str("cannot reopen log file ", path_));
-  closeFileLocked();
-  file_fd_ = fd;
+  NWG_ASSIGN_OR_RETURN(UniqueFd fd, openLogFile(path_, "reopen"));
+  file_ = std::move(fd);
   return okStatus();
-}
-
-void Logger::closeFileLocked() {
-  if (file_fd_ >= 0) ::close(file_fd_);
-  file_fd_ = -1;
 }
 
 void Logger::log(Level level, std::string_view name, std::string_view message, std::string_view request_id) {
   if (!enabled(level)) return;
-  const std::string clean = redactUrlCredentials(message);
+  const std::string clean = sanitizeForLog(redactUrlCredentials(message));
   LogRecord record;
   record.time = std::chrono::system_clock::now();
   record.pid = static_cast<int>(::getpid());
   record.level = level;
   record.name = name;
-  record.request_id = request_id;
+  const std::string clean_request_id = sanitizeForLog(request_id, 128);
+  record.request_id = clean_request_id;
   record.message = clean;
   const std::string line = formatLogLine(record);
   std::lock_guard lock(mu_);
-  if (file_fd_ >= 0) writeAll(file_fd_, line);
+  if (file_) writeAll(file_.get(), line);
   if (stream_fd_ >= 0) writeAll(stream_fd_, line);
 }
 

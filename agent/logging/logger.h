@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/unique_fd.h"
 #include "logging/log_line.h"
 
 namespace nwg::logging {
@@ -49,12 +50,10 @@ class Logger {
   static Logger& global();
 
  private:
-  void closeFileLocked();
-
   std::atomic<Level> min_level_{Level::kInfo};
   std::mutex mu_;
   std::string path_;
-  int file_fd_ = -1;
+  UniqueFd file_;
   int stream_fd_ = 2;  // 2 (stderr), 1 (stdout) or -1 (none)
 };
 

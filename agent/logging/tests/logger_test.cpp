@@ -128,6 +128,44 @@ TEST_F(LoggerTest, ReopenFollowsARotatedFile) {
   EXPECT_NE(now[0].find("after"), std::string::npos);
 }
 
+TEST_F(LoggerTest, ALogFileReplacedByASymlinkIsNotFollowed) {
+  const fs::path target = dir_ / "precious";
+  {
+    std::ofstream f(target);
+    f << "do not append here\n";
+  }
+  fs::create_symlink(target, dir_ / "agent.log");
+  Logger logger;
+  LoggerOptions o;
+  o.log_file = (dir_ / "agent.log").string();
+  auto st = logger.configure(o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("symbolic link"), std::string::npos) << st.error().message;
+  // After a rotation, someone swaps in a link: reopen refuses it too and keeps the old file.
+  fs::remove(dir_ / "agent.log");
+  ASSERT_TRUE(logger.configure(o).ok());
+  fs::rename(dir_ / "agent.log", dir_ / "agent.log.1");
+  fs::create_symlink(target, dir_ / "agent.log");
+  EXPECT_FALSE(logger.reopen().ok());
+  Log log("t", logger);
+  log.info("still written to the rotated file");
+  EXPECT_EQ(slurp(target), "do not append here\n");
+  EXPECT_EQ(lines(slurp(dir_ / "agent.log.1")).size(), 1u);
+}
+
+TEST_F(LoggerTest, LinesFromTheNetworkCannotForgeLines) {
+  Logger logger;
+  LoggerOptions o;
+  o.log_file = (dir_ / "n.log").string();
+  ASSERT_TRUE(logger.configure(o).ok());
+  Log log("t", logger);
+  log.forRequest(Level::kWarning, "req-\n1", "method 'x\n2026-12-02 00:00:00.000 1 CRITICAL forged' failed");
+  const auto written = lines(slurp(dir_ / "n.log"));
+  ASSERT_EQ(written.size(), 1u);
+  EXPECT_NE(written[0].find("\\x0a2026-12-02"), std::string::npos) << written[0];
+  EXPECT_NE(written[0].find("req-\\x0a1"), std::string::npos) << written[0];
+}
+
 TEST_F(LoggerTest, UnwritableLogFileIsAnErrorNamingThePath) {
   Logger logger;
   LoggerOptions o;
