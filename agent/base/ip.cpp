@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cstring>
 
@@ -52,7 +54,10 @@ std::string IpAddress::toString() const {
   return buf;
 }
 
-IpPrefix::IpPrefix(IpAddress address, int length) : address_(address), length_(length) {
+IpPrefix::IpPrefix(IpAddress address, int length)
+    : address_(address), length_(std::clamp(length, 0, address.bits())) {
+  // A length out of range is a caller's bug (parse() never makes one); the clamp keeps masked() and
+  // contains() defined in release builds too.
   assert(length >= 0 && length <= address.bits());
 }
 
@@ -91,7 +96,9 @@ bool IpPrefix::contains(const IpAddress& address) const {
   return IpPrefix(address, length_).masked() == masked();
 }
 
-std::string IpPrefix::toString() const { return str(address_.toString(), "/", length_); }
+std::string IpPrefix::toString() const {
+  return str(address_.toString(), "/", length_);
+}
 
 Result<Endpoint> Endpoint::parse(std::string_view text) {
   std::string_view host;
@@ -119,8 +126,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
   }
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port < 1 || port > 65535) {
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+      port > 65535) {
     return fail("'", text, "' has an invalid port (want 1-65535)");
   }
   return Endpoint(*addr, static_cast<uint16_t>(port));

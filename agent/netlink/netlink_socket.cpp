@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/secret.h"
 #include "netlink/attributes.h"
 #include "netlink/reply.h"
 
@@ -17,6 +18,13 @@ namespace nwg::netlink {
 namespace {
 // Large WireGuard dumps under a slow (emulated) kernel still answer well within this.
 constexpr time_t kReceiveTimeoutSec = 30;
+
+// Requests and replies may carry a WireGuard private key (WGDEVICE_A_PRIVATE_KEY): every buffer is
+// wiped before it is freed, whatever the protocol (the cost is a memset next to a system call).
+struct WipeOnExit {
+  std::vector<uint8_t>& bytes;
+  ~WipeOnExit() { secureWipe(bytes); }
+};
 }  // namespace
 
 Result<NetlinkSocket> NetlinkSocket::open(int protocol) {
@@ -104,6 +112,7 @@ Status NetlinkSocket::collect(ReplyCollector& collector) {
       broken_ = true;
       return std::move(datagram).error();
     }
+    WipeOnExit wipe{*datagram};
     Status fed = collector.feed(*datagram);
     if (!fed.ok()) {
       if (!collector.kernelRefused()) broken_ = true;
@@ -114,6 +123,7 @@ Status NetlinkSocket::collect(ReplyCollector& collector) {
 }
 
 Status NetlinkSocket::request(std::vector<uint8_t> message, std::vector<std::vector<uint8_t>>* replies) {
+  WipeOnExit wipe{message};
   if (broken_) return fail("netlink socket: unusable after an earlier failure");
   const uint32_t seq = ++seq_;
   if (Status sent = send(message, NLM_F_ACK, seq); !sent.ok()) {
@@ -129,6 +139,7 @@ Status NetlinkSocket::request(std::vector<uint8_t> message, std::vector<std::vec
 }
 
 Result<std::vector<std::vector<uint8_t>>> NetlinkSocket::dump(std::vector<uint8_t> message) {
+  WipeOnExit wipe{message};
   if (broken_) return fail("netlink socket: unusable after an earlier failure");
   for (int attempt = 1; attempt <= kDumpAttempts; ++attempt) {
     const uint32_t seq = ++seq_;

@@ -3,6 +3,8 @@
 // retrying dumps that the kernel marks as interrupted. The socket stays in the network namespace it
 // was opened in (see LinuxNamespaces::openSocket for opening one inside another namespace), and it
 // serves any number of requests, one at a time: sequence numbers keep late replies apart.
+// Request and datagram buffers are wiped after use (a WireGuard request or dump carries the private
+// key); replies handed to the caller are the caller's to wipe.
 #pragma once
 
 #include <cstdint>

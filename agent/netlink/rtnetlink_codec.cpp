@@ -139,8 +139,8 @@ std::vector<uint8_t> setMtuRequest(int index, uint32_t mtu) {
   return std::move(b).take();
 }
 
-std::vector<uint8_t> setAliasRequest(int index, const std::string& alias) {
-  assert(validateAlias(alias).ok());
+Result<std::vector<uint8_t>> setAliasRequest(int index, const std::string& alias) {
+  NWG_RETURN_IF_ERROR(validateAlias(alias));
   MessageBuilder b = linkMessage(RTM_NEWLINK, 0, index);
   mustFit(b.put(IFLA_IFALIAS, alias.data(), alias.size()));
   return std::move(b).take();

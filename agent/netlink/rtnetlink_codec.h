@@ -31,7 +31,8 @@ std::vector<uint8_t> setUpRequest(int index, bool up);
 std::vector<uint8_t> setMtuRequest(int index, uint32_t mtu);
 // RTM_NEWLINK with IFLA_IFALIAS holding the alias without a NUL, as iproute2 sends it: the kernel
 // stores exactly those bytes, and an empty attribute clears the alias. `alias` must be valid.
-std::vector<uint8_t> setAliasRequest(int index, const std::string& alias);
+// Refuses an alias the kernel would not take (validateAlias), whoever the caller.
+Result<std::vector<uint8_t>> setAliasRequest(int index, const std::string& alias);
 // Moves the link into the namespace that `netns_fd` refers to (IFLA_NET_NS_FD).
 std::vector<uint8_t> moveRequest(int index, int netns_fd);
 

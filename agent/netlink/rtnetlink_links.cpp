@@ -145,7 +145,8 @@ Status RtnetlinkLinks::setAlias(const std::string& netns, const std::string& nam
   }
   Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
     NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
-    return withContext(socket.request(netlink::rtnl::setAliasRequest(link.index, alias)), [&] {
+    NWG_ASSIGN_OR_RETURN(auto request, netlink::rtnl::setAliasRequest(link.index, alias));
+    return withContext(socket.request(std::move(request)), [&] {
       return alias.empty() ? std::string("clear alias") : str("set alias '", alias, "'");
     });
   });

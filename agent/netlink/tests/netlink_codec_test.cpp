@@ -122,13 +122,15 @@ TEST(MessageBuilder, GoldenAddressAndMoveRequests) {
 
 TEST(MessageBuilder, GoldenAliasRequests) {
   // As iproute2's `ip link set X alias ab`: the bytes without a NUL, which the kernel stores as given.
-  EXPECT_EQ(rtnl::setAliasRequest(3, "ab"), hex("28000000 1000 0100 00000000 00000000"  // RTM_NEWLINK
-                                                "00000000 03000000 00000000 00000000"   // ifinfomsg, index 3
-                                                "0600 1400 6162 0000"));                // IFLA_IFALIAS "ab"
+  EXPECT_EQ(*rtnl::setAliasRequest(3, "ab"), hex("28000000 1000 0100 00000000 00000000"  // RTM_NEWLINK
+                                                 "00000000 03000000 00000000 00000000"   // ifinfomsg, index 3
+                                                 "0600 1400 6162 0000"));                // IFLA_IFALIAS "ab"
   // An empty IFLA_IFALIAS clears the alias.
-  EXPECT_EQ(rtnl::setAliasRequest(3, ""), hex("24000000 1000 0100 00000000 00000000"
-                                              "00000000 03000000 00000000 00000000"
-                                              "0400 1400"));
+  EXPECT_EQ(*rtnl::setAliasRequest(3, ""), hex("24000000 1000 0100 00000000 00000000"
+                                               "00000000 03000000 00000000 00000000"
+                                               "0400 1400"));
+  // Whoever calls it, an alias the kernel would not take is an error, not a bad message.
+  EXPECT_FALSE(rtnl::setAliasRequest(3, std::string(300, 'a')).ok());
 }
 
 TEST(MessageBuilder, RefusesWhatDoesNotFitAndRollsBack) {
