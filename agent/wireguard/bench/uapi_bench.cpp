@@ -134,7 +134,7 @@ class Bench {
   void raw(const std::string& text) {
     auto reply = client_.exchange(name_, text);
     if (!reply) die(reply.error().message);
-    check(uapi::decodeSetReply(*reply), "raw set");
+    check(uapi::decodeSetReply(reply->get()), "raw set");
   }
   void clearPeers() { raw("set=1\nreplace_peers=true\n\n"); }
   void writeConf(const std::string& path, const Device& d) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "base/secret.h"
 #include "wireguard/genl/genl_family.h"
 #include "wireguard/interface_name.h"
 
@@ -77,6 +78,12 @@ Result<Device> GenlBackend::get(const DeviceRef& ref) {
     NWG_ASSIGN_OR_RETURN(uint16_t id, family(socket));
     auto replies = socket.dump(genl::getDeviceRequest(id, ref.ifname));
     if (!replies.ok()) return asNoDevice(std::move(replies).error());
+    struct WipeReplies {  // the dump carries the private key
+      std::vector<std::vector<uint8_t>>& r;
+      ~WipeReplies() {
+        for (auto& bytes : r) secureWipe(bytes);
+      }
+    } wipe{*replies};
     genl::DeviceDumpDecoder decoder(id);
     for (const auto& bytes : *replies) {
       NWG_ASSIGN_OR_RETURN(auto message, netlink::messageOf(bytes));
@@ -97,6 +104,12 @@ Status GenlBackend::set(const DeviceRef& ref, const Device& update) {
     reached = true;
     NWG_ASSIGN_OR_RETURN(uint16_t id, family(socket));
     NWG_ASSIGN_OR_RETURN(auto messages, genl::setDeviceRequests(id, ref.ifname, update, set_limit_));
+    struct WipeMessages {  // those not sent yet, after a failure (sent ones are wiped by the socket)
+      std::vector<std::vector<uint8_t>>& m;
+      ~WipeMessages() {
+        for (auto& bytes : m) secureWipe(bytes);
+      }
+    } wipe{messages};
     // One message at a time, each acknowledged before the next: a failure leaves a prefix applied.
     for (size_t i = 0; i < messages.size(); ++i) {
       Status sent = socket.request(std::move(messages[i]));

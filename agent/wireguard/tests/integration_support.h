@@ -3,10 +3,11 @@
 #pragma once
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -106,6 +107,22 @@ inline std::string environOf(pid_t pid) {
     if (c == '\0') c = '\n';
   }
   return env;
+}
+
+// A UDP port that is free now in this namespace (the kernel picks it; a later bind may still lose it
+// to another program, so callers retry).
+inline uint16_t freeUdpPort() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  socklen_t len = sizeof addr;
+  uint16_t port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  if (fd >= 0) ::close(fd);
+  return port;
 }
 
 }  // namespace nwg::wg::testsupport

@@ -1,10 +1,9 @@
 // UapiBackend's socket side without root or wireguard-go: a scripted UAPI server on a socket in a
 // temporary directory stands in for the daemon (errno replies, stale sockets, hangs, early replies).
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -210,7 +209,8 @@ TEST_F(UapiClientTest, SilentDaemonTimesOut) {
   auto g = backend_->get(ref_);
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.error().code, ETIMEDOUT) << g.error().message;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(790)) << "did not wait it out";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(790))
+      << "did not wait it out";
 }
 
 TEST_F(UapiClientTest, ConnectionClosedWithoutReplyIsAnError) {
@@ -221,6 +221,25 @@ TEST_F(UapiClientTest, ConnectionClosedWithoutReplyIsAnError) {
   auto g = backend_->get(ref_);
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.error().code, EPIPE) << g.error().message;
+}
+
+TEST_F(UapiClientTest, AnOversizedReplyIsRefused) {
+  UapiBackendOptions o;
+  o.socket_dir = dir_;
+  o.wireguard_go = "/nonexistent/wireguard-go";
+  o.request_timeout = std::chrono::milliseconds(2000);
+  o.max_reply = 1 << 20;
+  UapiBackend small(o);
+  ScriptedUapiServer server(sock("wg-u1"), [](int fd) {
+    ScriptedUapiServer::readRequest(fd);
+    const std::string line = "allowed_ip=10.0.0.1/32\n";
+    std::string flood;
+    while (flood.size() < (2u << 20)) flood += line;  // 2 MB and no end in sight
+    (void)::send(fd, flood.data(), flood.size(), MSG_NOSIGNAL);
+  });
+  auto g = small.get(ref_);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.error().code, EMSGSIZE) << g.error().message;
 }
 
 TEST_F(UapiClientTest, MalformedReplyNamesTheDevice) {
@@ -284,8 +303,9 @@ TEST_F(FakeWireguardGoTest, StartFailureCarriesWhatWireguardGoPrinted) {
 TEST_F(FakeWireguardGoTest, LaunchedWithACleanEnvironmentInItsOwnSession) {
   ::setenv("WG_PROCESS_FOREGROUND", "0", 1);  // would make a real daemon re-fork forever
   ::setenv("NWG_SECRET_SHOULD_NOT_LEAK", "1", 1);
-  UapiBackend b = withScript("echo \"args=$*\"; echo \"cwd=$(pwd)\"; echo \"session=$(cut -d' ' -f6 /proc/$$/stat)\"; "
-                             "echo \"pid=$$\"; env; exit 3");
+  UapiBackend b = withScript(
+      "echo \"args=$*\"; echo \"cwd=$(pwd)\"; echo \"session=$(cut -d' ' -f6 /proc/$$/stat)\"; "
+      "echo \"pid=$$\"; env; exit 3");
   Status s = b.create("wg-u5");
   ::unsetenv("WG_PROCESS_FOREGROUND");
   ::unsetenv("NWG_SECRET_SHOULD_NOT_LEAK");
@@ -297,7 +317,8 @@ TEST_F(FakeWireguardGoTest, LaunchedWithACleanEnvironmentInItsOwnSession) {
   // A session leader (session id = its pid): signals to the agent's process group do not reach it.
   size_t sid = out.find("session="), pid = out.find("pid=");
   ASSERT_TRUE(sid != std::string::npos && pid != std::string::npos) << out;
-  EXPECT_EQ(out.substr(sid + 8, out.find(' ', sid) - sid - 8), out.substr(pid + 4, out.find(' ', pid) - pid - 4))
+  EXPECT_EQ(out.substr(sid + 8, out.find(' ', sid) - sid - 8),
+            out.substr(pid + 4, out.find(' ', pid) - pid - 4))
       << out;
   EXPECT_NE(out.find("GOMEMLIMIT=128MiB"), std::string::npos) << out;
   EXPECT_EQ(out.find("WG_PROCESS_FOREGROUND"), std::string::npos) << out;

@@ -2,7 +2,6 @@
 #include "wireguard/uapi/uapi_backend.h"
 
 #include <net/if.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,20 +33,6 @@ UapiBackendOptions withPathAndLimit(std::string path, std::string limit) {
   return o;
 }
 
-// Wipes a UAPI text when it goes out of scope: set requests and get replies carry private and
-// preshared keys in hex.
-class SecretText {
- public:
-  explicit SecretText(std::string text) : text_(std::move(text)) {}
-  SecretText(const SecretText&) = delete;
-  SecretText& operator=(const SecretText&) = delete;
-  ~SecretText() { sodium_memzero(text_.data(), text_.size()); }
-  const std::string& get() const { return text_; }
-
- private:
-  std::string text_;
-};
-
 Status removeStaleSocket(const std::string& path, const std::string& ifname) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return Error::fromErrno(errno, str("device ", ifname, ": removing stale socket ", path));
@@ -59,7 +44,7 @@ Status removeStaleSocket(const std::string& path, const std::string& ifname) {
 
 UapiBackend::UapiBackend(UapiBackendOptions options)
     : options_(std::move(options)),
-      client_(options_.socket_dir, options_.request_timeout),
+      client_(options_.socket_dir, options_.request_timeout, options_.max_reply),
       processes_(processOptions(options_)) {}
 
 UapiBackend::UapiBackend(std::string wireguard_go_path, std::string memory_limit)
@@ -108,7 +93,7 @@ Status UapiBackend::create(const std::string& ifname) {
       problem = reply.error();
       break;
     }
-    auto device = uapi::decodeGetReply(*reply);
+    auto device = uapi::decodeGetReply(reply->get());
     if (!device) {
       problem = device.error();
       break;
@@ -131,10 +116,9 @@ Status UapiBackend::create(const std::string& ifname) {
 
 Result<Device> UapiBackend::get(const DeviceRef& ref) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  auto exchanged = client_.exchange(ref.ifname, uapi::encodeGetRequest());
-  if (!exchanged) return std::move(exchanged).error();
-  SecretText reply(std::move(exchanged).value());
-  auto device = uapi::decodeGetReply(reply.get());
+  auto reply = client_.exchange(ref.ifname, uapi::encodeGetRequest());
+  if (!reply) return std::move(reply).error();
+  auto device = uapi::decodeGetReply(reply->get());
   if (!device) return std::move(device).error().context(str("device ", ref.ifname, ": get"));
   if (device->private_key) device->public_key = publicKeyFor(ref.ifname, *device->private_key);
   return device;
@@ -152,9 +136,9 @@ Key UapiBackend::publicKeyFor(const std::string& ifname, const Key& private_key)
 
 Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  SecretText request(uapi::encodeSetRequest(update));
-  NWG_ASSIGN_OR_RETURN(std::string reply, client_.exchange(ref.ifname, request.get()));
-  Status status = uapi::decodeSetReply(reply);
+  const SecretString request(uapi::encodeSetRequest(update));
+  NWG_ASSIGN_OR_RETURN(SecretString reply, client_.exchange(ref.ifname, request.view()));
+  Status status = uapi::decodeSetReply(reply.get());
   if (status.ok()) return status;
   Error error = std::move(status).error();
   if (error.code == EADDRINUSE && update.listen_port) {

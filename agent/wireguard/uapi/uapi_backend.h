@@ -28,6 +28,8 @@ struct UapiBackendOptions {
   std::string socket_dir = "/var/run/wireguard";
   // A request fails when the socket shows no progress for this long (a stopped or wedged daemon).
   std::chrono::milliseconds request_timeout{10000};
+  // A reply larger than this is refused (EMSGSIZE) rather than read into memory without bound.
+  size_t max_reply = uapi::UapiClient::kDefaultMaxReply;
   std::chrono::milliseconds start_timeout{5000};
   std::chrono::milliseconds stop_timeout{3000};
 };

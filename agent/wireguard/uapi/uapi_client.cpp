@@ -7,32 +7,52 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <thread>
+
+#include "base/unique_fd.h"
 
 namespace nwg::wg::uapi {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+// Only root or the agent's own user may be handed a private key: wireguard-go runs as root (or as
+// the agent, which spawned it).
+Status checkListener(int fd, std::string_view ifname, const std::string& path) {
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) {
+    return Error::fromErrno(errno, str("device ", ifname, ": SO_PEERCRED on ", path));
   }
-  int get() const { return fd_; }
+  if (peer.uid != 0 && peer.uid != ::geteuid()) {
+    return Error(
+        str("device ", ifname, ": the process listening on ", path, " (pid ", peer.pid, ") runs as uid ",
+            peer.uid, ", neither root nor this agent: refusing to talk to it (it would be sent keys)"),
+        EPERM);
+  }
+  return okStatus();
+}
 
- private:
-  int fd_;
-};
+// Appends to a reply that holds keys: growing copies into a new buffer and wipes the old one, so no
+// copy of the key text is left in freed memory.
+void appendSecret(SecretString& reply, const char* data, size_t size) {
+  std::string& text = reply.mutableText();
+  if (text.size() + size > text.capacity()) {
+    SecretString grown;
+    grown.mutableText().reserve(std::max(text.capacity() * 2, text.size() + size));
+    grown.mutableText().append(text);
+    reply = std::move(grown);  // wipes the old buffer
+  }
+  reply.mutableText().append(data, size);
+}
 
 // Connects without blocking; a full listen backlog (EAGAIN) is retried until the deadline. ENOENT and
 // ECONNREFUSED come back as such for the caller to interpret.
-Result<int> connectTo(const std::string& path, std::string_view ifname, Clock::time_point deadline) {
+Result<UniqueFd> connectTo(const std::string& path, std::string_view ifname, Clock::time_point deadline) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -40,11 +60,11 @@ Result<int> connectTo(const std::string& path, std::string_view ifname, Clock::t
   }
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   while (true) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return Error::fromErrno(errno, str("device ", ifname, ": socket()"));
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return Error::fromErrno(errno, str("device ", ifname, ": socket()"));
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
     int err = errno;
-    ::close(fd);
+    fd.reset();
     switch (err) {
       case ENOENT:        // no socket file
       case ECONNREFUSED:  // a file nobody listens on: stale
@@ -52,7 +72,8 @@ Result<int> connectTo(const std::string& path, std::string_view ifname, Clock::t
       case EAGAIN:
       case EINTR:
         if (Clock::now() >= deadline) {
-          return Error(str("device ", ifname, ": wireguard-go does not accept connections on ", path), ETIMEDOUT);
+          return Error(str("device ", ifname, ": wireguard-go does not accept connections on ", path),
+                       ETIMEDOUT);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
@@ -76,16 +97,13 @@ Result<UapiClient::SocketState> UapiClient::probe(std::string_view ifname) const
     return Error::fromErrno(errno, str("device ", ifname, ": stat ", path));
   }
   auto fd = connectTo(path, ifname, Clock::now() + timeout_);
-  if (fd.ok()) {
-    ::close(*fd);
-    return SocketState::kLive;
-  }
+  if (fd.ok()) return SocketState::kLive;
   if (fd.error().code == ECONNREFUSED) return SocketState::kStale;
   if (fd.error().code == ENOENT) return SocketState::kAbsent;  // vanished since lstat: it just exited
   return std::move(fd).error();
 }
 
-Result<std::string> UapiClient::exchange(std::string_view ifname, std::string_view request) const {
+Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_view request) const {
   std::string path = socketPath(ifname);
   auto connected = connectTo(path, ifname, Clock::now() + timeout_);
   if (!connected) {
@@ -100,24 +118,31 @@ Result<std::string> UapiClient::exchange(std::string_view ifname, std::string_vi
     }
     return std::move(connected).error();
   }
-  Fd fd(*connected);
+  UniqueFd fd = std::move(connected).value();
+  NWG_RETURN_IF_ERROR(checkListener(fd.get(), ifname, path));
 
-  std::string reply;
+  SecretString reply;
+  reply.mutableText().reserve(4096);
   size_t written = 0;
   bool can_write = true;
-  char buf[65536];
+  std::array<char, 65536> buf;
+  struct WipeBuffer {
+    std::array<char, 65536>& b;
+    ~WipeBuffer() { secureWipe(b.data(), b.size()); }
+  } wipe_buf{buf};
   while (true) {
-    pollfd pfd{fd.get(), static_cast<short>(POLLIN | (can_write && written < request.size() ? POLLOUT : 0)), 0};
+    pollfd pfd{fd.get(), static_cast<short>(POLLIN | (can_write && written < request.size() ? POLLOUT : 0)),
+               0};
     int n = ::poll(&pfd, 1, static_cast<int>(timeout_.count()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return Error::fromErrno(errno, str("device ", ifname, ": poll on ", path));
     }
     if (n == 0) {
-      return Error(str("device ", ifname, ": wireguard-go did not answer within ", timeout_.count(), " ms (",
-                       written, " of ", request.size(), " request bytes sent, ", reply.size(),
-                       " reply bytes received)"),
-                   ETIMEDOUT);
+      return Error(
+          str("device ", ifname, ": wireguard-go did not answer within ", timeout_.count(), " ms (", written,
+              " of ", request.size(), " request bytes sent, ", reply.get().size(), " reply bytes received)"),
+          ETIMEDOUT);
     }
     if (pfd.revents & POLLOUT) {
       ssize_t w = ::send(fd.get(), request.data() + written, request.size() - written, MSG_NOSIGNAL);
@@ -129,28 +154,35 @@ Result<std::string> UapiClient::exchange(std::string_view ifname, std::string_vi
       }
     }
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t r = ::recv(fd.get(), buf, sizeof buf, 0);
+      ssize_t r = ::recv(fd.get(), buf.data(), buf.size(), 0);
       if (r > 0) {
-        size_t from = reply.empty() ? 0 : reply.size() - 1;
-        reply.append(buf, static_cast<size_t>(r));
-        size_t end = reply.find("\n\n", from);
+        const size_t before = reply.get().size();
+        if (before + static_cast<size_t>(r) > max_reply_) {
+          return Error(
+              str("device ", ifname, ": the reply on ", path, " exceeds ", max_reply_, " bytes; refused"),
+              EMSGSIZE);
+        }
+        size_t from = before == 0 ? 0 : before - 1;
+        appendSecret(reply, buf.data(), static_cast<size_t>(r));
+        size_t end = reply.get().find("\n\n", from);
         if (end != std::string::npos) {
-          reply.resize(end + 2);
+          reply.mutableText().resize(end + 2);
           return reply;
         }
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         // A daemon that is being killed accepts into its backlog and then drops the connection.
-        if (reply.empty()) {
+        if (reply.get().empty()) {
           auto state = probe(ifname);
           if (state.ok() && *state != SocketState::kLive) {
-            return Error(str("device ", ifname, ": no such WireGuard device (its wireguard-go process exited "
-                             "while answering; socket ", path, " is ",
-                             *state == SocketState::kStale ? "stale)" : "gone)"),
+            return Error(str("device ", ifname,
+                             ": no such WireGuard device (its wireguard-go process exited "
+                             "while answering; socket ",
+                             path, " is ", *state == SocketState::kStale ? "stale)" : "gone)"),
                          ENODEV);
           }
         }
         return Error(str("device ", ifname, ": wireguard-go closed the connection without a complete reply (",
-                         written, " of ", request.size(), " request bytes sent, ", reply.size(),
+                         written, " of ", request.size(), " request bytes sent, ", reply.get().size(),
                          " reply bytes received)"),
                      EPIPE);
       }

@@ -12,7 +12,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <thread>
+
+#include "base/unique_fd.h"
 
 namespace nwg::wg::uapi {
 namespace {
@@ -20,27 +23,34 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Raw system calls: glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used from C++.
-int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0u)); }
+int pidfdOpen(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0u));
+}
 int pidfdSignal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0u));
 }
 
 // Reads at most `max` bytes of a small /proc file; "" if it cannot be read (the process went away).
 std::string readSmallFile(const std::string& path, size_t max = 4096) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
   std::string out(max, '\0');
   size_t got = 0;
   while (got < max) {
-    ssize_t n = ::read(fd, out.data() + got, max - got);
+    ssize_t n = ::read(fd.get(), out.data() + got, max - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
-  ::close(fd);
   out.resize(got);
   return out;
 }
+
+// The launcher's output pipe: the agent reads one end, the launcher writes the other.
+struct OutputPipe {
+  UniqueFd read_end;
+  UniqueFd write_end;
+};
 
 bool isNumber(const char* s) {
   if (!*s) return false;
@@ -122,89 +132,96 @@ Status WireguardGoProcesses::start(const std::string& ifname) const {
   std::string arg0 = bin, arg1 = ifname;
   char* argv[] = {arg0.data(), arg1.data(), nullptr};
 
-  int out_pipe[2] = {-1, -1};
-  if (!to_log && ::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return Error::fromErrno(errno, str("device ", ifname, ": pipe for wireguard-go's output"));
+  OutputPipe out;
+  if (!to_log) {
+    int fds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+      return Error::fromErrno(errno, str("device ", ifname, ": pipe for wireguard-go's output"));
+    }
+    out.read_end.reset(fds[0]);
+    out.write_end.reset(fds[1]);
   }
   std::string log_path = to_log ? str(options_.log_dir, "/", ifname, ".log") : "";
 
+  // Every step of the set-up is checked: a launcher started without its /dev/null stdin, its output
+  // redirection or its own session would misbehave in ways found much later.
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (to_log) {
-    posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0640);
-  } else {
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  if (int rc = posix_spawn_file_actions_init(&actions); rc != 0) {
+    return Error::fromErrno(rc, str("device ", ifname, ": posix_spawn_file_actions_init"));
   }
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawn_file_actions_addchdir_np(&actions, "/");  // the daemon must not pin the agent's cwd
+  if (int rc = posix_spawnattr_init(&attr); rc != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return Error::fromErrno(rc, str("device ", ifname, ": posix_spawnattr_init"));
+  }
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
+  int setup = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (setup == 0) {
+    setup = to_log ? posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
+                                                      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0640)
+                   : posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), 1);
+  }
+  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (setup == 0) setup = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (setup == 0)
+    setup = posix_spawn_file_actions_addchdir_np(&actions, "/");  // must not pin the agent's cwd
+  if (setup == 0) setup = posix_spawnattr_setsigdefault(&attr, &all);
+  if (setup == 0) setup = posix_spawnattr_setsigmask(&attr, &none);
   // A new session: a signal to the agent's process group (Ctrl-C, a supervisor stopping the agent)
   // must not reach the daemon, which wireguard-go would take as "remove the device".
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
+  if (setup == 0) {
+    setup =
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  }
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, bin.c_str(), &actions, &attr, argv, envp.data());
+  int rc = setup == 0 ? ::posix_spawn(&pid, bin.c_str(), &actions, &attr, argv, envp.data()) : setup;
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (out_pipe[1] >= 0) ::close(out_pipe[1]);
-  if (rc != 0) {
-    if (out_pipe[0] >= 0) ::close(out_pipe[0]);
-    return Error::fromErrno(rc, str("device ", ifname, ": cannot run ", bin));
-  }
+  out.write_end.reset();  // the launcher has its copy; EOF on ours then means it is gone
+  if (setup != 0) return Error::fromErrno(setup, str("device ", ifname, ": preparing to run ", bin));
+  if (rc != 0) return Error::fromErrno(rc, str("device ", ifname, ": cannot run ", bin));
 
   // The launcher creates the tun and the socket, forks the daemon and exits (about 10 ms).
   std::string output;
   auto deadline = Clock::now() + options_.start_timeout;
   int status = 0;
   while (true) {
-    if (out_pipe[0] >= 0) {
-      pollfd pfd{out_pipe[0], POLLIN, 0};
+    if (out.read_end) {
+      pollfd pfd{out.read_end.get(), POLLIN, 0};
       if (::poll(&pfd, 1, 2) > 0) {
         char buf[4096];
-        ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+        ssize_t n = ::read(out.read_end.get(), buf, sizeof buf);
         if (n > 0 && output.size() < 65536) output.append(buf, static_cast<size_t>(n));
-        if (n == 0) {  // EOF: the launcher is gone or closing
-          ::close(out_pipe[0]);
-          out_pipe[0] = -1;
-        }
+        if (n == 0) out.read_end.reset();  // EOF: the launcher is gone or closing
       }
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) break;
-    if (w < 0 && errno != EINTR) {
-      if (out_pipe[0] >= 0) ::close(out_pipe[0]);
+    if (w < 0 && errno != EINTR)
       return Error::fromErrno(errno, str("device ", ifname, ": waiting for wireguard-go"));
-    }
     if (Clock::now() >= deadline) {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, &status, 0);
-      if (out_pipe[0] >= 0) ::close(out_pipe[0]);
       return Error(str("device ", ifname, ": wireguard-go did not finish starting within ",
                        options_.start_timeout.count(), " ms; killed it"),
                    ETIMEDOUT);
     }
   }
-  if (out_pipe[0] >= 0) {
+  if (out.read_end) {
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(out_pipe[0], buf, sizeof buf)) > 0 && output.size() < 65536) {
+    while ((n = ::read(out.read_end.get(), buf, sizeof buf)) > 0 && output.size() < 65536) {
       output.append(buf, static_cast<size_t>(n));
     }
-    ::close(out_pipe[0]);
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     if (to_log) output = readSmallFile(log_path, 65536);
-    return Error(str("device ", ifname, ": wireguard-go ", describeExit(status), ": ", cleanOutput(output)), EIO);
+    return Error(str("device ", ifname, ": wireguard-go ", describeExit(status), ": ", cleanOutput(output)),
+                 EIO);
   }
   return okStatus();
 }
@@ -212,28 +229,27 @@ Status WireguardGoProcesses::start(const std::string& ifname) const {
 std::vector<pid_t> WireguardGoProcesses::findServing(std::string_view ifname, bool only_named) const {
   std::string comm_name = options_.binary.substr(options_.binary.rfind('/') + 1).substr(0, 15);
   std::vector<pid_t> pids;
-  DIR* proc = ::opendir("/proc");
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
   if (!proc) return pids;
-  while (dirent* e = ::readdir(proc)) {
+  while (dirent* e = ::readdir(proc.get())) {
     if (!isNumber(e->d_name)) continue;
     std::string pid = e->d_name;
     if (only_named && trim(readSmallFile(str("/proc/", pid, "/comm"), 64)) != comm_name) continue;
     if (holdsTun(pid, ifname)) pids.push_back(static_cast<pid_t>(std::stol(pid)));
   }
-  ::closedir(proc);
   return pids;
 }
 
 Status WireguardGoProcesses::stop(pid_t pid, std::string_view ifname) const {
   // A pidfd pins the process: once it is open and the process still holds our tun, the signal cannot
   // reach a different process that reused the PID.
-  int pidfd = pidfdOpen(pid);
-  if (pidfd < 0) {
+  UniqueFd pidfd(pidfdOpen(pid));
+  if (!pidfd) {
     if (errno == ESRCH) return okStatus();
     return Error::fromErrno(errno, str("device ", ifname, ": pidfd_open(", pid, ")"));
   }
-  auto waitExit = [pidfd](std::chrono::milliseconds timeout) {
-    pollfd pfd{pidfd, POLLIN, 0};
+  auto waitExit = [fd = pidfd.get()](std::chrono::milliseconds timeout) {
+    pollfd pfd{fd, POLLIN, 0};
     auto deadline = Clock::now() + timeout;
     while (true) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
@@ -246,16 +262,15 @@ Status WireguardGoProcesses::stop(pid_t pid, std::string_view ifname) const {
   Status result;
   if (!holdsTun(std::to_string(pid), ifname)) {
     result = okStatus();  // exited (or PID reused) since it was found
-  } else if (pidfdSignal(pidfd, SIGTERM) != 0 && errno != ESRCH) {
+  } else if (pidfdSignal(pidfd.get(), SIGTERM) != 0 && errno != ESRCH) {
     result = Error::fromErrno(errno, str("device ", ifname, ": SIGTERM to wireguard-go pid ", pid));
   } else if (!waitExit(options_.stop_timeout)) {
     // Stuck: SIGKILL removes the tun (not persistent) but leaves a stale socket for the caller.
-    pidfdSignal(pidfd, SIGKILL);
+    pidfdSignal(pidfd.get(), SIGKILL);
     if (!waitExit(std::chrono::milliseconds(2000))) {
       result = Error(str("device ", ifname, ": wireguard-go pid ", pid, " survives SIGKILL"), EBUSY);
     }
   }
-  ::close(pidfd);
   return result;
 }
 
