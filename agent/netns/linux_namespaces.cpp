@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <system_error>
 #include <thread>
 
 #include "netns/namespace_cache.h"
@@ -38,19 +39,35 @@ Status withContext(Status status, std::string_view prefix) {
   return std::move(status).error().context(prefix);
 }
 
+// Runs `body` on a fresh thread and returns its Status. The thread's barrier: an exception thrown
+// there becomes an error of this call (it would otherwise end the process), and a thread that cannot
+// be created is an error too.
+Status onFreshThread(const std::string& netns, const std::function<Status()>& body) {
+  Status result;
+  try {
+    std::thread worker([&] {
+      try {
+        result = body();
+      } catch (const std::exception& e) {
+        result = fail(nsContext(netns), ": ", e.what());
+      } catch (...) {
+        result = fail(nsContext(netns), ": unknown exception");
+      }
+    });
+    worker.join();
+  } catch (const std::system_error& e) {
+    return Error(str(nsContext(netns), ": cannot start a thread (", e.what(), ")"), e.code().value());
+  }
+  return result;
+}
+
 // Runs `fn` on a fresh thread that joined namespace `ns_fd`: it never has to find its way back, so
 // no thread is ever left behind in the wrong namespace, and the caller's thread never moves.
 Status runOnThreadIn(int ns_fd, const std::string& netns, const std::function<Status()>& fn) {
-  Status result;
-  std::thread worker([&] {
-    if (::setns(ns_fd, CLONE_NEWNET) != 0) {
-      result = Error::fromErrno(errno, str(nsContext(netns), ": setns"));
-      return;
-    }
-    result = fn();
+  return onFreshThread(netns, [&]() -> Status {
+    if (::setns(ns_fd, CLONE_NEWNET) != 0) return Error::fromErrno(errno, str(nsContext(netns), ": setns"));
+    return fn();
   });
-  worker.join();
-  return result;
 }
 
 std::string sysctlContext(const std::string& netns, const std::string& key) {
@@ -271,22 +288,18 @@ Status LinuxNamespaces::create(const std::string& name) {
   if (isNamespaceMount(path)) return okStatus();
   NWG_RETURN_IF_ERROR(withContext(prepareRunDir(), nsContext(name)));
   // The mount point: a plain empty file. One left over by an interrupted create is reused.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0);
-  if (fd < 0) return Error::fromErrno(errno, str(nsContext(name), ": create ", path));
-  ::close(fd);
-  Status result;
-  std::thread worker([&] {
+  if (UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0)); !fd) {
+    return Error::fromErrno(errno, str(nsContext(name), ": create ", path));
+  }
+  Status result = onFreshThread(name, [&]() -> Status {
     // unshare() gives only this thread a new namespace; the bind mount keeps it alive after the
     // thread ends.
-    if (::unshare(CLONE_NEWNET) != 0) {
-      result = Error::fromErrno(errno, str(nsContext(name), ": unshare"));
-      return;
-    }
+    if (::unshare(CLONE_NEWNET) != 0) return Error::fromErrno(errno, str(nsContext(name), ": unshare"));
     if (::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) != 0) {
-      result = Error::fromErrno(errno, str(nsContext(name), ": bind mount on ", path));
+      return Error::fromErrno(errno, str(nsContext(name), ": bind mount on ", path));
     }
+    return okStatus();
   });
-  worker.join();
   if (!result.ok()) {
     if (!isNamespaceMount(path)) ::unlink(path.c_str());
     return result;
