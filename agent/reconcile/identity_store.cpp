@@ -7,9 +7,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "base/secret.h"
 #include "base/strings.h"
 
 namespace nwg::reconcile {
@@ -26,21 +28,39 @@ bool validPortId(std::string_view id) {
   return true;
 }
 
-// Reads a whole small file; refuses anything that is not a regular file of sane size.
-Result<std::string> readSmallFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Error::fromErrno(errno, str("open ", path));
-  std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) { ::close(*f); });
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return Error::fromErrno(errno, str("stat ", path));
-  if (!S_ISREG(st.st_mode) || st.st_size > 4096) return fail(path, " is not a small regular file");
-  if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
-    return Error::fromErrno(errno, str("chmod 0600 ", path));
+constexpr std::string_view kTmpSuffix = ".conf.tmp";
+
+std::string modeText(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// Reads a whole small file relative to the state directory, refusing anything but a regular file of
+// sane size owned by the agent and closed to group and others. The text holds a private key.
+Result<SecretString> readKeyFile(int dir_fd, const std::string& name, const std::string& path) {
+  UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ELOOP) return fail(path, " is a symbolic link: refused (a key file must be a plain file)");
+    return Error::fromErrno(errno, str("open ", path));
   }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return Error::fromErrno(errno, str("stat ", path));
+  if (!S_ISREG(st.st_mode) || st.st_size > 4096) return fail(path, " is not a small regular file: refused");
+  if (st.st_uid != ::geteuid()) {
+    return fail(path, " is owned by uid ", st.st_uid, ", not by the agent (uid ", ::geteuid(),
+                "): refused, never adopted (someone else may have written this key)");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return fail(path, " has mode ", modeText(st.st_mode),
+                ": refused, never adopted (group or others may have read or written this key); if it "
+                "is the right key, chmod 0600 it");
+  }
+  SecretString text(std::string(static_cast<size_t>(st.st_size), '\0'));
+  std::string& buf = text.mutableText();
   size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+  while (got < buf.size()) {
+    ssize_t n = ::read(fd.get(), buf.data() + got, buf.size() - got);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Error::fromErrno(n < 0 ? errno : EIO, str("read ", path));
     got += static_cast<size_t>(n);
@@ -59,25 +79,19 @@ Status writeAll(int fd, std::string_view data, const std::string& path) {
   return okStatus();
 }
 
-Status fsyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Error::fromErrno(errno, str("open ", dir));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Error::fromErrno(err, str("fsync ", dir));
-  return okStatus();
-}
-
 }  // namespace
 
 std::string formatIdentityFile(const std::string& port_id, const HubIdentity& identity) {
-  return str("# neutron-wireguard-agent: identity of hub port ", port_id, ".\n",
-             "# Do not edit: the agent restores this key and port after every restart.\n",
-             "# Public key: wg pubkey < <(sed -n 's/^PrivateKey = //p' THIS_FILE)\n",
-             "[Interface]\n",
-             "PrivateKey = ", identity.private_key.toBase64(), "\n",
-             "ListenPort = ", identity.listen_port, "\n");
+  // Built in one reserved buffer (no stream, no temporary key text): the caller wipes it.
+  std::string out;
+  out.reserve(512 + port_id.size());
+  out.append("# neutron-wireguard-agent: identity of hub port ").append(port_id).append(".\n");
+  out.append("# Do not edit: the agent restores this key and port after every restart.\n");
+  out.append("# Public key: wg pubkey < <(sed -n 's/^PrivateKey = //p' THIS_FILE)\n");
+  out.append("[Interface]\nPrivateKey = ");
+  identity.private_key.appendBase64(out);
+  out.append("\nListenPort = ").append(std::to_string(identity.listen_port)).append("\n");
+  return out;
 }
 
 Result<HubIdentity> parseIdentityFile(std::string_view text) {
@@ -130,38 +144,61 @@ std::string IdentityStore::pathOf(const std::string& port_id) const {
   return str(dir_, "/", port_id, kSuffix);
 }
 
+Status IdentityStore::requireLoaded() const {
+  if (!dir_fd_) return fail("state directory ", dir_, " is not open (load() failed or was not called)");
+  return okStatus();
+}
+
 Status IdentityStore::load() {
   identities_.clear();
   unreadable_.clear();
+  dir_fd_.reset();
   if (::mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
     return Error::fromErrno(errno, str("create state directory ", dir_));
   }
-  struct stat st {};
-  if (::stat(dir_.c_str(), &st) != 0) return Error::fromErrno(errno, str("stat ", dir_));
-  if (!S_ISDIR(st.st_mode)) return fail("state path ", dir_, " is not a directory");
-  if ((st.st_mode & 077) != 0 && ::chmod(dir_.c_str(), 0700) != 0) {
-    return Error::fromErrno(errno, str("chmod 0700 ", dir_));
+  UniqueFd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ELOOP || errno == ENOTDIR) {
+      return fail("state path ", dir_,
+                  " is not a directory (a symbolic link is refused: it holds private keys)");
+    }
+    return Error::fromErrno(errno, str("open state directory ", dir_));
   }
-  DIR* d = ::opendir(dir_.c_str());
-  if (!d) return Error::fromErrno(errno, str("open state directory ", dir_));
+  struct stat st {};
+  if (::fstat(dir.get(), &st) != 0) return Error::fromErrno(errno, str("stat ", dir_));
+  if (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
+    return fail("state directory ", dir_, " is owned by uid ", st.st_uid, " with mode ", modeText(st.st_mode),
+                ": it holds the hubs' private keys and must be owned by the agent's user (uid ", ::geteuid(),
+                ") with mode 0700; check who could have read or written it, then fix it (chown, chmod 0700)");
+  }
+  // fdopendir takes ownership of a descriptor of its own; ours stays for openat.
+  DIR* d = ::fdopendir(::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0));
+  if (!d) return Error::fromErrno(errno, str("list state directory ", dir_));
   std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  std::vector<std::string> leftovers;
   while (dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
+    if (name.size() > kTmpSuffix.size() && name.substr(name.size() - kTmpSuffix.size()) == kTmpSuffix) {
+      leftovers.emplace_back(name);  // an interrupted put(): it may hold a key, and it is not current
+      continue;
+    }
     if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) continue;
     std::string port_id(name.substr(0, name.size() - kSuffix.size()));
     if (!validPortId(port_id)) continue;
-    auto text = readSmallFile(pathOf(port_id));
+    auto text = readKeyFile(dir.get(), std::string(name), pathOf(port_id));
     if (!text) {
       unreadable_[port_id] = text.error().message;
       continue;
     }
-    auto identity = parseIdentityFile(*text);
+    auto identity = parseIdentityFile(text->view());
     if (!identity) {
       unreadable_[port_id] = str(pathOf(port_id), ": ", identity.error().message);
       continue;
     }
     identities_[port_id] = *identity;
   }
+  for (const auto& name : leftovers) (void)::unlinkat(dir.get(), name.c_str(), 0);
+  dir_fd_ = std::move(dir);
   return okStatus();
 }
 
@@ -173,26 +210,29 @@ std::optional<HubIdentity> IdentityStore::find(const std::string& port_id) const
 
 Status IdentityStore::put(const std::string& port_id, const HubIdentity& identity) {
   if (!validPortId(port_id)) return fail("invalid port ID '", port_id, "' for a state file");
+  NWG_RETURN_IF_ERROR(requireLoaded());
+  const std::string name = str(port_id, kSuffix);
+  const std::string tmp = str(port_id, kTmpSuffix);
   const std::string path = pathOf(port_id);
-  const std::string tmp = str(path, ".tmp");
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Error::fromErrno(errno, str("create ", tmp));
-  std::string text = formatIdentityFile(port_id, identity);
-  Status written = fchmod(fd, 0600) == 0 ? writeAll(fd, text, tmp) : Error::fromErrno(errno, "fchmod");
-  std::fill(text.begin(), text.end(), '\0');
-  if (written.ok() && ::fsync(fd) != 0) written = Error::fromErrno(errno, str("fsync ", tmp));
-  ::close(fd);
+  (void)::unlinkat(dir_fd_.get(), tmp.c_str(), 0);
+  UniqueFd fd(
+      ::openat(dir_fd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error::fromErrno(errno, str("create ", path, ".tmp"));
+  const SecretString text(formatIdentityFile(port_id, identity));
+  Status written = ::fchmod(fd.get(), 0600) == 0 ? writeAll(fd.get(), text.view(), path + ".tmp")
+                                                 : Error::fromErrno(errno, "fchmod");
+  if (written.ok() && ::fsync(fd.get()) != 0) written = Error::fromErrno(errno, str("fsync ", path, ".tmp"));
+  fd.reset();
   if (!written.ok()) {
-    ::unlink(tmp.c_str());
+    (void)::unlinkat(dir_fd_.get(), tmp.c_str(), 0);
     return written;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::renameat(dir_fd_.get(), tmp.c_str(), dir_fd_.get(), name.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return Error::fromErrno(err, str("rename ", tmp, " to ", path));
+    (void)::unlinkat(dir_fd_.get(), tmp.c_str(), 0);
+    return Error::fromErrno(err, str("rename ", path, ".tmp to ", path));
   }
-  NWG_RETURN_IF_ERROR(fsyncDirectory(dir_));
+  if (::fsync(dir_fd_.get()) != 0) return Error::fromErrno(errno, str("fsync ", dir_));
   identities_[port_id] = identity;
   unreadable_.erase(port_id);
   return okStatus();
@@ -200,8 +240,12 @@ Status IdentityStore::put(const std::string& port_id, const HubIdentity& identit
 
 Status IdentityStore::remove(const std::string& port_id) {
   if (!validPortId(port_id)) return fail("invalid port ID '", port_id, "' for a state file");
-  if (::unlink(pathOf(port_id).c_str()) != 0 && errno != ENOENT) {
-    return Error::fromErrno(errno, str("remove ", pathOf(port_id)));
+  NWG_RETURN_IF_ERROR(requireLoaded());
+  const std::string name = str(port_id, kSuffix);
+  if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0) {
+    if (errno != ENOENT) return Error::fromErrno(errno, str("remove ", pathOf(port_id)));
+  } else if (::fsync(dir_fd_.get()) != 0) {
+    return Error::fromErrno(errno, str("fsync ", dir_));
   }
   identities_.erase(port_id);
   unreadable_.erase(port_id);

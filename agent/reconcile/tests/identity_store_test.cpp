@@ -24,6 +24,15 @@ class IdentityStoreTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
+  void writeFile(const std::string& name, const std::string& text, mode_t mode) {
+    const std::string path = dir_ + "/" + name;
+    {
+      std::ofstream f(path);
+      f << text;
+    }
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+  }
+
   static mode_t modeOf(const std::string& path) {
     struct stat st {};
     EXPECT_EQ(stat(path.c_str(), &st), 0);
@@ -76,27 +85,65 @@ TEST_F(IdentityStoreTest, PutIsPrivateAndSurvivesReload) {
   EXPECT_TRUE(again.remove("c0ffee00-1111").ok());  // idempotent
 }
 
-TEST_F(IdentityStoreTest, LoosePermissionsAreTightened) {
-  fs::create_directories(dir_);
-  chmod(dir_.c_str(), 0755);
-  {
-    std::ofstream f(dir_ + "/aaaa.conf");
-    f << formatIdentityFile("aaaa", {generatePrivateKey(), 51830});
-  }
-  chmod((dir_ + "/aaaa.conf").c_str(), 0644);
+// A file the agent did not write itself with its own mode: someone may have read or planted the key.
+TEST_F(IdentityStoreTest, KeyFilesOpenToOthersAreRefusedNeverAdoptedOrTightened) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  writeFile("aaaa.conf", formatIdentityFile("aaaa", {generatePrivateKey(), 51830}), 0644);
+  writeFile("bbbb.conf", formatIdentityFile("bbbb", {generatePrivateKey(), 51831}), 0620);
+  writeFile("cccc.conf", formatIdentityFile("cccc", {generatePrivateKey(), 51832}), 0600);
   IdentityStore store(dir_);
   ASSERT_TRUE(store.load().ok());
-  EXPECT_EQ(modeOf(dir_), 0700u);
-  EXPECT_EQ(modeOf(dir_ + "/aaaa.conf"), 0600u);
-  EXPECT_TRUE(store.find("aaaa").has_value());
+  EXPECT_FALSE(store.find("aaaa").has_value());
+  EXPECT_FALSE(store.find("bbbb").has_value());
+  EXPECT_TRUE(store.find("cccc").has_value());
+  ASSERT_EQ(store.unreadable().count("aaaa"), 1u);
+  EXPECT_NE(store.unreadable().at("aaaa").find("mode 0644"), std::string::npos)
+      << store.unreadable().at("aaaa");
+  EXPECT_EQ(store.unreadable().count("bbbb"), 1u);
+  EXPECT_EQ(modeOf(dir_ + "/aaaa.conf"), 0644u);  // left as found, for the operator to look at
+}
+
+TEST_F(IdentityStoreTest, ALooseOrForeignStateDirectoryIsRefused) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+  IdentityStore store(dir_);
+  Status loaded = store.load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find("mode 0755"), std::string::npos) << loaded.error().message;
+  EXPECT_EQ(modeOf(dir_), 0755u);  // not tightened behind the operator's back
+  EXPECT_FALSE(store.put("c0ffee00-1111", {generatePrivateKey(), 51820}).ok());  // nothing written
+  EXPECT_FALSE(fs::exists(dir_ + "/c0ffee00-1111.conf"));
+}
+
+TEST_F(IdentityStoreTest, SymbolicLinksAreRefused) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  // A key file that points elsewhere (where someone else controls the content).
+  writeFile("../elsewhere.conf", formatIdentityFile("dddd", {generatePrivateKey(), 51833}), 0600);
+  ASSERT_EQ(symlink((root_ + "/elsewhere.conf").c_str(), (dir_ + "/dddd.conf").c_str()), 0);
+  IdentityStore store(dir_);
+  ASSERT_TRUE(store.load().ok());
+  EXPECT_FALSE(store.find("dddd").has_value());
+  ASSERT_EQ(store.unreadable().count("dddd"), 1u);
+  EXPECT_NE(store.unreadable().at("dddd").find("symbolic link"), std::string::npos);
+  // The state directory itself as a symlink.
+  const std::string linked = root_ + "/linked-state";
+  ASSERT_EQ(symlink(dir_.c_str(), linked.c_str()), 0);
+  IdentityStore via_link(linked);
+  EXPECT_FALSE(via_link.load().ok());
+}
+
+TEST_F(IdentityStoreTest, LeftoversOfAnInterruptedWriteAreRemoved) {
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  writeFile("eeee.conf.tmp", formatIdentityFile("eeee", {generatePrivateKey(), 51834}), 0600);
+  IdentityStore store(dir_);
+  ASSERT_TRUE(store.load().ok());
+  EXPECT_FALSE(store.find("eeee").has_value());
+  EXPECT_FALSE(fs::exists(dir_ + "/eeee.conf.tmp"));
 }
 
 TEST_F(IdentityStoreTest, CorruptFileIsReportedNotReplaced) {
-  fs::create_directories(dir_);
-  {
-    std::ofstream f(dir_ + "/bbbb.conf");
-    f << "[Interface]\nPrivateKey = garbage\n";
-  }
+  ASSERT_EQ(mkdir(dir_.c_str(), 0700), 0);
+  writeFile("bbbb.conf", "[Interface]\nPrivateKey = garbage\n", 0600);
   IdentityStore store(dir_);
   ASSERT_TRUE(store.load().ok());
   EXPECT_FALSE(store.find("bbbb").has_value());
