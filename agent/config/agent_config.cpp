@@ -70,6 +70,8 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kWireguard, "state_path", "/var/lib/neutron/wireguard"},
       {kWireguard, "listen_port_range", "51820:52820"},
       {kWireguard, "ignored_devices", ""},
+      {kWireguard, "allow_root_device", "false"},
+      {kWireguard, "denied_endpoint_cidrs", ""},
       {kWireguard, "deep_resync_interval", "300"},
       {kWireguard, "dry_run", "false"},
       {kWireguard, "mtu", "0"},
@@ -167,6 +169,19 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
     if (d.empty() || d.size() > 15 || d.find_first_of("/ \t\n") != std::string::npos) {
       return optionError(r, kWireguard, "ignored_devices",
                          str("'", d, "' is not an interface name (1 to 15 characters, no '/' or spaces)"));
+    }
+  }
+  NWG_ASSIGN_OR_RETURN(c.allow_root_device, r.getBool(kWireguard, "allow_root_device"));
+  {
+    NWG_ASSIGN_OR_RETURN(std::vector<std::string> cidrs, r.getList(kWireguard, "denied_endpoint_cidrs"));
+    for (const auto& text : cidrs) {
+      auto prefix = IpPrefix::parse(text);
+      if (!prefix.ok()) {
+        return optionError(
+            r, kWireguard, "denied_endpoint_cidrs",
+            str("'", text, "' is not a CIDR such as 10.0.0.0/8 or fd00::/8 (", prefix.error().message, ")"));
+      }
+      c.denied_endpoint_cidrs.push_back(prefix->masked());
     }
   }
   NWG_ASSIGN_OR_RETURN(c.dry_run, r.getBool(kWireguard, "dry_run"));

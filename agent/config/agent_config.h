@@ -48,6 +48,8 @@ struct AgentConfig {
   std::string state_path = "/var/lib/neutron/wireguard";
   PortRange listen_port_range{51820, 52820};
   std::vector<std::string> ignored_devices;
+  bool allow_root_device = false;               // honour root_device hubs (the node's own namespace)
+  std::vector<IpPrefix> denied_endpoint_cidrs;  // spoke endpoints the hubs never send to
   bool dry_run = false;
   int deep_resync_interval = 300;  // seconds between full syncs that re-read everything; 0: always
   int mtu = 0;                     // 0: underlay_mtu minus WireGuard's overhead

@@ -40,6 +40,8 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->state_path, "/var/lib/neutron/wireguard");
   EXPECT_EQ(c->listen_port_range, (PortRange{51820, 52820}));
   EXPECT_TRUE(c->ignored_devices.empty());
+  EXPECT_FALSE(c->allow_root_device);
+  EXPECT_TRUE(c->denied_endpoint_cidrs.empty());
   EXPECT_FALSE(c->dry_run);
   EXPECT_EQ(c->deep_resync_interval, 300);
   EXPECT_EQ(c->mtu, 0);
@@ -84,6 +86,8 @@ state_path = /srv/wg
 listen_port_range = 40000:40100
 ignored_devices = wg0, wg-manual,
   wg-extra
+allow_root_device = true
+denied_endpoint_cidrs = 10.0.0.0/8, fd00::1/8
 dry_run = on
 deep_resync_interval = 0
 mtu = 1380
@@ -130,6 +134,8 @@ direct_mandatory_flag = false
   EXPECT_EQ(c->state_path, "/srv/wg");
   EXPECT_EQ(c->listen_port_range, (PortRange{40000, 40100}));
   EXPECT_EQ(c->ignored_devices, (std::vector<std::string>{"wg0", "wg-manual", "wg-extra"}));
+  EXPECT_TRUE(c->allow_root_device);
+  EXPECT_EQ(join(c->denied_endpoint_cidrs, ","), "10.0.0.0/8,fd00::/8");  // host bits cleared
   EXPECT_TRUE(c->dry_run);
   EXPECT_EQ(c->deep_resync_interval, 0);
   EXPECT_EQ(c->mtu, 1380);
@@ -215,6 +221,9 @@ TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
       {"[wireguard]\nlisten_port_range = 51820\n", "[wireguard] listen_port_range: "},
       {"[wireguard]\nignored_devices = wg0,averyveryverylongname\n", "[wireguard] ignored_devices: "},
       {"[wireguard]\ndry_run = perhaps\n", "[wireguard] dry_run: "},
+      {"[wireguard]\nallow_root_device = sometimes\n", "[wireguard] allow_root_device: "},
+      {"[wireguard]\ndenied_endpoint_cidrs = 10.0.0.0/33\n", "[wireguard] denied_endpoint_cidrs: "},
+      {"[wireguard]\ndenied_endpoint_cidrs = example.com\n", "[wireguard] denied_endpoint_cidrs: "},
       {"[wireguard]\nmtu = 40\n", "[wireguard] mtu: "},
       {"[wireguard]\nmtu = 70000\n", "[wireguard] mtu: "},
       {"[wireguard]\nunderlay_mtu = 100\n", "[wireguard] underlay_mtu: "},
