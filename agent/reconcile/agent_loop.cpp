@@ -26,7 +26,13 @@ void AgentLoop::stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  reconciler_.cancel();  // a pass in progress ends at its next hub
   wake_.notify_all();
+}
+
+bool AgentLoop::stopRequested() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
 }
 
 AgentLoop::Counts AgentLoop::counts() const {
@@ -106,15 +112,21 @@ void AgentLoop::run() {
     lock.unlock();
 
     const auto t0 = Clock::now();
-    PassReport report = full ? reconciler_.syncAll(deep ? Depth::kDeep : Depth::kQuick) : reconciler_.syncHubs(hubs);
+    PassReport report =
+        full ? reconciler_.syncAll(deep ? Depth::kDeep : Depth::kQuick) : reconciler_.syncHubs(hubs);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    if (report.cancelled || (!report.complete && stopRequested())) {
+      lock.lock();
+      break;  // stop() was called: end quietly, changing nothing more
+    }
     if (!report.complete) {
       log_.warning(str(full ? "full sync" : "sync of changed hubs", " failed (", report.failure,
                        "); nothing changed on the host"));
     } else {
       log_.log(report.actions ? Severity::Info : Severity::Debug,
-               str(full ? str(deep ? "deep" : "quick", " full sync (", reason, ")") : str("sync of ", hubs.size(), " hub(s)"), ": ",
-                   report.realized.size(), " realized, ", report.failed.size(), " failed, ",
+               str(full ? str(deep ? "deep" : "quick", " full sync (", reason, ")")
+                        : str("sync of ", hubs.size(), " hub(s)"),
+                   ": ", report.realized.size(), " realized, ", report.failed.size(), " failed, ",
                    report.removed.size(), " removed, ", report.actions, " action(s) in ", ms, " ms"));
       afterPass(report, full);
     }

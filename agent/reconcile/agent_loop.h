@@ -53,6 +53,7 @@ class AgentLoop {
 
  private:
   void afterPass(const PassReport& report, bool full);
+  bool stopRequested() const;
   std::chrono::milliseconds backoff(int attempts) const;
 
   Reconciler& reconciler_;

@@ -17,9 +17,8 @@ bool looksLikeId(const json& v) {
   if (!v.is_string()) return false;
   const auto& s = v.get_ref<const std::string&>();
   if (s.size() < 11 || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'; });
 }
 
 Result<std::optional<std::string>> optionalString(const json& obj, const char* field) {
@@ -59,6 +58,11 @@ Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& pro
   if (!key_field.is_string()) return fail("spoke ", s.port_id, ": 'public_key' is missing");
   auto key = Key::fromBase64(key_field.get<std::string>());
   if (!key) return std::move(key).error().context(str("spoke ", s.port_id, ": public_key"));
+  if (isLowOrderPublicKey(*key)) {
+    // All-zero or small-order: no handshake can succeed, and a peer the driver should have refused.
+    return fail("spoke ", s.port_id,
+                ": public_key is a low-order Curve25519 point (all-zero or small order)");
+  }
   s.public_key = *key;
   auto endpoint = optionalString(spoke, "endpoint");
   if (!endpoint) return std::move(endpoint).error().context(str("spoke ", s.port_id));
@@ -74,7 +78,8 @@ Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& pro
     }
   }
   auto ips_it = spoke.find("fixed_ips");
-  if (ips_it == spoke.end() || !ips_it->is_array()) return fail("spoke ", s.port_id, ": 'fixed_ips' is not a list");
+  if (ips_it == spoke.end() || !ips_it->is_array())
+    return fail("spoke ", s.port_id, ": 'fixed_ips' is not a list");
   for (const auto& ip : *ips_it) {
     if (!ip.is_object() || !ip.value("ip_address", json()).is_string()) {
       return fail("spoke ", s.port_id, ": a fixed IP lacks 'ip_address'");
@@ -116,8 +121,8 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems)
   } else {
     return fail("'root_device' is not a boolean");
   }
-  if (auto m = hub.value("mtu", json()); m.is_number_integer() && m.get<int64_t>() >= 0 &&
-                                          m.get<int64_t>() <= 65535) {
+  if (auto m = hub.value("mtu", json());
+      m.is_number_integer() && m.get<int64_t>() >= 0 && m.get<int64_t>() <= 65535) {
     h.network_mtu = static_cast<uint32_t>(m.get<int64_t>());
   } else if (!m.is_null()) {
     return fail("'mtu' is not a valid MTU");
@@ -175,7 +180,8 @@ std::optional<EndpointName> parseEndpointName(std::string_view text) {
   if (host.size() > 253) return std::nullopt;
   bool has_letter = false;
   for (std::string_view label : split(host, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return std::nullopt;
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return std::nullopt;
     for (char c : label) {
       if (isalpha(static_cast<unsigned char>(c))) {
         has_letter = true;

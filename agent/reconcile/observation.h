@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/ip.h"
+#include "base/result.h"
 #include "netlink/links.h"
 #include "wireguard/device.h"
 
@@ -16,9 +17,14 @@ namespace nwg::reconcile {
 struct DeviceObservation {
   std::string netns;  // "" = the agent's own
   LinkInfo link;
-  bool detailed = false;  // addresses and config below were read (a quick pass lists links only)
-  std::vector<IpPrefix> addresses;   // sorted, link-local excluded
-  std::optional<wg::Device> config;  // absent: the link is named like ours but is not a working WireGuard device
+  bool detailed = false;            // addresses and config below were read (a quick pass lists links only)
+  std::vector<IpPrefix> addresses;  // sorted, link-local excluded
+  std::optional<wg::Device>
+      config;  // absent: the link is named like ours but is not a working WireGuard device
+  // Set when the details could not be read (a wireguard-go that stopped answering, an address dump
+  // that failed): the device exists but its state is unknown. Its hub fails this pass; it is never
+  // treated as absent (which could destroy or re-create what is only slow).
+  std::optional<Error> unreadable;
 };
 
 struct NamespaceObservation {
@@ -28,7 +34,7 @@ struct NamespaceObservation {
 };
 
 struct HostObservation {
-  std::vector<DeviceObservation> devices;                   // links named like ours ("wg-" + 11)
+  std::vector<DeviceObservation> devices;                  // links named like ours ("wg-" + 11)
   std::map<std::string, NamespaceObservation> namespaces;  // named namespaces seen (tun-*, qrouter-*)
 
   const DeviceObservation* findDevice(const std::string& ifname, const std::string& prefer_netns) const;

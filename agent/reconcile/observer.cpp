@@ -10,7 +10,8 @@ namespace nwg::reconcile {
 
 namespace {
 
-bool sysctlIs(Namespaces& namespaces, const std::string& netns, const std::string& key, std::string_view value) {
+bool sysctlIs(Namespaces& namespaces, const std::string& netns, const std::string& key,
+              std::string_view value) {
   auto v = namespaces.sysctl(netns, key);
   return v.ok() && trim(*v) == value;
 }
@@ -29,7 +30,8 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
     if (!links) {
       // A namespace deleted between list() and now (the L3 agent removing a router) is simply gone.
       if (!ns.empty() && links.error().code == ENOENT) continue;
-      return std::move(links).error().context(str("list links in ", ns.empty() ? "the agent's namespace" : ns));
+      return std::move(links).error().context(
+          str("list links in ", ns.empty() ? "the agent's namespace" : ns));
     }
     if (!ns.empty()) {
       NamespaceObservation& seen = host.namespaces[ns];
@@ -53,32 +55,38 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
     for (const auto& d : host.devices) devices.insert(d.link.name);
     for (const auto& [ns, seen] : host.namespaces) namespaces.insert(ns);
   }
-  NWG_RETURN_IF_ERROR(fillDetails(host, devices, namespaces));
+  fillDetails(host, devices, namespaces);
   return host;
 }
 
-Status Observer::fillDetails(HostObservation& host, const std::set<std::string>& devices,
-                             const std::set<std::string>& namespaces) {
+void Observer::fillDetails(HostObservation& host, const std::set<std::string>& devices,
+                           const std::set<std::string>& namespaces) {
   for (auto& d : host.devices) {
     if (d.detailed || !devices.count(d.link.name)) continue;
+    d.detailed = true;
+    d.unreadable.reset();
     auto config = backend_.get({d.netns, d.link.name});
     if (config) {
       d.config = std::move(*config);
     } else if (config.error().code != ENODEV) {
-      return std::move(config).error().context(str("read WireGuard device ", d.link.name));
+      d.unreadable = std::move(config).error().context(str("read WireGuard device ", d.link.name));
+      continue;
     }
-    NWG_ASSIGN_OR_RETURN(d.addresses, links_.addresses(d.netns, d.link.name));
+    auto addresses = links_.addresses(d.netns, d.link.name);
+    if (!addresses) {
+      d.unreadable = std::move(addresses).error().context(str("read the addresses of ", d.link.name));
+      continue;
+    }
+    d.addresses = std::move(*addresses);
     std::sort(d.addresses.begin(), d.addresses.end());
-    d.detailed = true;
   }
   for (auto& [ns, seen] : host.namespaces) {
     if (seen.forwarding_read || !isProjectNamespace(ns) || !namespaces.count(ns)) continue;
-    seen.forwarding = std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls), [&, n = ns](const auto& kv) {
-      return sysctlIs(namespaces_, n, kv.first, kv.second);
-    });
+    seen.forwarding =
+        std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls),
+                    [&, n = ns](const auto& kv) { return sysctlIs(namespaces_, n, kv.first, kv.second); });
     seen.forwarding_read = true;
   }
-  return okStatus();
 }
 
 }  // namespace nwg::reconcile

@@ -26,11 +26,11 @@ class Observer {
   Result<HostObservation> observe(const std::optional<std::set<std::string>>& details_for);
 
   // Reads the addresses and WireGuard configuration of the named devices, and the routing sysctls of
-  // the named project namespaces. A device whose WireGuard state cannot be read for a reason other
-  // than "not a WireGuard device" fails the observation: acting on a partial view could destroy
-  // something that only looked absent.
-  Status fillDetails(HostObservation& host, const std::set<std::string>& devices,
-                     const std::set<std::string>& namespaces);
+  // the named project namespaces. A device whose state cannot be read for a reason other than "not
+  // a WireGuard device" is marked `unreadable` (with why): that fails its hub only, never the pass,
+  // and never makes it look absent.
+  void fillDetails(HostObservation& host, const std::set<std::string>& devices,
+                   const std::set<std::string>& namespaces);
 
  private:
   Links& links_;

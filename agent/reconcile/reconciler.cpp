@@ -1,15 +1,8 @@
 #include "reconcile/reconciler.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
+#include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "reconcile/hub_spec.h"
 #include "reconcile/names.h"
@@ -17,8 +10,6 @@
 namespace nwg::reconcile {
 
 namespace {
-
-constexpr int kAddressInUse = 98;  // EADDRINUSE, as both transports report it
 
 // "wg-a (in tun-p1), wg-b (in tun-p2) belong to host h1; wg-c (in tun-p3) belongs to host h2"
 std::string describeForeign(const std::map<std::string, std::vector<wg::DeviceRef>>& foreign) {
@@ -31,18 +22,25 @@ std::string describeForeign(const std::map<std::string, std::vector<wg::DeviceRe
   return join(parts, "; ");
 }
 
+// Read failures that mean the device's process is wedged or dying, which re-creating it cures (as
+// opposed to, say, EPERM, which a new device would meet again).
+bool looksWedged(const Error& e) {
+  return e.code == ETIMEDOUT || e.code == EPIPE || e.code == ECONNRESET;
+}
+
 }  // namespace
 
 Reconciler::Reconciler(ServerApi& server, Observer& observer, Applier& applier, IdentityStore& identities,
-                       LogSink& log, ReconcilerOptions options,
-                       std::function<std::set<uint16_t>()> udp_ports_in_use)
+                       LogSink& log, ReconcilerOptions options, HostFacts& host_facts,
+                       EndpointResolver& resolver)
     : server_(server),
       observer_(observer),
       applier_(applier),
       identities_(identities),
       log_(log),
       options_(std::move(options)),
-      udp_ports_in_use_(std::move(udp_ports_in_use)) {}
+      host_facts_(host_facts),
+      resolver_(resolver) {}
 
 PassReport Reconciler::syncAll(Depth depth) {
   return run(std::nullopt, depth);
@@ -52,15 +50,219 @@ PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) {
   return run(hub_ids, Depth::kDeep);
 }
 
-const std::string& Reconciler::publicKeyText(const std::string& port_id, const Key& private_key) {
-  auto it = public_keys_.find(port_id);
-  if (it == public_keys_.end() || !(it->second.first == private_key)) {
-    // X25519 costs tens of microseconds: derive once per hub and key, not every pass.
-    it = public_keys_
-             .insert_or_assign(port_id, std::make_pair(private_key, publicKeyOf(private_key).toBase64()))
-             .first;
+std::set<std::string> Reconciler::hubsUsingName(const std::string& name) const {
+  std::lock_guard lock(names_mu_);
+  auto it = name_users_.find(name);
+  return it == name_users_.end() ? std::set<std::string>{} : it->second;
+}
+
+PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Depth depth) {
+  Pass pass;
+  pass.only = only;
+  pass.quick = !only && depth == Depth::kQuick;
+  if (!fetch(pass) || !observe(pass)) return pass.report;
+  realizeAll(pass);
+  if (cancelled_.load()) {
+    pass.report.complete = false;
+    pass.report.cancelled = true;
+    pass.report.failure = "the agent is stopping";
+    return pass.report;
   }
-  return it->second.second;
+  if (pass.only) {
+    removeUnlisted(pass);
+  } else {
+    cleanup(pass);
+  }
+  reportToNeutron(pass);
+  return pass.report;
+}
+
+// --- phase 1: what the server wants -------------------------------------------------------------
+
+bool Reconciler::fetch(Pass& pass) {
+  if (cancelled_.load()) {
+    pass.report.cancelled = true;
+    pass.report.failure = "the agent is stopping";
+    return false;
+  }
+  std::optional<std::vector<std::string>> ids;
+  if (pass.only) ids = std::vector<std::string>(pass.only->begin(), pass.only->end());
+  std::map<std::string, std::string> digests;
+  if (pass.quick) {
+    for (const auto& [id, record] : records_) {
+      if (!record.spec.digest.empty()) digests[id] = record.spec.digest;
+    }
+  }
+  auto answer = server_.getHubs(ids, pass.quick ? &digests : nullptr);
+  if (!answer) {
+    pass.report.failure = str("get_hubs failed: ", answer.error().message);
+    return false;
+  }
+  auto decoded = decodeHubs(*answer);
+  if (!decoded) {
+    pass.report.failure = str("get_hubs answer is malformed: ", decoded.error().message);
+    return false;
+  }
+  pass.decoded = std::move(*decoded);
+  for (const auto& p : pass.decoded.problems) log_.warning(str("hub ", p.port_id, ": ", p.reason));
+  for (auto& hub : pass.decoded.hubs) {
+    if (!pass.only || pass.only->count(hub.port_id)) pass.hubs.push_back(std::move(hub));
+  }
+  for (const auto& stub : pass.decoded.unchanged) {
+    auto it = records_.find(stub.port_id);
+    if (it == records_.end() || it->second.spec.digest != stub.digest) {
+      // A stub for a digest we never sent: our copy cannot be trusted; keep the hub, read it next pass.
+      log_.warning(str("hub ", stub.port_id, ": the server answered 'unchanged' for an unknown digest"));
+      pass.decoded.invalid_hubs.push_back(stub.port_id);
+      records_.erase(stub.port_id);
+      continue;
+    }
+    pass.unchanged.insert(stub.port_id);
+    pass.hubs.push_back(it->second.spec);
+  }
+  std::sort(pass.hubs.begin(), pass.hubs.end(),
+            [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
+  return true;
+}
+
+// --- phase 2: what the host has -----------------------------------------------------------------
+
+bool Reconciler::observe(Pass& pass) {
+  // List the links everywhere (cheap), then read details only where this pass may act.
+  auto host = observer_.observe(std::set<std::string>{});
+  if (!host) {
+    pass.report.failure = str("reading the host failed: ", host.error().message);
+    return false;
+  }
+  pass.host = std::move(*host);
+  std::set<std::string> detail_devices;
+  std::set<std::string> detail_namespaces;
+  for (const auto& hub : pass.hubs) {
+    if (pass.quick && pass.unchanged.count(hub.port_id) && stillAsVerified(hub, pass.host)) {
+      pass.report.realized.push_back(hub.port_id);
+      pass.report.peers += hub.spokes.size();
+      continue;
+    }
+    pass.to_plan.push_back(&hub);
+    detail_devices.insert(deviceName(hub.port_id));
+    detail_namespaces.insert(hubNamespace(hub, pass.host));
+  }
+  observer_.fillDetails(pass.host, detail_devices, detail_namespaces);
+  if (!pass.to_plan.empty()) {
+    auto addresses = host_facts_.localAddresses();
+    if (addresses) {
+      node_addresses_ = std::move(*addresses);
+    } else {
+      // Keep the addresses of the last pass that could read them: the check must not lapse.
+      log_.warning(str("cannot list this node's addresses (", addresses.error().message,
+                       "); checking spoke endpoints against the last known ones"));
+    }
+    if (options_.advertised_address) node_addresses_.insert(*options_.advertised_address);
+  }
+  pass.report.complete = true;
+  return true;
+}
+
+// --- phase 3: make each hub as wanted -----------------------------------------------------------
+
+std::optional<std::string> Reconciler::refusal(const HubSpec& hub) const {
+  if (options_.ignored_devices.count(deviceName(hub.port_id))) return "its device is in ignored_devices";
+  if (hub.root_device && !options_.allow_root_device) {
+    // A tenant who may write binding:profile must not put a device, its addresses and its spokes'
+    // routes into the node's own namespace (docs/security.md).
+    return "its binding:profile sets root_device, which this node refuses ([wireguard] allow_root_device "
+           "is false): the device would live in the network node's own namespace";
+  }
+  return std::nullopt;
+}
+
+void Reconciler::realizeAll(Pass& pass) {
+  // Hubs waiting for a DNS name they have never seen resolved go last, after a bounded wait, so that
+  // a slow resolver delays no other hub.
+  std::vector<const HubSpec*> now;
+  std::vector<const HubSpec*> later;
+  std::set<std::string> pending;
+  for (const HubSpec* hub : pass.to_plan) {
+    std::set<std::string> names = pendingNames(*hub);
+    (names.empty() ? now : later).push_back(hub);
+    pending.merge(names);
+  }
+  for (const HubSpec* hub : now) {
+    if (cancelled_.load()) return;
+    realizeOne(*hub, pass);
+  }
+  if (!later.empty() && !cancelled_.load()) {
+    resolver_.wait(pending, EndpointResolver::Clock::now() + options_.dns_wait_budget);
+    for (const HubSpec* hub : later) {
+      if (cancelled_.load()) return;
+      realizeOne(*hub, pass);
+    }
+  }
+  for (const auto& id : pass.decoded.invalid_hubs) {
+    pass.report.failed.emplace(id, "the server's description of this hub is malformed");
+  }
+}
+
+void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
+  HubRecord& record = records_[hub.port_id];
+  record.spec = hub;
+  record.verified = false;
+  if (auto why = refusal(hub)) {
+    if (options_.ignored_devices.count(deviceName(hub.port_id)) == 0)
+      log_.error(str("hub ", hub.port_id, ": ", *why));
+    pass.report.failed.emplace(hub.port_id, *why);
+    return;
+  }
+  if (Status readable = handleUnreadable(hub, pass.host, pass.report); !readable.ok()) {
+    log_.error(str("hub ", hub.port_id, ": ", readable.error().message));
+    pass.report.failed.emplace(hub.port_id, readable.error().message);
+    return;
+  }
+  auto actions = realize(hub, pass.host, pass.report);
+  if (!actions.ok()) {
+    log_.error(str("hub ", hub.port_id, ": ", actions.error().message));
+    pass.report.failed.emplace(hub.port_id, actions.error().message);
+    return;
+  }
+  pass.report.realized.push_back(hub.port_id);
+  if (*actions == 0 && !applier_.dryRun()) {
+    // Nothing to do: the device is as wanted; later quick passes only check that its link stays so.
+    const DeviceObservation* d = pass.host.findDevice(deviceName(hub.port_id), hubNamespace(hub, pass.host));
+    if (d) {
+      record.verified = true;
+      record.netns = d->netns;
+      record.link = d->link;
+    }
+  }
+}
+
+Status Reconciler::handleUnreadable(const HubSpec& hub, HostObservation& host, PassReport& report) {
+  const std::string ifname = deviceName(hub.port_id);
+  auto unreadable = std::find_if(host.devices.begin(), host.devices.end(), [&](const DeviceObservation& d) {
+    return d.link.name == ifname && d.unreadable;
+  });
+  if (unreadable == host.devices.end()) {
+    read_failures_.erase(hub.port_id);
+    return okStatus();
+  }
+  const Error cause = *unreadable->unreadable;
+  const int failures = ++read_failures_[hub.port_id];
+  if (failures < options_.replace_unreadable_after || !looksWedged(cause) || !identities_.find(hub.port_id)) {
+    // Never treated as absent: re-creating a device that is only slow would cut its spokes off.
+    return Error(str(cause.message, " (", failures, " pass(es) in a row; the device is left as it is)"),
+                 cause.code);
+  }
+  // A device that has not answered for several passes is wedged (a stopped or hung wireguard-go):
+  // replace it. Its identity is on disk, so the new one has the same key and port.
+  log_.warning(str("hub ", hub.port_id, ": device ", describeDevice({unreadable->netns, ifname}),
+                   " has not answered for ", failures, " passes (", cause.message,
+                   "); replacing it with the same key and listen port"));
+  Status destroyed = applier_.apply(DestroyDevice{{unreadable->netns, ifname}});
+  ++report.actions;
+  if (!destroyed.ok()) return std::move(destroyed).error().context("replace the unreadable device");
+  read_failures_.erase(hub.port_id);
+  host.devices.erase(unreadable);  // planned as absent now: created again below
+  return okStatus();
 }
 
 bool Reconciler::stillAsVerified(const HubSpec& hub, const HostObservation& host) const {
@@ -72,6 +274,17 @@ bool Reconciler::stillAsVerified(const HubSpec& hub, const HostObservation& host
   // and the router namespace appearing or going away changes where the hub belongs.
   return d && d->netns == r.netns && d->link == r.link && hubNamespace(hub, host) == r.netns &&
          identities_.find(hub.port_id).has_value();
+}
+
+const std::string& Reconciler::publicKeyText(const std::string& port_id, const Key& private_key) {
+  auto it = public_keys_.find(port_id);
+  if (it == public_keys_.end() || !(it->second.first == private_key)) {
+    // X25519 costs tens of microseconds: derive once per hub and key, not every pass.
+    it = public_keys_
+             .insert_or_assign(port_id, std::make_pair(private_key, publicKeyOf(private_key).toBase64()))
+             .first;
+  }
+  return it->second.second;
 }
 
 std::optional<std::string> Reconciler::endpointFor(uint16_t listen_port) const {
@@ -87,7 +300,7 @@ Result<HubIdentity> Reconciler::identityFor(const HubSpec& hub, const HostObserv
   bool device_has_identity = device && device->private_key && device->listen_port;
   if (identities_.unreadable().count(hub.port_id) && !device_has_identity) {
     // Generating a new key would silently cut off every spoke: make the operator look instead.
-    return fail("state file ", identities_.pathOf(hub.port_id), " is unreadable (",
+    return fail("state file ", identities_.pathOf(hub.port_id), " is unusable (",
                 identities_.unreadable().at(hub.port_id),
                 "); refusing to generate a new key: restore or remove the file");
   }
@@ -97,7 +310,7 @@ Result<HubIdentity> Reconciler::identityFor(const HubSpec& hub, const HostObserv
     identity = {*device->private_key, *device->listen_port};
   } else {
     std::set<uint16_t> taken = identities_.usedPorts();
-    taken.merge(udp_ports_in_use_());
+    taken.merge(host_facts_.udpPortsInUse());
     auto port = allocateListenPort(options_.listen_port_first, options_.listen_port_last, taken);
     if (!port) {
       return fail("no free listen port in ", options_.listen_port_first, ":", options_.listen_port_last);
@@ -116,29 +329,68 @@ Result<HubIdentity> Reconciler::identityFor(const HubSpec& hub, const HostObserv
   return identity;
 }
 
-HubSpec Reconciler::withResolvedEndpoints(const HubSpec& hub) {
+std::set<std::string> Reconciler::pendingNames(const HubSpec& hub) {
+  std::set<std::string> names;
+  std::set<std::string> pending;
+  for (const auto& spoke : hub.spokes) {
+    if (spoke.endpoint || !spoke.endpoint_name) continue;
+    names.insert(spoke.endpoint_name->host);
+    if (resolver_.query(spoke.endpoint_name->host).state == EndpointResolver::Answer::State::kPending) {
+      pending.insert(spoke.endpoint_name->host);
+    }
+  }
+  std::lock_guard lock(names_mu_);
+  for (auto it = name_users_.begin(); it != name_users_.end();) {
+    if (!names.count(it->first)) it->second.erase(hub.port_id);
+    it = it->second.empty() ? name_users_.erase(it) : std::next(it);
+  }
+  for (const auto& name : names) name_users_[name].insert(hub.port_id);
+  return pending;
+}
+
+void Reconciler::noteEndpointProblem(const std::string& spoke_id, const std::string& problem) {
+  auto [it, added] = endpoint_problems_.try_emplace(spoke_id, problem);
+  if (!added && it->second == problem) return;  // said already: once per change, not every pass
+  it->second = problem;
+  log_.warning(str("spoke ", spoke_id, ": ", problem,
+                   "; configured without an endpoint (the spoke can still "
+                   "reach the hub itself)"));
+}
+
+HubSpec Reconciler::withUsableEndpoints(const HubSpec& hub) {
   HubSpec out = hub;
   for (auto& spoke : out.spokes) {
-    if (spoke.endpoint || !spoke.endpoint_name) continue;
-    const std::string& name = spoke.endpoint_name->host;
-    auto cached = resolved_.find(name);
-    if (cached == resolved_.end()) {
-      auto address = options_.resolve ? options_.resolve(name) : resolveHostName(name);
-      if (!address) {
-        log_.warning(str("spoke ", spoke.port_id, ": cannot resolve endpoint ", name, " (",
-                         address.error().message, "); configured without an endpoint"));
-      }
-      cached =
-          resolved_.emplace(name, address.ok() ? std::optional<IpAddress>(*address) : std::nullopt).first;
+    std::optional<IpAddress> address;
+    uint16_t port = 0;
+    if (spoke.endpoint) {
+      address = spoke.endpoint->address();
+      port = spoke.endpoint->port();
+    } else if (spoke.endpoint_name) {
+      port = spoke.endpoint_name->port;
+      auto answer = resolver_.query(spoke.endpoint_name->host);
+      using State = EndpointResolver::Answer::State;
+      if (answer.state == State::kResolved) {
+        address = answer.address;
+      } else if (answer.state == State::kFailed) {
+        noteEndpointProblem(spoke.port_id, str("cannot resolve endpoint ", spoke.endpoint_name->host, " (",
+                                               answer.error, ")"));
+      }  // pending: configured without it until the answer comes (the resolver marks the hub dirty)
     }
-    if (cached->second) spoke.endpoint = Endpoint(*cached->second, spoke.endpoint_name->port);
+    spoke.endpoint.reset();
+    if (!address) continue;
+    if (auto why = options_.endpoint_policy.refusal(*address, node_addresses_)) {
+      noteEndpointProblem(spoke.port_id, str("endpoint refused: ", *why));
+      continue;
+    }
+    endpoint_problems_.erase(spoke.port_id);
+    spoke.endpoint = Endpoint(*address, port);
   }
   return out;
 }
 
 Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservation& host,
                                    PassReport& report) {
-  const HubSpec hub = withResolvedEndpoints(named_hub);
+  const HubSpec hub = withUsableEndpoints(named_hub);
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
   PeerMemories& memory = peer_memory_[hub.port_id];
@@ -152,7 +404,7 @@ Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservati
     Status s = applier_.apply(action);
     ++report.actions;
     if (!s.ok()) {
-      if (created && s.error().code == kAddressInUse && !applier_.dryRun()) {
+      if (created && s.error().code == EADDRINUSE && !applier_.dryRun()) {
         // The port was taken between allocation and use: forget it so the next pass picks another.
         (void)identities_.remove(hub.port_id);
       }
@@ -184,6 +436,8 @@ Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservati
   report.peers += hub.spokes.size();
   return plan.actions.size();
 }
+
+// --- phase 4: what the server no longer lists ---------------------------------------------------
 
 void Reconciler::removeHub(const std::string& port_id, const HostObservation& host, PassReport& report) {
   const std::string ifname = deviceName(port_id);
@@ -226,15 +480,121 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
     removed_something = true;
   }
   peer_memory_.erase(port_id);
+  read_failures_.erase(port_id);
   if (ok && removed_something) report.removed.push_back(port_id);
 }
 
-void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::vector<std::string>& invalid,
-                                 PassReport& report) {
+void Reconciler::removeUnlisted(Pass& pass) {
+  // A hub named in the request but absent from a successful answer is positively no longer ours.
+  for (const auto& id : *pass.only) {
+    bool listed =
+        std::any_of(pass.hubs.begin(), pass.hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
+        std::count(pass.decoded.invalid_hubs.begin(), pass.decoded.invalid_hubs.end(), id) > 0;
+    if (listed) continue;
+    // Only a hub this agent holds a record or an identity of, by its exact ID: a notification may
+    // name any port (another host's hub, a hostile ID sharing the first 11 characters of ours), and
+    // the device name alone would match them.
+    const bool ours = records_.count(id) || identities_.find(id) || identities_.unreadable().count(id);
+    if (!ours) continue;
+    removeHub(id, pass.host, pass.report);
+    records_.erase(id);
+  }
+}
+
+void Reconciler::cleanup(Pass& pass) {
+  PassReport& report = pass.report;
+  bool nothing_listed = pass.hubs.empty() && pass.decoded.invalid_hubs.empty();
+  bool something_here = !pass.host.devices.empty() || !identities_.all().empty();
+  if (nothing_listed && something_here && !empty_answer_pending_) {
+    // Possibly a server that is not ready or a wrong `host`: keep everything until the next full
+    // pass says the same.
+    empty_answer_pending_ = true;
+    log_.warning(
+        "the server lists no hub for this host; keeping existing devices until the next full "
+        "sync confirms");
+    last_hub_count_ = report.realized.size();
+    return;
+  }
+  empty_answer_pending_ = false;
+  std::set<std::string> claimed;
+  std::set<std::string> wanted_namespaces;
+  for (const auto& hub : pass.hubs) {
+    claimed.insert(deviceName(hub.port_id));
+    if (std::string target = hubNamespace(hub, pass.host); !target.empty()) wanted_namespaces.insert(target);
+  }
+  for (const auto& id : pass.decoded.invalid_hubs) claimed.insert(deviceName(id));
+  CleanupPlan plan =
+      planCleanup(pass.host, claimed, options_.ignored_devices, wanted_namespaces, options_.planner.host);
+  if (!plan.foreign.empty()) {
+    // INFO when the set changes, so that a second agent's devices do not repeat in every pass.
+    std::string foreign = describeForeign(plan.foreign);
+    std::string line = str("not removing devices of other agents on this machine: ", foreign);
+    if (foreign != last_foreign_) {
+      log_.info(line);
+    } else {
+      log_.debug(line);
+    }
+    last_foreign_ = std::move(foreign);
+  } else {
+    last_foreign_.clear();
+  }
+  for (const auto& action : plan.actions) {
+    Status s = applier_.apply(action);
+    ++report.actions;
+    if (!s.ok()) log_.warning(s.error().message);
+  }
+  std::set<std::string> listed;
+  for (const auto& hub : pass.hubs) listed.insert(hub.port_id);
+  listed.insert(pass.decoded.invalid_hubs.begin(), pass.decoded.invalid_hubs.end());
+  std::vector<std::string> stale;
+  for (const auto& [id, identity] : identities_.all()) {
+    if (!listed.count(id)) stale.push_back(id);
+  }
+  for (const auto& [id, why] : identities_.unreadable()) {
+    if (!listed.count(id)) stale.push_back(id);
+  }
+  for (const auto& id : stale) {
+    if (applier_.dryRun()) {
+      log_.info(str("dry run: would remove ", identities_.pathOf(id)));
+    } else if (Status s = identities_.remove(id); !s.ok()) {
+      log_.warning(s.error().message);
+    } else {
+      report.removed.push_back(id);
+    }
+    peer_memory_.erase(id);
+  }
+  for (auto it = records_.begin(); it != records_.end();) {
+    it = listed.count(it->first) ? std::next(it) : records_.erase(it);
+  }
+  for (auto it = read_failures_.begin(); it != read_failures_.end();) {
+    it = listed.count(it->first) ? std::next(it) : read_failures_.erase(it);
+  }
+  {
+    std::set<std::string> names;  // the DNS names still in use, re-resolved when stale
+    std::lock_guard lock(names_mu_);
+    for (auto it = name_users_.begin(); it != name_users_.end();) {
+      for (auto u = it->second.begin(); u != it->second.end();)
+        u = listed.count(*u) ? std::next(u) : it->second.erase(u);
+      if (it->second.empty()) {
+        it = name_users_.erase(it);
+      } else {
+        names.insert(it->first);
+        ++it;
+      }
+    }
+    resolver_.refresh(names);
+  }
+  last_hub_count_ = report.realized.size();
+}
+
+// --- phase 5: tell Neutron ----------------------------------------------------------------------
+
+void Reconciler::reportToNeutron(Pass& pass) {
+  PassReport& report = pass.report;
   std::vector<std::string> up;
   std::vector<std::string> down;
   std::set<std::string> realized(report.realized.begin(), report.realized.end());
-  for (const auto& hub : hubs) {
+  for (const auto& hub : pass.hubs) {
     bool ok = realized.count(hub.port_id) > 0;
     if (ok && hub.admin_state_up) {
       // update_hub_port changes binding:profile, which makes Neutron reset the port to DOWN.
@@ -243,7 +603,7 @@ void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::ve
       down.push_back(hub.port_id);
     }
   }
-  for (const auto& id : invalid) down.push_back(id);  // a hub we cannot even read is not usable
+  for (const auto& id : pass.decoded.invalid_hubs) down.push_back(id);  // a hub we cannot read is not usable
   reported_hub_port_.clear();
   if (up.empty() && down.empty()) return;
   if (applier_.dryRun()) {
@@ -255,248 +615,6 @@ void Reconciler::reportToNeutron(const std::vector<HubSpec>& hubs, const std::ve
     log_.warning(str("could not report port status to Neutron (retried next pass): ", s.error().message));
     for (const auto& id : up) report.failed.emplace(id, "status not reported to Neutron");
   }
-}
-
-PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Depth depth) {
-  PassReport report;
-  resolved_.clear();
-  const bool quick = !only && depth == Depth::kQuick;
-  std::optional<std::vector<std::string>> ids;
-  if (only) ids = std::vector<std::string>(only->begin(), only->end());
-  std::map<std::string, std::string> digests;
-  if (quick) {
-    for (const auto& [id, record] : records_) {
-      if (!record.spec.digest.empty()) digests[id] = record.spec.digest;
-    }
-  }
-  auto answer = server_.getHubs(ids, quick ? &digests : nullptr);
-  if (!answer) {
-    report.failure = str("get_hubs failed: ", answer.error().message);
-    return report;
-  }
-  auto decoded = decodeHubs(*answer);
-  if (!decoded) {
-    report.failure = str("get_hubs answer is malformed: ", decoded.error().message);
-    return report;
-  }
-  for (const auto& p : decoded->problems) {
-    log_.warning(str("hub ", p.port_id, ": ", p.reason));
-  }
-  std::vector<HubSpec> hubs;
-  for (auto& hub : decoded->hubs) {
-    if (!only || only->count(hub.port_id)) hubs.push_back(std::move(hub));
-  }
-  std::set<std::string> unchanged;  // hubs the server says did not change since our copy
-  for (const auto& stub : decoded->unchanged) {
-    auto it = records_.find(stub.port_id);
-    if (it == records_.end() || it->second.spec.digest != stub.digest) {
-      // A stub for a digest we never sent: our copy cannot be trusted; keep the hub, read it next pass.
-      log_.warning(str("hub ", stub.port_id, ": the server answered 'unchanged' for an unknown digest"));
-      decoded->invalid_hubs.push_back(stub.port_id);
-      records_.erase(stub.port_id);
-      continue;
-    }
-    unchanged.insert(stub.port_id);
-    hubs.push_back(it->second.spec);
-  }
-  std::sort(hubs.begin(), hubs.end(),
-            [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
-
-  // List the links everywhere (cheap), then read details only where this pass may act.
-  auto host = observer_.observe(std::set<std::string>{});
-  if (!host) {
-    report.failure = str("reading the host failed: ", host.error().message);
-    return report;
-  }
-  std::vector<const HubSpec*> to_plan;
-  std::set<std::string> detail_devices;
-  std::set<std::string> detail_namespaces;
-  for (const auto& hub : hubs) {
-    if (quick && unchanged.count(hub.port_id) && stillAsVerified(hub, *host)) {
-      report.realized.push_back(hub.port_id);
-      report.peers += hub.spokes.size();
-      continue;
-    }
-    to_plan.push_back(&hub);
-    detail_devices.insert(deviceName(hub.port_id));
-    detail_namespaces.insert(hubNamespace(hub, *host));
-  }
-  if (Status s = observer_.fillDetails(*host, detail_devices, detail_namespaces); !s.ok()) {
-    report.failure = str("reading the host failed: ", s.error().message);
-    return report;
-  }
-  report.complete = true;
-
-  std::set<std::string> claimed;
-  std::set<std::string> wanted_namespaces;
-  for (const auto& hub : hubs) {
-    claimed.insert(deviceName(hub.port_id));
-    if (std::string target = hubNamespace(hub, *host); !target.empty()) wanted_namespaces.insert(target);
-  }
-  for (const HubSpec* hub : to_plan) {
-    HubRecord& record = records_[hub->port_id];
-    record.spec = *hub;
-    record.verified = false;
-    if (options_.ignored_devices.count(deviceName(hub->port_id))) {
-      report.failed.emplace(hub->port_id, "its device is in ignored_devices");
-      continue;
-    }
-    auto actions = realize(*hub, *host, report);
-    if (!actions.ok()) {
-      log_.error(str("hub ", hub->port_id, ": ", actions.error().message));
-      report.failed.emplace(hub->port_id, actions.error().message);
-      continue;
-    }
-    report.realized.push_back(hub->port_id);
-    if (*actions == 0 && !applier_.dryRun()) {
-      // Nothing to do: the device is as wanted; later quick passes only check that its link stays so.
-      const DeviceObservation* d = host->findDevice(deviceName(hub->port_id), hubNamespace(*hub, *host));
-      if (d) {
-        record.verified = true;
-        record.netns = d->netns;
-        record.link = d->link;
-      }
-    }
-  }
-  for (const auto& id : decoded->invalid_hubs) {
-    claimed.insert(deviceName(id));
-    report.failed.emplace(id, "the server's description of this hub is malformed");
-  }
-
-  if (only) {
-    // A hub named in the request but absent from a successful answer is positively no longer ours.
-    for (const auto& id : *only) {
-      bool listed =
-          std::any_of(hubs.begin(), hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
-          std::count(decoded->invalid_hubs.begin(), decoded->invalid_hubs.end(), id) > 0;
-      if (!listed) {
-        removeHub(id, *host, report);
-        records_.erase(id);
-      }
-    }
-  } else {
-    bool nothing_listed = hubs.empty() && decoded->invalid_hubs.empty();
-    bool something_here = !host->devices.empty() || !identities_.all().empty();
-    if (nothing_listed && something_here && !empty_answer_pending_) {
-      // Possibly a server that is not ready or a wrong `host`: keep everything until the next full
-      // pass says the same.
-      empty_answer_pending_ = true;
-      log_.warning(
-          "the server lists no hub for this host; keeping existing devices until the next full "
-          "sync confirms");
-    } else {
-      empty_answer_pending_ = false;
-      CleanupPlan cleanup =
-          planCleanup(*host, claimed, options_.ignored_devices, wanted_namespaces, options_.planner.host);
-      if (!cleanup.foreign.empty()) {
-        // INFO when the set changes, so that a second agent's devices do not repeat in every pass.
-        std::string foreign = describeForeign(cleanup.foreign);
-        std::string line = str("not removing devices of other agents on this machine: ", foreign);
-        if (foreign != last_foreign_) {
-          log_.info(line);
-        } else {
-          log_.debug(line);
-        }
-        last_foreign_ = std::move(foreign);
-      } else {
-        last_foreign_.clear();
-      }
-      for (const auto& action : cleanup.actions) {
-        Status s = applier_.apply(action);
-        ++report.actions;
-        if (!s.ok()) log_.warning(s.error().message);
-      }
-      std::set<std::string> listed;
-      for (const auto& hub : hubs) listed.insert(hub.port_id);
-      listed.insert(decoded->invalid_hubs.begin(), decoded->invalid_hubs.end());
-      std::vector<std::string> stale;
-      for (const auto& [id, identity] : identities_.all()) {
-        if (!listed.count(id)) stale.push_back(id);
-      }
-      for (const auto& [id, why] : identities_.unreadable()) {
-        if (!listed.count(id)) stale.push_back(id);
-      }
-      for (const auto& id : stale) {
-        if (applier_.dryRun()) {
-          log_.info(str("dry run: would remove ", identities_.pathOf(id)));
-        } else if (Status s = identities_.remove(id); !s.ok()) {
-          log_.warning(s.error().message);
-        } else {
-          report.removed.push_back(id);
-        }
-        peer_memory_.erase(id);
-      }
-      for (auto it = records_.begin(); it != records_.end();) {
-        it = listed.count(it->first) ? std::next(it) : records_.erase(it);
-      }
-    }
-    last_hub_count_ = report.realized.size();
-  }
-  reportToNeutron(hubs, decoded->invalid_hubs, report);
-  return report;
-}
-
-Result<IpAddress> resolveHostName(const std::string& host) {
-  if (auto numeric = IpAddress::parse(host); numeric.ok()) return numeric;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* result = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &result);
-  if (rc != 0) return fail(gai_strerror(rc));
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(result, ::freeaddrinfo);
-  for (const addrinfo* ai = result; ai; ai = ai->ai_next) {
-    if (ai->ai_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
-      std::array<uint8_t, 4> bytes{};
-      std::memcpy(bytes.data(), &sin->sin_addr, 4);
-      return IpAddress::v4(bytes);
-    }
-    if (ai->ai_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
-      std::array<uint8_t, 16> bytes{};
-      std::memcpy(bytes.data(), &sin6->sin6_addr, 16);
-      return IpAddress::v6(bytes);
-    }
-  }
-  return fail("no IPv4 or IPv6 address");
-}
-
-std::set<uint16_t> parseProcNetUdp(std::string_view text) {
-  // "  sl  local_address rem_address ..." then "   0: 00000000:CA6C 00000000:0000 07 ...".
-  std::set<uint16_t> ports;
-  bool header = true;
-  for (std::string_view line : split(text, '\n')) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    line = trim(line);
-    size_t colon_sl = line.find(':');
-    if (colon_sl == std::string_view::npos) continue;
-    std::string_view rest = trim(line.substr(colon_sl + 1));
-    std::string_view local = rest.substr(0, rest.find(' '));
-    size_t colon = local.rfind(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view hex = local.substr(colon + 1);
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), port, 16);
-    if (ec == std::errc() && end == hex.data() + hex.size() && port > 0 && port <= 65535) {
-      ports.insert(static_cast<uint16_t>(port));
-    }
-  }
-  return ports;
-}
-
-std::set<uint16_t> udpPortsInUse() {
-  std::set<uint16_t> ports;
-  for (const char* path : {"/proc/self/net/udp", "/proc/self/net/udp6"}) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    ports.merge(parseProcNetUdp(text.str()));
-  }
-  return ports;
 }
 
 }  // namespace nwg::reconcile

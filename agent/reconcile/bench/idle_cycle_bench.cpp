@@ -14,12 +14,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "daemon/linux_host_facts.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
 #include "reconcile/names.h"
@@ -63,7 +63,8 @@ class CannedServer : public ServerApi {
     last_reply_bytes = reply.size();
     return json::parse(reply);
   }
-  Status updateHubPort(const std::string& id, const std::optional<std::string>& ep, const std::string& key) override {
+  Status updateHubPort(const std::string& id, const std::optional<std::string>& ep,
+                       const std::string& key) override {
     for (auto& h : answer_["hubs"]) {
       if (h["id"] == id) {
         h["public_key"] = key;
@@ -108,7 +109,9 @@ class CannedServer : public ServerApi {
 double cpuMs() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_usec) / 1000.0; };
+  auto ms = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_usec) / 1000.0;
+  };
   return ms(ru.ru_utime) + ms(ru.ru_stime);
 }
 
@@ -143,11 +146,12 @@ int main(int argc, char** argv) {
              {"spokes", json::array()}};
     for (int s = 0; s < spokes; ++s) {
       int n = h * spokes + s + 2;
-      hub["spokes"].push_back({{"id", "c" + run + hex(static_cast<unsigned>(n), 6)},
-                               {"public_key", publicKeyOf(generatePrivateKey()).toBase64()},
-                               {"endpoint", nullptr},
-                               {"fixed_ips", {{{"ip_address", "10.201." + std::to_string(n / 256 % 256) + "." +
-                                                                  std::to_string(n % 256)}}}}});
+      hub["spokes"].push_back(
+          {{"id", "c" + run + hex(static_cast<unsigned>(n), 6)},
+           {"public_key", publicKeyOf(generatePrivateKey()).toBase64()},
+           {"endpoint", nullptr},
+           {"fixed_ips",
+            {{{"ip_address", "10.201." + std::to_string(n / 256 % 256) + "." + std::to_string(n % 256)}}}}});
     }
     answer["hubs"].push_back(hub);
   }
@@ -164,14 +168,17 @@ int main(int argc, char** argv) {
   ReconcilerOptions options;
   options.listen_port_first = 40000;
   options.listen_port_last = 49999;
-  Reconciler reconciler(server, observer, applier, identities, log, options, udpPortsInUse);
+  daemon::LinuxHostFacts facts;
+  EndpointResolver resolver(daemon::resolveHostName, EndpointResolver::Options{});
+  Reconciler reconciler(server, observer, applier, identities, log, options, facts, resolver);
 
   auto t0 = std::chrono::steady_clock::now();
   PassReport first = reconciler.syncAll();
   double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("setup: %d hubs x %d spokes in %d project namespaces realized in %.1f s (%zu realized, %zu failed%s)\n",
-              hubs, spokes, projects, setup_s, first.realized.size(), first.failed.size(),
-              first.complete ? "" : (", incomplete: " + first.failure).c_str());
+  std::printf(
+      "setup: %d hubs x %d spokes in %d project namespaces realized in %.1f s (%zu realized, %zu failed%s)\n",
+      hubs, spokes, projects, setup_s, first.realized.size(), first.failed.size(),
+      first.complete ? "" : (", incomplete: " + first.failure).c_str());
   reconciler.syncAll();  // settles statuses reported in the first pass
 
   auto measure = [&](Depth depth, const char* what) {
@@ -183,7 +190,8 @@ int main(int argc, char** argv) {
       double c0 = cpuMs();
       auto w0 = std::chrono::steady_clock::now();
       PassReport r = reconciler.syncAll(depth);
-      wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count());
+      wall.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count());
       cpu.push_back(cpuMs() - c0);
       writes += r.actions;
     }
@@ -192,10 +200,12 @@ int main(int argc, char** argv) {
     auto pct = [](const std::vector<double>& v, double p) {
       return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
     };
-    std::printf("%-10s idle full sync, %d passes: agent CPU p50 %7.2f ms p90 %7.2f ms | wall p50 %7.1f ms p90 %7.1f ms"
-                " | get_hubs reply %zu bytes | kernel writes %zu (applier %zu), server writes %d\n",
-                what, passes, pct(cpu, 0.5), pct(cpu, 0.9), pct(wall, 0.5), pct(wall, 0.9), server.last_reply_bytes,
-                writes, applier.applied() - actions_before, server.writes - server_writes_before);
+    std::printf(
+        "%-10s idle full sync, %d passes: agent CPU p50 %7.2f ms p90 %7.2f ms | wall p50 %7.1f ms p90 %7.1f "
+        "ms"
+        " | get_hubs reply %zu bytes | kernel writes %zu (applier %zu), server writes %d\n",
+        what, passes, pct(cpu, 0.5), pct(cpu, 0.9), pct(wall, 0.5), pct(wall, 0.9), server.last_reply_bytes,
+        writes, applier.applied() - actions_before, server.writes - server_writes_before);
   };
   reconciler.syncAll(Depth::kQuick);  // first quick pass: records the digests of the settled state
   measure(Depth::kDeep, "deep");

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "reconcile/names.h"
@@ -33,8 +35,10 @@ class AgentLoopTest : public ::testing::Test {
     ASSERT_TRUE(identities_->load().ok());
     observer_ = std::make_unique<Observer>(host_.links, host_.namespaces, host_);
     applier_ = std::make_unique<Applier>(host_.links, host_.namespaces, host_, log_, false);
+    resolver_ = std::make_unique<EndpointResolver>([this](const std::string& n) { return dns_.lookup(n); },
+                                                   EndpointResolver::Options{});
     reconciler_ = std::make_unique<Reconciler>(server_, *observer_, *applier_, *identities_, log_,
-                                               ReconcilerOptions{}, [] { return std::set<uint16_t>{}; });
+                                               ReconcilerOptions{}, facts_, *resolver_);
     LoopOptions options;
     options.polling_interval = 1h;  // only explicit triggers in these tests
     options.min_retry = 20ms;
@@ -74,6 +78,9 @@ class AgentLoopTest : public ::testing::Test {
   FakeServer server_;
   FakeHost host_;
   CapturedLog log_;
+  FakeHostFacts facts_;
+  FakeDns dns_;
+  std::unique_ptr<EndpointResolver> resolver_;
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<Applier> applier_;
@@ -144,8 +151,8 @@ TEST_F(AgentLoopTest, PollingPassesAreQuickBetweenDeepOnes) {
     EXPECT_FALSE(server_.sent_digests[0]);  // the first full sync is deep
     EXPECT_TRUE(server_.sent_digests[3]);   // later polling passes are quick
   }
+  const size_t before = requests();  // before the request: its pass may start at once
   loop_->requestFullSync("reconnected to RabbitMQ");
-  const size_t before = requests();
   ASSERT_TRUE(eventually([&] {
     for (size_t i = before; i < server_.requests.size(); ++i) {
       if (!server_.sent_digests[i]) return true;  // the requested sync is deep
@@ -165,15 +172,49 @@ TEST_F(AgentLoopTest, RunOnceReportsWhetherEveryHubWasRealized) {
   EXPECT_FALSE(loop_->runOnce());
 }
 
-TEST_F(AgentLoopTest, StopEndsRun) {
+TEST_F(AgentLoopTest, StopEndsAPassInProgressAtItsNextHub) {
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = str("cccc", 1000 + i, "-0000-0000-0000-000000000000");
+    server_.hubs[id] = FakeServer::hub(id, str("10.10.0.", i + 10));
+  }
+  // The third device's creation blocks until the test has called stop().
+  std::mutex mu;
+  std::condition_variable cv;
+  int created = 0;
+  bool reached = false;
+  bool released = false;
+  host_.on_create = [&](const std::string&) {
+    std::unique_lock lock(mu);
+    if (++created != 3) return;
+    reached = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+  };
   start();
-  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return reached; }));
+  }
   loop_->stop();
-  thread_.join();
-  const size_t before = requests();
-  loop_->hubsChanged({kHubA});
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(requests(), before);
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  thread_.join();  // run() returned: the pass did not go on through the other 99 hubs
+  std::lock_guard lock(mu);
+  EXPECT_EQ(created, 3);
+  EXPECT_EQ(requests(), 1u);
+  std::lock_guard server_lock(server_.mu);
+  EXPECT_TRUE(server_.last_up.empty());             // a cancelled pass reports nothing
+  EXPECT_FALSE(log_.contains("full sync failed"));  // a stop is not a failure
+}
+
+TEST_F(AgentLoopTest, StopBeforeRunEndsItWithoutAPass) {
+  loop_->stop();
+  loop_->run();  // returns at once
+  EXPECT_EQ(requests(), 0u);
+  EXPECT_EQ(host_.writes(), 0);
 }
 
 }  // namespace

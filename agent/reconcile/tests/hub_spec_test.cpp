@@ -25,10 +25,17 @@ json hub(const std::string& id = "c0ffee00-1111-2222-3333-444455556666") {
           {"root_device", false},
           {"mtu", 1450},
           {"router_id", nullptr},
-          {"fixed_ips", {{{"ip_address", "10.10.0.1"}, {"subnet_id", "s1"}, {"cidr", "10.10.0.0/24"},
-                          {"gateway_ip", "10.10.0.1"}, {"ip_version", 4}},
-                         {{"ip_address", "fd00:10::1"}, {"subnet_id", "s2"}, {"cidr", "fd00:10::/64"},
-                          {"gateway_ip", nullptr}, {"ip_version", 6}}}},
+          {"fixed_ips",
+           {{{"ip_address", "10.10.0.1"},
+             {"subnet_id", "s1"},
+             {"cidr", "10.10.0.0/24"},
+             {"gateway_ip", "10.10.0.1"},
+             {"ip_version", 4}},
+            {{"ip_address", "fd00:10::1"},
+             {"subnet_id", "s2"},
+             {"cidr", "fd00:10::/64"},
+             {"gateway_ip", nullptr},
+             {"ip_version", 6}}}},
           {"spokes",
            {{{"id", "bbbb0000-0000-0000-0000-000000000002"},
              {"public_key", kSpokeKey2},
@@ -37,8 +44,25 @@ json hub(const std::string& id = "c0ffee00-1111-2222-3333-444455556666") {
             {{"id", "aaaa0000-0000-0000-0000-000000000001"},
              {"public_key", kSpokeKey},
              {"endpoint", "198.51.100.2:51820"},
-             {"fixed_ips", {{{"ip_address", "10.10.0.5"}, {"subnet_id", "s1"}},
-                            {{"ip_address", "fd00:10::5"}, {"subnet_id", "s2"}}}}}}}};
+             {"fixed_ips",
+              {{{"ip_address", "10.10.0.5"}, {"subnet_id", "s1"}},
+               {{"ip_address", "fd00:10::5"}, {"subnet_id", "s2"}}}}}}}};
+}
+
+TEST(DecodeHubs, LowOrderSpokeKeysAreLeftOut) {
+  for (const char* low : {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",     // all zero
+                          "4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA="}) {  // order 8
+    json h = hub();
+    h["spokes"][0]["public_key"] = low;
+    auto decoded = decodeHubs(json{{"hubs", {h}}});
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    ASSERT_EQ(decoded->hubs.size(), 1u);
+    ASSERT_EQ(decoded->hubs[0].spokes.size(), 1u) << low;
+    EXPECT_EQ(decoded->hubs[0].spokes[0].port_id, "aaaa0000-0000-0000-0000-000000000001");
+    ASSERT_EQ(decoded->problems.size(), 1u);
+    EXPECT_NE(decoded->problems[0].reason.find("low-order"), std::string::npos)
+        << decoded->problems[0].reason;
+  }
 }
 
 TEST(DecodeHubs, DecodesEveryField) {
@@ -80,8 +104,8 @@ TEST(DecodeHubs, MalformedHubIsSetAsideWithReason) {
   auto decoded = decodeHubs(json{{"hubs", {hub(), bad, bad_ns}}});
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(decoded->hubs.size(), 1u);
-  EXPECT_EQ(decoded->invalid_hubs,
-            (std::vector<std::string>{"dddd0000-0000-0000-0000-000000000009", "eeee0000-0000-0000-0000-000000000009"}));
+  EXPECT_EQ(decoded->invalid_hubs, (std::vector<std::string>{"dddd0000-0000-0000-0000-000000000009",
+                                                             "eeee0000-0000-0000-0000-000000000009"}));
   ASSERT_EQ(decoded->problems.size(), 2u);
   EXPECT_NE(decoded->problems[0].reason.find("no fixed IP"), std::string::npos);
   EXPECT_NE(decoded->problems[1].reason.find("namespace name"), std::string::npos);

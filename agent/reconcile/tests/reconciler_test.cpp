@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "reconcile/names.h"
 #include "reconcile/tests/fake_host.h"
@@ -37,19 +38,47 @@ class ReconcilerTest : public ::testing::Test {
     server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("cccc0000-0000", spoke_key_, "10.10.0.5"));
     restart();
   }
-  void TearDown() override { std::filesystem::remove_all(state_dir_); }
+  void TearDown() override {
+    dns_.releaseAll();
+    while (resolver_ && resolver_->busy() > 0) std::this_thread::yield();  // lookups use dns_
+    reconciler_.reset();
+    resolver_.reset();
+    std::filesystem::remove_all(state_dir_);
+  }
 
   // A fresh agent process on the same host and state directory.
   void restart(bool dry_run = false) {
+    dns_.releaseAll();
+    while (resolver_ && resolver_->busy() > 0) std::this_thread::yield();
     reconciler_.reset();
+    resolver_.reset();
     applier_.reset();
     observer_.reset();
     identities_ = std::make_unique<IdentityStore>(state_dir_);
     ASSERT_TRUE(identities_->load().ok());
     observer_ = std::make_unique<Observer>(host_.links, host_.namespaces, host_);
     applier_ = std::make_unique<Applier>(host_.links, host_.namespaces, host_, log_, dry_run);
+    resolver_ = std::make_unique<EndpointResolver>(
+        [this](const std::string& name) { return dns_.lookup(name); }, resolver_options_,
+        [this](const std::string& name) {
+          std::lock_guard lock(changed_mu_);
+          changed_names_.push_back(name);
+          changed_cv_.notify_all();
+        });
     reconciler_ = std::make_unique<Reconciler>(server_, *observer_, *applier_, *identities_, log_, options_,
-                                               [this] { return busy_ports_; });
+                                               facts_, *resolver_);
+  }
+
+  // Waits until the resolver reported a change of `name` (an answer that arrived after a pass).
+  bool waitForNameChange(const std::string& name) {
+    std::unique_lock lock(changed_mu_);
+    return changed_cv_.wait_for(lock, std::chrono::seconds(30), [&] {
+      return std::find(changed_names_.begin(), changed_names_.end(), name) != changed_names_.end();
+    });
+  }
+  void forgetNameChanges() {
+    std::lock_guard lock(changed_mu_);
+    changed_names_.clear();
   }
 
   wg::Device deviceOf(const std::string& port_id, const std::string& netns = "tun-" + kProject) {
@@ -63,8 +92,14 @@ class ReconcilerTest : public ::testing::Test {
   FakeHost host_;
   CapturedLog log_;
   ReconcilerOptions options_;
-  std::set<uint16_t> busy_ports_;
+  FakeHostFacts facts_;
+  FakeDns dns_;
+  EndpointResolver::Options resolver_options_;
+  std::mutex changed_mu_;
+  std::condition_variable changed_cv_;
+  std::vector<std::string> changed_names_;
   Key spoke_key_;
+  std::unique_ptr<EndpointResolver> resolver_;
   std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<Applier> applier_;
@@ -279,35 +314,69 @@ TEST_F(ReconcilerTest, RecreatedDeviceGetsLearnedEndpointsBack) {
   EXPECT_EQ(deviceOf(kHubA).peers[0].endpoint, p.endpoint);
 }
 
-TEST_F(ReconcilerTest, DnsNamedSpokeEndpointsAreResolvedEachPass) {
-  std::map<std::string, std::string> dns{{"spoke.example.net", "198.51.100.40"}};
-  int lookups = 0;
-  options_.resolve = [&](const std::string& host) -> Result<IpAddress> {
-    ++lookups;
-    auto it = dns.find(host);
-    if (it == dns.end()) return fail("Name or service not known");
-    return IpAddress::parse(it->second);
-  };
+TEST_F(ReconcilerTest, DnsNamedSpokeEndpointsAreResolvedAndFollowed) {
+  dns_.set("spoke.example.net", "198.51.100.40");
+  resolver_options_.refresh_interval = std::chrono::milliseconds(0);  // every full pass re-resolves
   restart();
   server_.hubs[kHubA]["spokes"][0]["endpoint"] = "spoke.example.net:51821";
   Key other = publicKeyOf(generatePrivateKey());
   server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", other, "10.10.0.6"));
   server_.hubs[kHubA]["spokes"][1]["endpoint"] = "spoke.example.net:51822";
-  ASSERT_TRUE(reconciler_->syncAll().realized.size() == 1);
-  EXPECT_EQ(lookups, 1);  // one lookup per name and pass
+  // A fast answer arrives within the pass's budget: the first pass configures the endpoints.
+  ASSERT_EQ(reconciler_->syncAll().realized.size(), 1u);
+  // Per name, not per spoke (two spokes use it): once when first seen, and once more when the full
+  // pass renews the names in use (refresh_interval 0 here), which runs after the pass.
+  while (resolver_->busy() > 0) std::this_thread::yield();
+  EXPECT_EQ(dns_.lookups(), 2);
   for (const auto& p : deviceOf(kHubA).peers) {
     ASSERT_TRUE(p.endpoint.has_value());
     EXPECT_EQ(p.endpoint->address().toString(), "198.51.100.40");
   }
-  // The name now points elsewhere: the next pass follows it (Neutron's value is the name).
-  dns["spoke.example.net"] = "198.51.100.41";
+  EXPECT_EQ(reconciler_->hubsUsingName("spoke.example.net"), std::set<std::string>{kHubA});
+  // The name now points elsewhere: a full pass re-resolves it, the resolver names the change, and
+  // syncing the hubs using it follows it (Neutron's value is the name).
+  forgetNameChanges();
+  dns_.set("spoke.example.net", "198.51.100.41");
   ASSERT_TRUE(reconciler_->syncAll().complete);
+  ASSERT_TRUE(waitForNameChange("spoke.example.net"));
+  ASSERT_TRUE(reconciler_->syncHubs(reconciler_->hubsUsingName("spoke.example.net")).complete);
   for (const auto& p : deviceOf(kHubA).peers) EXPECT_EQ(p.endpoint->address().toString(), "198.51.100.41");
-  // An unresolvable name leaves the peers as they are, with a warning.
-  dns.clear();
-  PassReport r = reconciler_->syncAll();
+  // An unresolvable name: the spokes are configured without it, with a warning; the hub is fine.
+  forgetNameChanges();
+  dns_.clear();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  ASSERT_TRUE(waitForNameChange("spoke.example.net"));
+  PassReport r = reconciler_->syncHubs({kHubA});
   EXPECT_TRUE(r.failed.empty());
   EXPECT_TRUE(log_.contains("cannot resolve endpoint spoke.example.net"));
+}
+
+TEST_F(ReconcilerTest, AResolverThatNeverAnswersDelaysNoOtherHub) {
+  options_.dns_wait_budget = std::chrono::milliseconds(50);
+  restart();
+  dns_.set("slow.example.net", "198.51.100.50");
+  dns_.block("slow.example.net");  // never answers until released
+  server_.hubs[kHubA]["spokes"][0]["endpoint"] = "slow.example.net:51821";
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  Key b_spoke = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubB]["spokes"].push_back(FakeServer::spoke("eeee0000-0000", b_spoke, "10.10.0.7"));
+  server_.hubs[kHubB]["spokes"][0]["endpoint"] = "198.51.100.7:51820";
+  // The pass ends while the lookup still hangs: both hubs realized, A's spoke without an endpoint.
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(std::set<std::string>(r.realized.begin(), r.realized.end()),
+            (std::set<std::string>{kHubA, kHubB}));
+  EXPECT_EQ(resolver_->busy(), 1u);
+  ASSERT_EQ(deviceOf(kHubB).peers.size(), 1u);
+  EXPECT_EQ(deviceOf(kHubB).peers[0].endpoint->toString(), "198.51.100.7:51820");
+  ASSERT_EQ(deviceOf(kHubA).peers.size(), 1u);
+  EXPECT_FALSE(deviceOf(kHubA).peers[0].endpoint.has_value());
+  // The answer comes later: the resolver names the hub to sync again, which then gets the endpoint.
+  dns_.releaseAll();
+  ASSERT_TRUE(waitForNameChange("slow.example.net"));
+  EXPECT_EQ(reconciler_->hubsUsingName("slow.example.net"), std::set<std::string>{kHubA});
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  EXPECT_EQ(deviceOf(kHubA).peers[0].endpoint->toString(), "198.51.100.50:51821");
 }
 
 TEST_F(ReconcilerTest, FailingHubDoesNotStopTheOthers) {
@@ -427,7 +496,7 @@ TEST_F(ReconcilerTest, LostStateIsAdoptedFromTheRunningDevice) {
 }
 
 TEST_F(ReconcilerTest, NewHubsAvoidPortsInUse) {
-  busy_ports_ = {51820, 51821};
+  facts_.busy_ports = {51820, 51821};
   restart();
   ASSERT_TRUE(reconciler_->syncAll().complete);
   EXPECT_EQ(identities_->find(kHubA)->listen_port, 51822);
@@ -513,16 +582,176 @@ TEST_F(ReconcilerTest, PeerRemovedByHandIsRestoredByTheNextDeepPass) {
   EXPECT_EQ(deviceOf(kHubA).peers.size(), 1u);
 }
 
-TEST(ParseProcNetUdp, ReadsLocalPorts) {
-  const char* text =
-      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref "
-      "pointer drops\n"
-      "  123: 00000000:CA6C 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 "
-      "0000000000000000 0\n"
-      "  456: 0100007F:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 "
-      "0000000000000000 0\n";
-  EXPECT_EQ(parseProcNetUdp(text), (std::set<uint16_t>{51820, 53}));
-  EXPECT_TRUE(parseProcNetUdp("").empty());
+// --- what a tenant's input or a broker peer must not make the agent do (docs/security.md) -------
+
+TEST_F(ReconcilerTest, RootDeviceHubIsRefusedUnlessTheNodeAllowsIt) {
+  server_.hubs[kHubA]["root_device"] = true;
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubB});
+  ASSERT_EQ(r.failed.count(kHubA), 1u);
+  EXPECT_NE(r.failed.at(kHubA).find("allow_root_device"), std::string::npos) << r.failed.at(kHubA);
+  EXPECT_FALSE(host_.links.get("", deviceName(kHubA)).ok());  // nothing in the node's own namespace
+  EXPECT_FALSE(identities_->find(kHubA).has_value());
+  EXPECT_EQ(server_.hubs[kHubA]["status"], "DOWN");
+  EXPECT_EQ(server_.hubs[kHubB]["status"], "ACTIVE");
+  // An operator who wants it says so.
+  options_.allow_root_device = true;
+  restart();
+  r = reconciler_->syncAll();
+  EXPECT_EQ(r.realized, (std::vector<std::string>{kHubA, kHubB}));
+  EXPECT_TRUE(host_.links.get("", deviceName(kHubA)).ok());
+}
+
+TEST_F(ReconcilerTest, SpokeEndpointsOnTheNodeOrReservedRangesAreDropped) {
+  facts_.addresses = {*IpAddress::parse("192.0.2.10"), *IpAddress::parse("2001:db8::10")};
+  options_.endpoint_policy = EndpointPolicy({*IpPrefix::parse("10.99.0.0/16")});
+  dns_.set("evil.example.net", "127.0.0.2");
+  restart();
+  const std::vector<std::string> refused = {
+      "127.0.0.1:51820",          "169.254.169.254:80", "224.0.0.1:51820",
+      "255.255.255.255:51820",    "0.0.0.0:51820",      "[::1]:51820",
+      "[fe80::1]:51820",          "[ff02::1]:51820",    "[::]:51820",
+      "[::ffff:127.0.0.1]:51820", "192.0.2.10:51820",   "[2001:db8::10]:51820",
+      "203.0.113.1:51820",        "10.99.3.4:51820",    "evil.example.net:51820"};
+  json& spokes = server_.hubs[kHubA]["spokes"];
+  spokes.clear();
+  std::map<Key, std::string> endpoint_of;
+  for (size_t i = 0; i < refused.size() + 1; ++i) {
+    Key key = publicKeyOf(generatePrivateKey());
+    const std::string endpoint = i < refused.size() ? refused[i] : "198.51.100.9:51820";
+    json spoke = FakeServer::spoke(str("cccc0000-0000-", 1000 + i), key, str("10.10.0.", 10 + i));
+    spoke["endpoint"] = endpoint;
+    spokes.push_back(spoke);
+    endpoint_of[key] = endpoint;
+  }
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  wg::Device d = deviceOf(kHubA);
+  ASSERT_EQ(d.peers.size(), refused.size() + 1);  // every spoke is a peer; only the endpoints go
+  for (const auto& peer : d.peers) {
+    const std::string& asked = endpoint_of[peer.public_key];
+    if (asked == "198.51.100.9:51820") {
+      ASSERT_TRUE(peer.endpoint.has_value());
+      EXPECT_EQ(peer.endpoint->toString(), asked);
+    } else {
+      EXPECT_FALSE(peer.endpoint.has_value()) << asked << " became " << peer.endpoint->toString();
+    }
+  }
+  EXPECT_TRUE(log_.contains("169.254.169.254 is link-local"));
+  EXPECT_TRUE(log_.contains("192.0.2.10 is an address of this network node"));
+  EXPECT_TRUE(log_.contains("10.99.3.4 is in [wireguard] denied_endpoint_cidrs (10.99.0.0/16)"));
+  EXPECT_TRUE(log_.contains("127.0.0.2 is loopback"));  // what the DNS name resolved to
+  // Said once per spoke, not every pass.
+  const auto count = [&] {
+    std::lock_guard lock(log_.mu);
+    return std::count_if(log_.lines.begin(), log_.lines.end(), [](const auto& l) {
+      return l.second.find("endpoint refused") != std::string::npos;
+    });
+  };
+  const auto said = count();
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_EQ(count(), said);
+}
+
+TEST_F(ReconcilerTest, ANotificationForAnotherPortWithTheSameDevicePrefixRemovesNothing) {
+  settle(*reconciler_);
+  // Names the same 11 first characters (so the same device name) but is not this agent's hub.
+  const std::string lookalike = kHubA.substr(0, 11) + "ff-ffff-ffff-ffffffffffff";
+  ASSERT_EQ(lookalike.size(), kHubA.size());
+  ASSERT_EQ(deviceName(lookalike), deviceName(kHubA));
+  const int writes = host_.writes();
+  PassReport r = reconciler_->syncHubs({lookalike});
+  ASSERT_TRUE(r.complete);
+  EXPECT_TRUE(r.removed.empty());
+  EXPECT_EQ(host_.writes(), writes);
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+  EXPECT_TRUE(identities_->find(kHubA).has_value());
+  // The real hub, positively gone, still goes.
+  server_.hubs.erase(kHubA);
+  r = reconciler_->syncHubs({kHubA});
+  EXPECT_EQ(r.removed, std::vector<std::string>{kHubA});
+  EXPECT_FALSE(host_.links.get("tun-p1", deviceName(kHubA)).ok());
+}
+
+TEST_F(ReconcilerTest, ADeviceThatCannotBeReadFailsItsHubOnlyAndIsNeverRemoved) {
+  options_.replace_unreadable_after = 1000;  // this test is about failing, not replacing
+  restart();
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  settle(*reconciler_);
+  const std::string dev = deviceName(kHubA);
+  const auto identity = identities_->find(kHubA);
+  int b_spokes = 0;
+  struct Injection {
+    const char* what;
+    std::function<void()> inject;
+  };
+  const std::vector<Injection> injections = {
+      {"timeout",
+       [&] { host_.unreadable[dev] = Error("wireguard-go did not answer within 10000 ms", ETIMEDOUT); }},
+      {"broken pipe", [&] { host_.unreadable[dev] = Error("closed the connection without a reply", EPIPE); }},
+      {"I/O error", [&] { host_.unreadable[dev] = Error("malformed reply", EIO); }},
+      {"permission", [&] { host_.unreadable[dev] = Error("connect: permission denied", EACCES); }},
+      {"addresses", [&] { host_.links.failNext("addresses", Error("address dump failed (injected)", EIO)); }},
+  };
+  for (const auto& injection : injections) {
+    SCOPED_TRACE(injection.what);
+    injection.inject();
+    // Meanwhile a spoke joins hub B: B must carry on.
+    Key key = publicKeyOf(generatePrivateKey());
+    server_.hubs[kHubB]["spokes"].push_back(
+        FakeServer::spoke(str("dddd0000-0000-", 1000 + b_spokes), key, str("10.10.0.", 100 + b_spokes)));
+    ++b_spokes;
+    PassReport r = reconciler_->syncAll(Depth::kDeep);
+    ASSERT_TRUE(r.complete) << r.failure;
+    EXPECT_EQ(r.realized, std::vector<std::string>{kHubB});
+    ASSERT_EQ(r.failed.count(kHubA), 1u);
+    EXPECT_TRUE(r.removed.empty());
+    EXPECT_EQ(deviceOf(kHubB).peers.size(), static_cast<size_t>(b_spokes));
+    EXPECT_EQ(server_.hubs[kHubA]["status"], "DOWN");
+    EXPECT_EQ(server_.hubs[kHubB]["status"], "ACTIVE");
+    // Still there, untouched, with its identity.
+    EXPECT_TRUE(host_.links.get("tun-p1", dev).ok());
+    EXPECT_EQ(identities_->find(kHubA), identity);
+    // A notification-driven sync of the hub fails it again and removes nothing either.
+    if (host_.unreadable.count(dev)) {
+      PassReport again = reconciler_->syncHubs({kHubA});
+      EXPECT_EQ(again.failed.count(kHubA), 1u);
+      EXPECT_TRUE(again.removed.empty());
+    }
+    host_.unreadable.erase(dev);
+    PassReport healed = reconciler_->syncAll(Depth::kDeep);
+    EXPECT_EQ(healed.realized, (std::vector<std::string>{kHubA, kHubB}));
+    EXPECT_EQ(server_.hubs[kHubA]["status"], "ACTIVE");
+  }
+}
+
+TEST_F(ReconcilerTest, AWedgedDeviceIsReplacedWithTheSameKeyAndPort) {
+  options_.replace_unreadable_after = 2;
+  restart();
+  settle(*reconciler_);
+  const std::string dev = deviceName(kHubA);
+  const auto identity = identities_->find(kHubA);
+  ASSERT_TRUE(identity.has_value());
+  host_.unreadable[dev] = Error("wireguard-go did not answer within 10000 ms", ETIMEDOUT);
+  PassReport first = reconciler_->syncHubs({kHubA});
+  EXPECT_EQ(first.failed.count(kHubA), 1u);
+  EXPECT_TRUE(host_.unreadable.count(dev));  // left alone once: it may only be slow
+  PassReport second = reconciler_->syncHubs({kHubA});
+  EXPECT_EQ(second.realized, std::vector<std::string>{kHubA});
+  EXPECT_TRUE(log_.contains("replacing it with the same key and listen port"));
+  wg::Device d = deviceOf(kHubA);
+  EXPECT_EQ(d.private_key, identity->private_key);
+  EXPECT_EQ(d.listen_port, identity->listen_port);
+  ASSERT_EQ(d.peers.size(), 1u);
+  EXPECT_EQ(d.peers[0].public_key, spoke_key_);
+  EXPECT_EQ(server_.hubs[kHubA]["status"], "ACTIVE");
+  // An error that a new device would meet again (permission) is never a reason to replace one.
+  host_.unreadable[dev] = Error("connect: permission denied", EACCES);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(reconciler_->syncHubs({kHubA}).failed.count(kHubA), 1u);
+  EXPECT_TRUE(host_.unreadable.count(dev));
 }
 
 }  // namespace
