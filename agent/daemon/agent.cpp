@@ -1,9 +1,11 @@
 #include "daemon/agent.h"
 
+#include <atomic>
 #include <cstdlib>
 
 #include "daemon/backend_choice.h"
 #include "daemon/heartbeat.h"
+#include "daemon/linux_host_facts.h"
 #include "daemon/log_sink_adapter.h"
 #include "daemon/rpc_server_api.h"
 #include "logging/log.h"
@@ -24,6 +26,10 @@ namespace nwg::daemon {
 namespace {
 
 using std::chrono::milliseconds;
+
+std::vector<std::string> toVector(const std::set<std::string>& ids) {
+  return {ids.begin(), ids.end()};
+}
 
 class AgentImpl final : public Agent {
  public:
@@ -49,8 +55,16 @@ class AgentImpl final : public Agent {
     observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_);
     applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run);
 
+    // Spoke endpoints named by DNS resolve off the reconcile thread; a name whose answer arrives
+    // (or changes) later makes the hubs using it sync again.
+    resolver_ = std::make_unique<reconcile::EndpointResolver>(
+        resolveHostName, reconcile::EndpointResolver::Options{},
+        [this](const std::string& name) { loop_->hubsChanged(toVector(reconciler_->hubsUsingName(name))); });
+
     reconcile::ReconcilerOptions options;
     options.advertised_address = config_.endpoint;
+    options.allow_root_device = config_.allow_root_device;
+    options.endpoint_policy = reconcile::EndpointPolicy(config_.denied_endpoint_cidrs);
     options.listen_port_first = config_.listen_port_range.first;
     options.listen_port_last = config_.listen_port_range.last;
     options.ignored_devices.insert(config_.ignored_devices.begin(), config_.ignored_devices.end());
@@ -59,7 +73,7 @@ class AgentImpl final : public Agent {
     options.planner.underlay_ipv6 = config_.endpoint && config_.endpoint->isV6();
     options.planner.host = config_.host;
     reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_,
-                                                          sink_, options, reconcile::udpPortsInUse);
+                                                          sink_, options, host_facts_, *resolver_);
     reconcile::LoopOptions loop_options;
     loop_options.polling_interval = std::chrono::seconds(config_.polling_interval);
     loop_options.deep_interval = std::chrono::seconds(config_.deep_resync_interval);
@@ -70,8 +84,9 @@ class AgentImpl final : public Agent {
     reporter_options.timeout = milliseconds(static_cast<int64_t>(config_.report_interval * 1000));
     reporter_ = std::make_unique<rpc::StateReporter>(*rpc_, reporter_options);
     heartbeat_ = std::make_unique<Heartbeat>(
-        *reporter_, *loop_, milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
-        std::string(backend_->kind()), logging::Log("networking_wireguard.agent"));
+        *reporter_, milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
+        [this] { return configurations(); }, [this](const std::string& why) { loop_->requestFullSync(why); },
+        logging::Log("networking_wireguard.agent"));
     notifications_ = std::make_unique<rpc::HubNotificationConsumer>(
         [this](const std::optional<std::vector<std::string>>& hub_ids) {
           if (hub_ids) {
@@ -85,24 +100,28 @@ class AgentImpl final : public Agent {
 
   int run() override {
     if (!prepare()) return 1;
-    if (!rpc_->waitConnected(milliseconds(config_.rpc_response_timeout * 1000))) {
+    if (!waitConnected() && !stop_requested_.load()) {
       log_.warning("not connected to RabbitMQ yet; retrying in the background, tunnels are left as they are");
     }
-    if (heartbeats()) {
-      heartbeat_->reportNow();
-      heartbeat_->start();
+    if (heartbeats() && !stop_requested_.load()) {
+      if (Status s = heartbeat_->start(); !s.ok()) {
+        log_.error(s.error().message);
+        rpc_->stop();
+        return 1;
+      }
     }
     loop_->run();
     log_.info("stopping: devices and tunnels stay up");
-    heartbeat_->stop();
+    // The RPC client first: it fails a heartbeat in flight at once, which the heartbeat's join needs.
     rpc_->stop();
+    heartbeat_->stop();
     return 0;
   }
 
   int runOnce() override {
     if (!prepare()) return 1;
-    if (!rpc_->waitConnected(milliseconds(config_.rpc_response_timeout * 1000))) {
-      log_.error("could not connect to RabbitMQ");
+    if (!waitConnected()) {
+      if (!stop_requested_.load()) log_.error("could not connect to RabbitMQ");
       rpc_->stop();
       return 1;
     }
@@ -112,10 +131,40 @@ class AgentImpl final : public Agent {
     return ok ? 0 : 1;
   }
 
-  void stop() override { loop_->stop(); }
+  // From the signal thread: ends a pass in progress at its next step, fails RPC calls in flight at
+  // once (so nothing waits for a broker that is away), and ends run().
+  void stop() override {
+    stop_requested_.store(true);
+    loop_->stop();
+    rpc_->stop();
+  }
 
  private:
   bool heartbeats() const { return !config_.dry_run && config_.report_interval > 0; }
+
+  // True once connected; false at rpc_response_timeout or as soon as stop() was called.
+  bool waitConnected() {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.rpc_response_timeout);
+    while (!stop_requested_.load()) {
+      if (rpc_->waitConnected(milliseconds(200))) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+    }
+    return false;
+  }
+
+  nlohmann::json configurations() const {
+    auto counts = loop_->counts();
+    // "devices" is what Neutron's own agents report; the rest is ours, shown by `network agent show`.
+    // endpoint_address lets the driver refuse spoke endpoints that name a network node.
+    nlohmann::json c = {{"devices", counts.hubs},
+                        {"hubs", counts.hubs},
+                        {"peers", counts.peers},
+                        {"failed_hubs", counts.failed},
+                        {"backend", std::string(backend_->kind())}};
+    if (config_.endpoint) c["endpoint_address"] = config_.endpoint->toString();
+    return c;
+  }
 
   // Loads the state directory, subscribes to notifications and starts the RPC client.
   bool prepare() {
@@ -143,6 +192,7 @@ class AgentImpl final : public Agent {
   }
 
   config::AgentConfig config_;
+  std::atomic<bool> stop_requested_{false};
   std::string wireguard_go_;  // [wireguard] wireguard_go resolved through PATH
   logging::Log log_{"networking_wireguard.agent"};
   LogSinkAdapter sink_{logging::Log("networking_wireguard.agent.reconcile")};
@@ -152,10 +202,14 @@ class AgentImpl final : public Agent {
   std::unique_ptr<reconcile::IdentityStore> identities_;
   std::unique_ptr<rpc::RpcClient> rpc_;
   std::unique_ptr<RpcServerApi> server_;
+  LinuxHostFacts host_facts_;
   std::unique_ptr<reconcile::Observer> observer_;
   std::unique_ptr<reconcile::Applier> applier_;
   std::unique_ptr<reconcile::Reconciler> reconciler_;
   std::unique_ptr<reconcile::AgentLoop> loop_;
+  // After the loop and the reconciler: destroyed before them, so its on_change (which uses both)
+  // has ended for good by the time they go.
+  std::unique_ptr<reconcile::EndpointResolver> resolver_;
   std::unique_ptr<rpc::StateReporter> reporter_;
   std::unique_ptr<Heartbeat> heartbeat_;
   std::unique_ptr<rpc::HubNotificationConsumer> notifications_;

@@ -1,22 +1,26 @@
-// neutron-wireguard-agent: parses the command line and configuration, sets up logging and signals, and
-// runs the Agent (agent.cpp). Exit status: 0 success; 1 a failure (for --once: a hub not realized);
-// 2 a bad command line or configuration.
+// neutron-wireguard-agent: parses the command line and configuration, hardens the process, sets up
+// logging and signals, and runs the Agent (agent.cpp). Exit status: 0 success; 1 a failure (for
+// --once: a hub not realized); 2 a bad command line or configuration; 70 an unexpected exception (the
+// service manager restarts the agent; devices and tunnels stay up meanwhile).
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <iostream>
+#include <system_error>
 #include <thread>
 
 #include "config/agent_config.h"
 #include "config/command_line.h"
 #include "daemon/agent.h"
+#include "daemon/process_hardening.h"
 #include "keys/key.h"
 #include "logging/log.h"
 
 namespace {
 
 constexpr const char* kProgram = "neutron-wireguard-agent";
+constexpr int kExitUnexpected = 70;  // EX_SOFTWARE
 
 // Signals are handled by one thread with sigwait(): every other thread is created with them blocked.
 sigset_t handledSignals() {
@@ -31,14 +35,35 @@ sigset_t handledSignals() {
 
 }  // namespace
 
+int run(int argc, char** argv);
+
+// The barrier of the main thread: an exception that reached here is a bug or an exhausted resource;
+// say so and exit deliberately rather than with std::terminate's abort (which would try to dump core).
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    nwg::logging::Log("networking_wireguard.agent").error("unexpected exception, exiting: ", e.what());
+  } catch (...) {
+    nwg::logging::Log("networking_wireguard.agent").error("unexpected exception, exiting");
+  }
+  return kExitUnexpected;
+}
+
+int run(int argc, char** argv) {
+  // Before anything reads a key: no core dumps, no ptrace by others.
+  if (auto s = nwg::daemon::hardenProcess(); !s.ok()) {
+    std::cerr << kProgram << ": " << s.error().message << "\n";
+    return 1;
+  }
   sigset_t signals = handledSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto command_line = nwg::config::CommandLine::parse(argc, argv);
   if (!command_line.ok()) {
-    std::cerr << kProgram << ": " << command_line.error().message << "\n" << nwg::config::CommandLine::usage(kProgram);
+    std::cerr << kProgram << ": " << command_line.error().message << "\n"
+              << nwg::config::CommandLine::usage(kProgram);
     return 2;
   }
   if (command_line->help) {
@@ -75,19 +100,32 @@ int main(int argc, char** argv) {
   }
 
   nwg::daemon::Agent& running = **agent;
-  std::thread signal_thread([&] {
-    while (true) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      if (sig == SIGHUP) {
-        if (auto s = nwg::logging::Logger::global().reopen(); !s.ok()) log.error("reopen log: ", s.error().message);
-        continue;
+  std::thread signal_thread;
+  try {
+    signal_thread = std::thread([&] {
+      while (true) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0) continue;
+        try {
+          if (sig == SIGHUP) {
+            if (auto s = nwg::logging::Logger::global().reopen(); !s.ok())
+              log.error("reopen log: ", s.error().message);
+            continue;
+          }
+          if (sig != SIGUSR1) log.info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ", stopping");
+          running.stop();
+        } catch (const std::exception& e) {
+          // The signal thread's barrier: stop anyway, so that a SIGTERM is never lost.
+          log.error("handling signal ", sig, ": ", e.what());
+          if (sig != SIGHUP) running.stop();
+        }
+        if (sig != SIGHUP) return;
       }
-      if (sig != SIGUSR1) log.info("received ", sig == SIGTERM ? "SIGTERM" : "SIGINT", ", stopping");
-      running.stop();
-      return;
-    }
-  });
+    });
+  } catch (const std::system_error& e) {
+    log.error("cannot start the signal thread: ", e.what());
+    return 1;
+  }
   int code = config->once ? running.runOnce() : running.run();
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();
