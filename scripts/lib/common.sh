@@ -10,10 +10,18 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
 
 # start_bg NAME CMD... : start CMD in its own session, stdout/stderr to $NWG_RUN/log/NAME.log
+# The service gets no descriptor of ours beyond 0-2: one inherited from the caller (a `flock` lock
+# held around a test run, a pipe) would otherwise live as long as the service.
 start_bg() {
   local name=$1; shift
   mkdir -p "$NWG_RUN/log" "$NWG_RUN/pid"
-  setsid "$@" >"$NWG_RUN/log/$name.log" 2>&1 < /dev/null &
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec setsid "$@"
+  ) >"$NWG_RUN/log/$name.log" 2>&1 < /dev/null &
   echo $! >"$NWG_RUN/pid/$name.pid"
 }
 
