@@ -137,7 +137,8 @@ class AmqpTransportFactory {
   virtual ~AmqpTransportFactory() = default;
 
   // Connects, logs in, opens channels, enables publisher confirms. Ends early with an error once
-  // `interrupt` fires (see AmqpConnection::open for what cannot be interrupted).
+  // `interrupt` fires (see AmqpConnection::open for what cannot be interrupted). `interrupt` must
+  // outlive the transport (it stays armed with the transport's socket).
   virtual Result<std::unique_ptr<AmqpTransport>> open(const AmqpConnectOptions& options,
                                                       ConnectInterrupt& interrupt) = 0;
 };

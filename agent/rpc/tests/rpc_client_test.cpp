@@ -1,15 +1,13 @@
 // RpcClient without a broker, on FakeBroker: calls and casts between two clients, requeue order across
 // a reconnect, re-declaration after a reconnect, failures in flight, stop() during connect / backoff /
-// a call, call()+stop() races, the I/O thread's exception barrier, and a client without its eventfd.
+// a call, call()+stop() races, and the I/O thread's exception barrier.
 // Every wait is on an event (a condition, a latch, a broker state), never a sleep.
 #include "rpc/rpc_client.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <fcntl.h>
 #include <future>
 #include <latch>
 #include <thread>
@@ -17,7 +15,6 @@
 #include "rpc/envelope.h"
 #include "rpc/rpc_request.h"
 #include "rpc/testing/fake_broker.h"
-#include "rpc/uuid.h"
 #include "support/log_capture.h"
 
 namespace nwg::rpc {
@@ -246,7 +243,7 @@ TEST_F(RpcClientTest, StopFailsACallInFlightAtOnceAndClosesPolitely) {
   const auto t0 = Clock::now();
   c->stop();
   EXPECT_LT(Clock::now() - t0, RpcClient::kStopGrace);
-  ASSERT_EQ(result.wait_for(0s), std::future_status::ready);
+  ASSERT_EQ(result.wait_for(1s), std::future_status::ready);  // failed by stop(), not at its 60 s deadline
   EXPECT_EQ(result.get().error().kind, RpcErrorKind::kShutdown);
   // As oslo: consumers cancelled, the fanout queue deleted, the shared queues kept.
   EXPECT_TRUE(broker_->consumedQueues().empty());
@@ -334,26 +331,6 @@ TEST_F(RpcClientTest, ACastCompletesOnItsConfirm) {
   broker_->settleHeld(/*ack=*/true);
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(result.get().ok());
-}
-
-TEST_F(RpcClientTest, WithoutItsEventfdTheClientRefusesToStart) {
-  // The lowest free descriptor becomes the limit: eventfd() then fails with EMFILE (this test runs in
-  // its own process under ctest).
-  (void)newUuidHex();  // seeds this thread's generator (it may open a device) before the limit
-  const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(probe, 0);
-  ::close(probe);
-  rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
-  rlimit low = old;
-  low.rlim_cur = static_cast<rlim_t>(probe);
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
-  RpcClient c(options(), capture_.log(), broker_->factory());
-  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
-  auto started = c.start();
-  ASSERT_FALSE(started.ok());
-  EXPECT_NE(started.error().message.find("eventfd"), std::string::npos) << started.error().message;
-  EXPECT_EQ(c.call(RpcTarget("q", "1.0"), "m", {}, 1ms).error().kind, RpcErrorKind::kConnectionLost);
 }
 
 }  // namespace

@@ -22,8 +22,7 @@ class RpcServerTest : public ::testing::Test {
     AmqpConnectOptions o;
     o.host = "fake";
     o.max_body_bytes = 4096;
-    ConnectInterrupt interrupt;
-    auto t = broker_->factory()->open(o, interrupt);
+    auto t = broker_->factory()->open(o, interrupt_);
     ASSERT_TRUE(t.ok());
     transport_ = std::move(t).value();
     RpcEndpoint e;
@@ -84,6 +83,7 @@ class RpcServerTest : public ::testing::Test {
 
   static inline int counter_ = 0;
   std::shared_ptr<FakeBroker> broker_ = FakeBroker::create();
+  ConnectInterrupt interrupt_;
   std::unique_ptr<AmqpTransport> transport_;
   testing::LogCapture capture_{/*debug=*/true};
   RpcServer server_{Topology("neutron", config::RabbitOptions{}), RpcServer::Options{"net-1", true, JsonLimits{4096, 64}},

@@ -27,8 +27,7 @@ std::string TransportContract::name(const std::string& what) const {
 std::unique_ptr<AmqpTransport> TransportContract::open(size_t max_body_bytes) {
   AmqpConnectOptions o = GetParam().options();
   o.max_body_bytes = max_body_bytes;
-  ConnectInterrupt interrupt;
-  auto t = factory_->open(o, interrupt);
+  auto t = factory_->open(o, interrupt_);
   EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().message);
   return t.ok() ? std::move(t).value() : nullptr;
 }

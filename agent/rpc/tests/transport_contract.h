@@ -32,6 +32,7 @@ class TransportContract : public ::testing::TestWithParam<TransportTarget> {
   std::string name(const std::string& what) const;  // unique to this test
 
   std::shared_ptr<AmqpTransportFactory> factory_;
+  ConnectInterrupt interrupt_;  // outlives every transport of the test
   std::vector<AmqpEvent> seen_;
   std::string token_;
 };
