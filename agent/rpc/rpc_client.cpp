@@ -51,6 +51,10 @@ RpcClient::RpcClient(RpcClientOptions options, logging::Log log, std::shared_ptr
       interrupt_(wake_ ? &*wake_ : nullptr),
       server_(topology_,
               RpcServer::Options{options_.host, options_.rabbit.direct_mandatory_flag, options_.limits}, log_) {
+  if (options_.rabbit.ssl && !options_.rabbit.ssl_verify_broker_certificate) {
+    log_.warning("[oslo_messaging_rabbit] ssl_verify_broker_certificate = false: the broker's TLS certificate is "
+                 "not verified, anyone on the path can impersonate it");
+  }
   if (hosts_.size() > 1 && options_.shuffle_hosts) {
     std::random_device rd;
     std::mt19937 rng(rd());
@@ -261,11 +265,13 @@ int RpcClient::pollTimeoutMs() const {
 
 // Sleeps in poll(2) on `other_fd` (the connection; -1: none) and the wake fd, for at most `timeout_ms`.
 void RpcClient::waitWake(int other_fd, int timeout_ms) {
-  pollfd fds[2] = {{wake_ ? wake_->fd() : -1, POLLIN, 0}, {other_fd, POLLIN, 0}};
+  // A broken wake fd is left out: it might stay readable and make the loop spin.
+  const bool use_wake = wake_ && !wake_broken_.load();
+  pollfd fds[2] = {{use_wake ? wake_->fd() : -1, POLLIN, 0}, {other_fd, POLLIN, 0}};
   if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
     throw std::system_error(errno, std::generic_category(), "poll on the RPC connection");
   }
-  if (fds[0].revents & POLLIN) {
+  if (use_wake && (fds[0].revents & (POLLIN | POLLERR | POLLNVAL))) {
     if (Status s = wake_->drain(); !s.ok() && !wake_broken_.exchange(true)) {
       log_.error(s.error().message, "; the I/O thread now polls every ", kBrokenWakePollMs, " ms");
     }

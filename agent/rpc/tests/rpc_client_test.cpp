@@ -4,9 +4,13 @@
 // Every wait is on an event (a condition, a latch, a broker state), never a sleep.
 #include "rpc/rpc_client.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <set>
 #include <condition_variable>
 #include <future>
 #include <latch>
@@ -331,6 +335,47 @@ TEST_F(RpcClientTest, ACastCompletesOnItsConfirm) {
   broker_->settleHeld(/*ack=*/true);
   ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(result.get().ok());
+}
+
+// The eventfds this process has open ("anon_inode:[eventfd]" in /proc/self/fd).
+std::set<int> eventfds() {
+  std::set<int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string() == "anon_inode:[eventfd]") out.insert(std::stoi(e.path().filename().string()));
+  }
+  return out;
+}
+
+// A wake-up that cannot be written (or read) must not leave the I/O thread asleep until its 1 s timer:
+// it is logged once and the loop polls every 50 ms instead.
+TEST_F(RpcClientTest, WhenWakeUpsFailTheClientPollsInsteadOfSleeping) {
+  auto server = peer("q-peer");
+  const auto before = eventfds();
+  auto c = client();
+  std::vector<int> created;
+  for (int fd : eventfds()) {
+    if (!before.count(fd)) created.push_back(fd);
+  }
+  ASSERT_EQ(created.size(), 1u);  // the client's wake-up eventfd
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // EBADF on write, EOF on read
+  ASSERT_GE(devnull, 0);
+  ASSERT_EQ(::dup2(devnull, created[0]), created[0]);
+  ::close(devnull);
+  ASSERT_TRUE(c->start().ok());
+  ASSERT_TRUE(c->waitConnected(10s));
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 10; ++i) {
+    auto r = c->call(RpcTarget("q-peer", "1.0"), "echo", {{"value", i}});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  EXPECT_LT(Clock::now() - t0, 5s);  // sleeping until the timer would take about 10 s
+  const std::string log = capture_.text();
+  EXPECT_NE(log.find("the I/O thread now polls every 50 ms"), std::string::npos) << log;
+  const auto t1 = Clock::now();
+  c->stop();
+  EXPECT_LT(Clock::now() - t1, RpcClient::kStopGrace);
 }
 
 }  // namespace
