@@ -20,22 +20,28 @@ bool isPortId(std::string_view id) {
 
 namespace {
 
-// The hub ids of a hubs_changed call; an error names what is wrong (without echoing the payload).
-Result<std::optional<std::vector<std::string>>> hubIds(const nlohmann::json& args) {
+// The list of hub_ids, or nullptr when absent or not a list (pointers, not nlohmann's checked accessors:
+// GCC's -Wnull-dereference cannot see through those).
+const nlohmann::json::array_t* hubIdList(const nlohmann::json& args) {
   const auto it = args.find("hub_ids");
-  if (it == args.end()) return fail("no hub_ids");
-  if (!it->is_array()) return fail("hub_ids is JSON ", it->type_name(), ", not a list");
-  if (it->size() > HubNotificationConsumer::kMaxHubIds) return std::optional<std::vector<std::string>>();
+  return it == args.end() ? nullptr : it->get_ptr<const nlohmann::json::array_t*>();
+}
+
+// The hub ids of a hubs_changed call (nullopt: too many to name); an error says what is wrong without
+// echoing more than a sanitized prefix of the payload.
+Result<std::optional<std::vector<std::string>>> hubIds(const nlohmann::json& args) {
+  const nlohmann::json::array_t* list = hubIdList(args);
+  if (!list) return fail(args.contains("hub_ids") ? "hub_ids is not a list" : "no hub_ids");
+  if (list->size() > HubNotificationConsumer::kMaxHubIds) return std::optional<std::vector<std::string>>();
   std::vector<std::string> ids;
-  ids.reserve(it->size());
-  for (size_t i = 0; i < it->size(); ++i) {
-    const auto& id = (*it)[i];
-    if (!id.is_string()) return fail("hub_ids[", i, "] is JSON ", id.type_name(), ", not a port ID");
-    if (!isPortId(id.get_ref<const std::string&>())) {
-      return fail("hub_ids[", i, "] is not a port ID: '", sanitizeForLog(id.get_ref<const std::string&>(), 40),
-                  "'");
-    }
-    ids.push_back(id.get<std::string>());
+  ids.reserve(list->size());
+  size_t i = 0;
+  for (const nlohmann::json& id : *list) {
+    const auto* text = id.get_ptr<const std::string*>();
+    if (!text) return fail("hub_ids[", i, "] is JSON ", id.type_name(), ", not a port ID");
+    if (!isPortId(*text)) return fail("hub_ids[", i, "] is not a port ID: '", sanitizeForLog(*text, 40), "'");
+    ids.push_back(*text);
+    ++i;
   }
   return std::optional<std::vector<std::string>>(std::move(ids));
 }
@@ -53,8 +59,9 @@ HubNotificationConsumer::HubNotificationConsumer(Handler handler, logging::Log l
       return MethodOutcome(nullptr);
     }
     if (!*ids) {
-      log.warning("a hubs_changed notification names ", args["hub_ids"].size(), " hubs (more than ", kMaxHubIds,
-                  "): re-syncing every hub");
+      const nlohmann::json::array_t* list = hubIdList(args);
+      log.warning("a hubs_changed notification names ", list ? list->size() : 0, " hubs (more than ",
+                  kMaxHubIds, "): re-syncing every hub");
     }
     handler(*ids);
     return MethodOutcome(nullptr);
