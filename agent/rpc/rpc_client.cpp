@@ -164,7 +164,13 @@ Status RpcClient::subscribe(const std::string& topic, std::shared_ptr<const RpcD
     return fail("subscribing to ", topic, ": no answer from the I/O thread within ", kSubscribeWait.count(),
                 " s");
   }
-  return declared.get();
+  try {
+    return declared.get();
+  } catch (const std::future_error&) {
+    // The I/O thread dropped the request in a fault (see "Faults"); the subscription is declared on the
+    // next connection.
+    return fail("subscribing to ", topic, ": interrupted by an internal error; declared after the reconnect");
+  }
 }
 
 RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::string& method,
