@@ -53,9 +53,9 @@ struct AmqpEvent {
   bool ack = true;        // kConfirm: false for a nack
   std::string exchange;
   std::string routing_key;
-  std::string body;        // empty when body_size > max_body_bytes (not copied)
-  size_t body_size = 0;    // kDelivery: the size the broker delivered
-  std::string text;        // kReturned / kPublishFailed: the broker's reply text (raw: sanitize to log)
+  std::string body;      // empty when body_size > max_body_bytes (not copied)
+  size_t body_size = 0;  // kDelivery: the size the broker delivered
+  std::string text;      // kReturned / kPublishFailed: the broker's reply text (raw: sanitize to log)
 };
 
 // Lets another thread (RpcClient::stop()) end a connection attempt or a connection. request() asks the

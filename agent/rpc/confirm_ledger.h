@@ -15,8 +15,8 @@ namespace nwg::rpc {
 class ConfirmLedger {
  public:
   struct Entry {
-    std::string id;    // the ReplyWaiter id of the call or cast
-    std::string what;  // "topic.method", for messages
+    std::string id;     // the ReplyWaiter id of the call or cast
+    std::string what;   // "topic.method", for messages
     bool cast = false;  // a cast completes on its ack; a call still waits for its reply
   };
   struct Settled {

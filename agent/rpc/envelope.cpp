@@ -35,8 +35,8 @@ Result<nlohmann::json> Envelope::decode(std::string_view body, const JsonLimits&
     return fail("unsupported envelope version '", sanitizeForLog(v, 32), "' (this agent speaks 2.0)");
   }
   if (!message->is_string()) return fail("envelope oslo.message is not a string");
-  NWG_ASSIGN_OR_RETURN(nlohmann::json inner,
-                       parseJsonWithin(message->get_ref<const std::string&>(), limits, "envelope oslo.message"));
+  NWG_ASSIGN_OR_RETURN(nlohmann::json inner, parseJsonWithin(message->get_ref<const std::string&>(), limits,
+                                                             "envelope oslo.message"));
   if (!inner.is_object()) return fail("envelope oslo.message is JSON ", inner.type_name(), ", not an object");
   return inner;
 }

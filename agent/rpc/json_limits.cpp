@@ -37,7 +37,8 @@ Status checkJsonDepth(std::string_view text, size_t max_depth) {
   return okStatus();
 }
 
-Result<nlohmann::json> parseJsonWithin(std::string_view text, const JsonLimits& limits, std::string_view what) {
+Result<nlohmann::json> parseJsonWithin(std::string_view text, const JsonLimits& limits,
+                                       std::string_view what) {
   if (text.size() > limits.max_bytes) {
     return fail(what, " is ", text.size(), " bytes, more than the ", limits.max_bytes, " accepted");
   }

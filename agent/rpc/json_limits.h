@@ -24,6 +24,7 @@ Status checkJsonDepth(std::string_view text, size_t max_depth);
 
 // nlohmann::json::parse within `limits` (size first, then depth, then the parse). `what` names the text
 // in errors ("message body", "envelope oslo.message").
-Result<nlohmann::json> parseJsonWithin(std::string_view text, const JsonLimits& limits, std::string_view what);
+Result<nlohmann::json> parseJsonWithin(std::string_view text, const JsonLimits& limits,
+                                       std::string_view what);
 
 }  // namespace nwg::rpc

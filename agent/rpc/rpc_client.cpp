@@ -39,7 +39,8 @@ RpcError stoppingError(const std::string& what) {
 
 }  // namespace
 
-RpcClient::RpcClient(RpcClientOptions options, logging::Log log, std::shared_ptr<AmqpTransportFactory> transport)
+RpcClient::RpcClient(RpcClientOptions options, logging::Log log,
+                     std::shared_ptr<AmqpTransportFactory> transport)
     : options_(std::move(options)),
       topology_(options_.control_exchange, options_.rabbit),
       log_(std::move(log)),
@@ -50,10 +51,12 @@ RpcClient::RpcClient(RpcClientOptions options, logging::Log log, std::shared_ptr
       wake_(makeWake(wake_error_)),
       interrupt_(wake_ ? &*wake_ : nullptr),
       server_(topology_,
-              RpcServer::Options{options_.host, options_.rabbit.direct_mandatory_flag, options_.limits}, log_) {
+              RpcServer::Options{options_.host, options_.rabbit.direct_mandatory_flag, options_.limits},
+              log_) {
   if (options_.rabbit.ssl && !options_.rabbit.ssl_verify_broker_certificate) {
-    log_.warning("[oslo_messaging_rabbit] ssl_verify_broker_certificate = false: the broker's TLS certificate is "
-                 "not verified, anyone on the path can impersonate it");
+    log_.warning(
+        "[oslo_messaging_rabbit] ssl_verify_broker_certificate = false: the broker's TLS certificate is "
+        "not verified, anyone on the path can impersonate it");
   }
   if (hosts_.size() > 1 && options_.shuffle_hosts) {
     std::random_device rd;
@@ -118,7 +121,7 @@ void RpcClient::stop() {
     shutdownOnIoThread();  // never started: no thread owns the state
     return;
   }
-  if (!io_thread_.joinable()) return;  // stopped before
+  if (!io_thread_.joinable()) return;                             // stopped before
   if (io_thread_.get_id() == std::this_thread::get_id()) return;  // from a handler: the loop ends by itself
   if (connecting_.load()) interrupt_.fire();
   {
@@ -174,7 +177,8 @@ Status RpcClient::subscribe(const std::string& topic, std::shared_ptr<const RpcD
 }
 
 RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::string& method,
-                                          nlohmann::json args, std::optional<std::chrono::milliseconds> timeout) {
+                                          nlohmann::json args,
+                                          std::optional<std::chrono::milliseconds> timeout) {
   const std::string what = target.describe(method);
   RpcRequest request;
   request.method = method;
@@ -264,7 +268,8 @@ int RpcClient::pollTimeoutMs() const {
   // rabbitmq-c sends a heartbeat every heartbeat/2 s, but only from inside a library call: wake up often
   // enough for that, and at least once a second.
   const int hb = conn_ ? conn_->heartbeat() : 0;
-  int ms = hb <= 0 ? 1000 : std::clamp(hb * 1000 / (2 * std::max(options_.rabbit.heartbeat_rate, 2)), 100, 1000);
+  int ms =
+      hb <= 0 ? 1000 : std::clamp(hb * 1000 / (2 * std::max(options_.rabbit.heartbeat_rate, 2)), 100, 1000);
   if (wake_broken_.load()) ms = std::min(ms, kBrokenWakePollMs);
   return ms;
 }
@@ -359,11 +364,13 @@ void RpcClient::backoffWait(std::chrono::milliseconds delay) {
     std::lock_guard lock(mu_);
     why = last_error_;
   }
-  if (!why.empty()) log_.warning(why, ". Trying again in ", static_cast<double>(delay.count()) / 1000.0, " s.");
+  if (!why.empty())
+    log_.warning(why, ". Trying again in ", static_cast<double>(delay.count()) / 1000.0, " s.");
   const auto next = Clock::now() + delay;
   while (Clock::now() < next && !stopping()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
-    waitWake(-1, static_cast<int>(std::clamp<int64_t>(left, 0, wake_broken_.load() ? kBrokenWakePollMs : 1000)));
+    waitWake(-1,
+             static_cast<int>(std::clamp<int64_t>(left, 0, wake_broken_.load() ? kBrokenWakePollMs : 1000)));
     drainCommands();  // not connected: prunes expired messages, acknowledges subscriptions
   }
 }
@@ -421,8 +428,8 @@ bool RpcClient::connect() {
     last_error_.clear();
   }
   cv_.notify_all();
-  log_.info("Connected to AMQP server on ", conn_->peer(), " (vhost ", o.vhost, ", heartbeat ", conn_->heartbeat(),
-            " s)");
+  log_.info("Connected to AMQP server on ", conn_->peer(), " (vhost ", o.vhost, ", heartbeat ",
+            conn_->heartbeat(), " s)");
   const bool reconnected = ever_connected_;
   ever_connected_ = true;
   if (reconnected) {
@@ -452,7 +459,8 @@ void RpcClient::dropConnection(const std::string& reason) {
     last_error_ = reason;
   }
   // Every call and cast whose message went out on that connection: its reply or confirm cannot come now.
-  waiter_.failPublished(RpcErrorKind::kConnectionLost, "connection to RabbitMQ lost before the reply: " + reason);
+  waiter_.failPublished(RpcErrorKind::kConnectionLost,
+                        "connection to RabbitMQ lost before the reply: " + reason);
   (void)ledger_.takeAll();
   declared_exchanges_.clear();
   server_.forgetConsumers();
@@ -483,7 +491,8 @@ void RpcClient::shutdownOnIoThread() {
     left.swap(outgoing_);
     subs.swap(new_subscriptions_);
   }
-  for (auto& sub : subs) sub.declared->set_value(fail("subscribing to ", sub.topic, ": the RPC client is stopping"));
+  for (auto& sub : subs)
+    sub.declared->set_value(fail("subscribing to ", sub.topic, ": the RPC client is stopping"));
 }
 
 void RpcClient::drainCommands() {
@@ -518,7 +527,8 @@ void RpcClient::drainCommands() {
   if (!batch.empty()) {
     // Not connected (or the connection just failed): keep them, in order, ahead of newer messages.
     std::lock_guard lock(mu_);
-    outgoing_.insert(outgoing_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    outgoing_.insert(outgoing_.begin(), std::make_move_iterator(batch.begin()),
+                     std::make_move_iterator(batch.end()));
   }
 }
 
@@ -543,7 +553,8 @@ bool RpcClient::publish(Outgoing& out) {
   std::optional<int64_t> expiration;
   if (out.set_expiration) {
     // oslo sets the call's timeout; what is left of it is what still matters to the caller.
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(out.deadline - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(out.deadline - Clock::now()).count();
     expiration = std::max<int64_t>(1, left);
   }
   auto seq = conn_->publish(out.exchange, out.routing_key, out.body, /*mandatory=*/false, expiration);
@@ -587,7 +598,8 @@ void RpcClient::handle(AmqpEvent& event) {
       const std::string why = sanitizeForLog(event.text, 200);
       log_.error("RabbitMQ closed the publish channel: ", why);
       for (auto& settled : ledger_.takeAll()) {
-        waiter_.fail(settled.entry.id, RpcError{RpcErrorKind::kPublishRefused, "refused by the broker: " + why, {}});
+        waiter_.fail(settled.entry.id,
+                     RpcError{RpcErrorKind::kPublishRefused, "refused by the broker: " + why, {}});
       }
       declared_exchanges_.clear();
       return;
@@ -613,7 +625,8 @@ void RpcClient::handleReply(const AmqpEvent& delivery) {
   }
   auto reply = RpcReply::fromInner(std::move(inner).value());
   if (!reply.ok()) {
-    log_.warning("dropping an undecodable reply on ", reply_queue_, ": ", sanitizeForLog(reply.error().message));
+    log_.warning("dropping an undecodable reply on ", reply_queue_, ": ",
+                 sanitizeForLog(reply.error().message));
     return;
   }
   if (startsWith(reply->msg_id, kCastIdPrefix)) {

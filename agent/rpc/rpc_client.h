@@ -85,7 +85,8 @@ class RpcClient final : public RpcCaller {
   static constexpr std::chrono::milliseconds kStopGrace{1000};
 
   // `transport` opens connections (AmqpConnectionFactory when null).
-  explicit RpcClient(RpcClientOptions options, logging::Log log = logging::Log("networking_wireguard.agent.rpc"),
+  explicit RpcClient(RpcClientOptions options,
+                     logging::Log log = logging::Log("networking_wireguard.agent.rpc"),
                      std::shared_ptr<AmqpTransportFactory> transport = nullptr);
   ~RpcClient() override;  // stop()
   RpcClient(const RpcClient&) = delete;
@@ -170,7 +171,7 @@ class RpcClient final : public RpcCaller {
   const std::string connection_id_;
   std::vector<config::TransportHost> hosts_;  // shuffled once when there are several, as oslo does
   std::shared_ptr<AmqpTransportFactory> factory_;
-  std::string wake_error_;                    // why there is no wake_ (start() refuses)
+  std::string wake_error_;  // why there is no wake_ (start() refuses)
   const std::optional<WakeEvent> wake_;
   ConnectInterrupt interrupt_;
   ReplyWaiter waiter_;
@@ -186,7 +187,7 @@ class RpcClient final : public RpcCaller {
   bool started_ = false;
   bool io_ended_ = false;
   std::atomic<bool> connected_{false};
-  std::atomic<bool> connecting_{false};  // in connect(): stop() shuts the socket down at once
+  std::atomic<bool> connecting_{false};   // in connect(): stop() shuts the socket down at once
   std::atomic<bool> wake_broken_{false};  // a wake-up failed: the loop polls on a short timer instead
   std::atomic<uint64_t> reconnects_{0};
   std::mutex stop_mu_;  // one stop() at a time (it joins)

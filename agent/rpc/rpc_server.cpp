@@ -59,7 +59,8 @@ void RpcServer::close(AmqpTransport& t) {
     for (const auto& tag : sub->consumer_tags) (void)t.cancel(tag);
   }
   for (auto& sub : subscriptions_) {
-    if (!sub->consumer_tags.empty()) (void)t.deleteQueue(topology_.fanoutQueue(sub->topic, sub->fanout_hex).name);
+    if (!sub->consumer_tags.empty())
+      (void)t.deleteQueue(topology_.fanoutQueue(sub->topic, sub->fanout_hex).name);
   }
   forgetConsumers();
 }
@@ -94,10 +95,11 @@ void RpcServer::handleRequest(AmqpTransport& t, Subscription& sub, const AmqpEve
     log_.warning("Found duplicate message(", shown(request->unique_id), "). Skipping it.");
     return;
   }
-  const auto rid = request->context.is_object() ? request->context.find("request_id") : request->context.end();
-  const std::string request_id =
-      rid != request->context.end() && rid->is_string() ? sanitizeForLog(rid->get_ref<const std::string&>(), 64)
-                                                        : std::string();
+  const auto rid =
+      request->context.is_object() ? request->context.find("request_id") : request->context.end();
+  const std::string request_id = rid != request->context.end() && rid->is_string()
+                                     ? sanitizeForLog(rid->get_ref<const std::string&>(), 64)
+                                     : std::string();
   const std::string method = shown(request->method);
   log_.forRequest(logging::Level::kDebug, request_id, "received ", request->isCall() ? "call " : "cast ",
                   sub.topic, ".", method);
@@ -107,7 +109,8 @@ void RpcServer::handleRequest(AmqpTransport& t, Subscription& sub, const AmqpEve
   try {
     outcome = sub.dispatcher->dispatch(*request);
   } catch (const std::exception& e) {
-    outcome = RemoteError::make("RuntimeError", "builtins", str(sub.topic, ".", method, " failed: ", e.what()));
+    outcome =
+        RemoteError::make("RuntimeError", "builtins", str(sub.topic, ".", method, " failed: ", e.what()));
   } catch (...) {
     outcome = RemoteError::make("RuntimeError", "builtins", str(sub.topic, ".", method, " failed"));
   }
@@ -122,8 +125,8 @@ void RpcServer::handleRequest(AmqpTransport& t, Subscription& sub, const AmqpEve
   reply.ending = true;
   reply.msg_id = *request->msg_id;
   reply.unique_id = newUuidHex();
-  auto seq = t.publish("", *request->reply_q, Envelope::encode(reply.toInner()), options_.direct_mandatory_flag,
-                       std::nullopt);
+  auto seq = t.publish("", *request->reply_q, Envelope::encode(reply.toInner()),
+                       options_.direct_mandatory_flag, std::nullopt);
   if (!seq.ok()) {
     log_.forRequest(logging::Level::kWarning, request_id, "cannot send the reply to ", sub.topic, ".", method,
                     " (to ", shown(*request->reply_q), "): ", seq.error().message);

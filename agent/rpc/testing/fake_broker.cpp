@@ -88,7 +88,8 @@ class FakeAmqpTransport final : public AmqpTransport {
     auto it = broker_->queues_.find(queue);
     if (it == broker_->queues_.end()) {
       broker_->killLocked(*c, "the consume channel was closed");
-      return fail("RabbitMQ ", peer_, " refused basic.consume ", queue, ": 404 NOT_FOUND - no queue '", queue, "'");
+      return fail("RabbitMQ ", peer_, " refused basic.consume ", queue, ": 404 NOT_FOUND - no queue '", queue,
+                  "'");
     }
     if (c->consumers.count(tag)) {
       broker_->killLocked(*c, "connection closed");
@@ -122,7 +123,8 @@ class FakeAmqpTransport final : public AmqpTransport {
     FakeBroker::Conn* c = nullptr;
     NWG_RETURN_IF_ERROR(live(c, FakeBroker::Op::kPublish));
     const uint64_t seq = c->next_seq++;
-    broker_->published_.push_back({c->id, exchange, routing_key, std::string(body), mandatory, expiration_ms});
+    broker_->published_.push_back(
+        {c->id, exchange, routing_key, std::string(body), mandatory, expiration_ms});
     if (!exchange.empty() && !broker_->exchanges_.count(exchange)) {
       // The broker closes the publish channel; AmqpConnection reopens it and numbering starts again.
       c->next_seq = 1;
@@ -296,8 +298,8 @@ void FakeBroker::killLocked(Conn& conn, const std::string& why) {
   for (const auto& q : touched) deliverLocked(q);
 }
 
-void FakeBroker::routeLocked(const std::string& exchange, const std::string& routing_key, const std::string& body,
-                             bool mandatory, Conn* publisher) {
+void FakeBroker::routeLocked(const std::string& exchange, const std::string& routing_key,
+                             const std::string& body, bool mandatory, Conn* publisher) {
   std::vector<std::string> targets;
   if (exchange.empty()) {
     if (queues_.count(routing_key)) targets.push_back(routing_key);
@@ -431,7 +433,8 @@ void FakeBroker::settleHeld(bool ack) {
   }
 }
 
-void FakeBroker::inject(const std::string& exchange, const std::string& routing_key, const std::string& body) {
+void FakeBroker::inject(const std::string& exchange, const std::string& routing_key,
+                        const std::string& body) {
   std::lock_guard lock(mu_);
   published_.push_back({0, exchange, routing_key, body, false, std::nullopt});
   routeLocked(exchange, routing_key, body, false, nullptr);
@@ -479,7 +482,8 @@ size_t FakeBroker::opened() const {
 
 size_t FakeBroker::openConnections() const {
   std::lock_guard lock(mu_);
-  return static_cast<size_t>(std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c.second->alive; }));
+  return static_cast<size_t>(
+      std::count_if(conns_.begin(), conns_.end(), [](const auto& c) { return c.second->alive; }));
 }
 
 std::vector<std::string> FakeBroker::consumedBy(size_t connection) const {

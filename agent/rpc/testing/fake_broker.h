@@ -32,7 +32,17 @@ namespace nwg::rpc {
 
 class FakeBroker : public std::enable_shared_from_this<FakeBroker> {
  public:
-  enum class Op { kOpen, kDeclareExchange, kDeclareQueue, kDeleteQueue, kConsume, kCancel, kPublish, kAck, kPoll };
+  enum class Op {
+    kOpen,
+    kDeclareExchange,
+    kDeclareQueue,
+    kDeleteQueue,
+    kConsume,
+    kCancel,
+    kPublish,
+    kAck,
+    kPoll
+  };
   enum class ConfirmMode { kAck, kNack, kHold };
 
   struct Published {
@@ -74,11 +84,11 @@ class FakeBroker : public std::enable_shared_from_this<FakeBroker> {
   std::vector<Published> published() const;
   bool hasQueue(const std::string& name) const;
   bool hasExchange(const std::string& name) const;
-  size_t ready(const std::string& queue) const;       // messages waiting in the queue
-  std::vector<std::string> consumedQueues() const;    // every queue with a consumer, sorted
-  size_t attempts() const;                            // open() calls so far (refused ones too)
-  size_t opened() const;                              // connections opened so far
-  size_t openConnections() const;                     // alive now
+  size_t ready(const std::string& queue) const;     // messages waiting in the queue
+  std::vector<std::string> consumedQueues() const;  // every queue with a consumer, sorted
+  size_t attempts() const;                          // open() calls so far (refused ones too)
+  size_t opened() const;                            // connections opened so far
+  size_t openConnections() const;                   // alive now
   // The queues consumed by the nth connection opened (1-based), in the order consumed.
   std::vector<std::string> consumedBy(size_t connection) const;
   size_t heldConfirms() const;

@@ -31,7 +31,8 @@ TEST(AmqpConnectionTest, StopEndsALoginToASilentBrokerAtOnce) {
 
   testing::LogCapture capture;
   RpcClientOptions o;
-  o.transport_url = *config::TransportUrl::parse("rabbit://guest:guest@127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+  o.transport_url = *config::TransportUrl::parse(
+      "rabbit://guest:guest@127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
   o.connect_timeout = 30s;  // what stop() must not wait for
   RpcClient client(o, capture.log());
   ASSERT_TRUE(client.start().ok());

@@ -6,14 +6,14 @@ namespace nwg::rpc::testing {
 namespace {
 
 INSTANTIATE_TEST_SUITE_P(Fake, TransportContract,
-                         ::testing::Values(TransportTarget{
-                             "fake", [] { return FakeBroker::create()->factory(); },
-                             [] {
-                               AmqpConnectOptions o;
-                               o.host = "fake";
-                               return o;
-                             },
-                             nullptr}),
+                         ::testing::Values(TransportTarget{"fake",
+                                                           [] { return FakeBroker::create()->factory(); },
+                                                           [] {
+                                                             AmqpConnectOptions o;
+                                                             o.host = "fake";
+                                                             return o;
+                                                           },
+                                                           nullptr}),
                          transportTargetName);
 
 }  // namespace

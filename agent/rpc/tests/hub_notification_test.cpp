@@ -45,8 +45,8 @@ TEST(PortIdTest, OnlyLowercaseDashedUuids) {
 
 TEST_F(HubNotificationConsumerTest, DeliversHubIdsFromTheDriversFanoutCast) {
   // The message the driver's WireGuardAgentNotifyAPI casts (version 1.0, namespace none).
-  auto decoded =
-      RpcRequest::fromInner(*Envelope::decode(Envelope::encode(notification({{"hub_ids", {kHub1, kHub2}}}).toInner())));
+  auto decoded = RpcRequest::fromInner(
+      *Envelope::decode(Envelope::encode(notification({{"hub_ids", {kHub1, kHub2}}}).toInner())));
   ASSERT_TRUE(decoded.ok());
   EXPECT_TRUE(consumer_.dispatcher()->dispatch(*decoded).ok());
   EXPECT_TRUE(consumer_.dispatcher()->dispatch(notification({{"hub_ids", json::array()}})).ok());
@@ -100,7 +100,8 @@ TEST_F(HubNotificationConsumerTest, MoreThanTheBoundMeansReSyncEverything) {
   EXPECT_EQ(got_[1]->size(), HubNotificationConsumer::kMaxHubIds);
   const auto lines = capture_.lines();
   ASSERT_EQ(lines.size(), 1u);
-  EXPECT_NE(lines[0].find("names 10001 hubs (more than 10000): re-syncing every hub"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("names 10001 hubs (more than 10000): re-syncing every hub"), std::string::npos)
+      << lines[0];
 }
 
 TEST_F(HubNotificationConsumerTest, OtherVersionsAndMethodsAreRefusedAsOsloWould) {

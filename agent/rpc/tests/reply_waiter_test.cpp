@@ -5,9 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <future>
 #include <latch>
+#include <sstream>
 #include <thread>
 
 #include "rpc/envelope.h"

@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
-#include <set>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <latch>
+#include <set>
 #include <thread>
 
 #include "rpc/envelope.h"
@@ -122,8 +122,11 @@ TEST_F(RpcClientTest, MessagesQueuedWhileDisconnectedAreSentInOrderOnceConnected
   std::vector<std::thread> callers;
   std::vector<RpcStatus> results(4, RpcStatus(std::monostate{}));
   for (int k = 0; k < 4; ++k) {
-    callers.emplace_back([&, k] { results[static_cast<size_t>(k)] = c->cast(RpcTarget("q-order", "1.0"), "note", {{"k", k}}); });
-    ASSERT_TRUE(eventually([&] { return c->queued() == static_cast<size_t>(k + 1); }));  // k queued before k+1
+    callers.emplace_back([&, k] {
+      results[static_cast<size_t>(k)] = c->cast(RpcTarget("q-order", "1.0"), "note", {{"k", k}});
+    });
+    ASSERT_TRUE(
+        eventually([&] { return c->queued() == static_cast<size_t>(k + 1); }));  // k queued before k+1
   }
   ASSERT_TRUE(eventually([&] { return broker_->attempts() >= 2; }));  // still refused, still queued
   EXPECT_EQ(c->queued(), 4u);
@@ -142,7 +145,9 @@ TEST_F(RpcClientTest, AConnectionThatFailsMidBatchSendsTheRestInOrderAfterTheRec
   std::vector<std::thread> callers;
   std::vector<RpcStatus> results(3, RpcStatus(std::monostate{}));
   for (int k = 0; k < 3; ++k) {
-    callers.emplace_back([&, k] { results[static_cast<size_t>(k)] = c->cast(RpcTarget("q-order", "1.0"), "note", {{"k", k}}); });
+    callers.emplace_back([&, k] {
+      results[static_cast<size_t>(k)] = c->cast(RpcTarget("q-order", "1.0"), "note", {{"k", k}});
+    });
     ASSERT_TRUE(eventually([&] { return c->queued() == static_cast<size_t>(k + 1); }));
   }
   // The first connection dies on its second publish (after the exchange declaration and message 0).
@@ -196,7 +201,8 @@ TEST_F(RpcClientTest, ACallInFlightFailsWithConnectionLostWhenTheConnectionGoes)
   auto c = client();
   ASSERT_TRUE(c->start().ok());
   ASSERT_TRUE(c->waitConnected(10s));
-  auto result = std::async(std::launch::async, [&] { return c->call(RpcTarget("q-nobody", "1.0"), "echo", {}, 60s); });
+  auto result =
+      std::async(std::launch::async, [&] { return c->call(RpcTarget("q-nobody", "1.0"), "echo", {}, 60s); });
   ASSERT_TRUE(eventually([&] { return !sentTo("q-nobody").empty(); }));
   const auto dropped = Clock::now();
   broker_->dropConnections("broker restarted");
@@ -242,7 +248,8 @@ TEST_F(RpcClientTest, StopFailsACallInFlightAtOnceAndClosesPolitely) {
   ASSERT_TRUE(c->subscribe("q-sub", std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{e})).ok());
   ASSERT_TRUE(c->start().ok());
   ASSERT_TRUE(c->waitConnected(10s));
-  auto result = std::async(std::launch::async, [&] { return c->call(RpcTarget("q-nobody", "1.0"), "echo", {}, 60s); });
+  auto result =
+      std::async(std::launch::async, [&] { return c->call(RpcTarget("q-nobody", "1.0"), "echo", {}, 60s); });
   ASSERT_TRUE(eventually([&] { return !sentTo("q-nobody").empty(); }));
   const auto t0 = Clock::now();
   c->stop();
@@ -311,7 +318,8 @@ TEST_F(RpcClientTest, AnExceptionOnTheIoThreadDropsTheConnectionAndTheClientReco
   auto r = c->call(RpcTarget("q-peer", "1.0"), "echo", {{"value", "still here"}});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, "still here");
-  EXPECT_NE(capture_.text().find("internal error on the RPC I/O thread: injected exception"), std::string::npos)
+  EXPECT_NE(capture_.text().find("internal error on the RPC I/O thread: injected exception"),
+            std::string::npos)
       << capture_.text();
 }
 
@@ -358,7 +366,7 @@ TEST_F(RpcClientTest, WhenWakeUpsFailTheClientPollsInsteadOfSleeping) {
   for (int fd : eventfds()) {
     if (!before.count(fd)) created.push_back(fd);
   }
-  ASSERT_EQ(created.size(), 1u);  // the client's wake-up eventfd
+  ASSERT_EQ(created.size(), 1u);                                  // the client's wake-up eventfd
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // EBADF on write, EOF on read
   ASSERT_GE(devnull, 0);
   ASSERT_EQ(::dup2(devnull, created[0]), created[0]);

@@ -86,14 +86,15 @@ class RpcServerTest : public ::testing::Test {
   ConnectInterrupt interrupt_;
   std::unique_ptr<AmqpTransport> transport_;
   testing::LogCapture capture_{/*debug=*/true};
-  RpcServer server_{Topology("neutron", config::RabbitOptions{}), RpcServer::Options{"net-1", true, JsonLimits{4096, 64}},
-                    capture_.log()};
+  RpcServer server_{Topology("neutron", config::RabbitOptions{}),
+                    RpcServer::Options{"net-1", true, JsonLimits{4096, 64}}, capture_.log()};
   size_t index_ = 0;
   int notes_ = 0;
 };
 
 TEST_F(RpcServerTest, ConsumesTheTopicItsHostQueueAndAFanoutQueueAsOsloDoes) {
-  EXPECT_EQ(broker_->consumedBy(1), (std::vector<std::string>{"q-test", "q-test.net-1", "q-test_fanout_f00d"}));
+  EXPECT_EQ(broker_->consumedBy(1),
+            (std::vector<std::string>{"q-test", "q-test.net-1", "q-test_fanout_f00d"}));
   EXPECT_TRUE(broker_->hasExchange("neutron"));
   EXPECT_TRUE(broker_->hasExchange("q-test_fanout"));
 }
@@ -114,7 +115,8 @@ TEST_F(RpcServerTest, AnswersCallsOnTheirReplyQueueAndNotCasts) {
 
 TEST_F(RpcServerTest, AHandlersExceptionBecomesTheCallersRuntimeErrorAndServingGoesOn) {
   broker_->inject("neutron", "q-test", request("buggy", json::object(), true));
-  broker_->inject("neutron", "q-test", request("add", {{"a", "not a number"}, {"b", 1}}, true));  // json throws
+  broker_->inject("neutron", "q-test",
+                  request("add", {{"a", "not a number"}, {"b", 1}}, true));  // json throws
   broker_->inject("neutron", "q-test", request("add", {{"a", 1}, {"b", 1}}, true));
   serve();
   const auto r = replies();
@@ -172,7 +174,8 @@ TEST_F(RpcServerTest, ControlCharactersFromTheNetworkAreEscapedInLogLines) {
   // The caller still gets oslo's exact answer.
   const auto r = replies();
   ASSERT_EQ(r.size(), 1u);
-  EXPECT_EQ(RemoteError::parse(*r[0].failure)->message, "Endpoint does not support RPC method no\nsuch\tmethod\x07");
+  EXPECT_EQ(RemoteError::parse(*r[0].failure)->message,
+            "Endpoint does not support RPC method no\nsuch\tmethod\x07");
 }
 
 TEST_F(RpcServerTest, CloseCancelsConsumersAndDeletesOnlyTheFanoutQueue) {

@@ -22,7 +22,8 @@ AmqpConnectOptions fromEnvironment() {
 
 INSTANTIATE_TEST_SUITE_P(RabbitMQ, TransportContract,
                          ::testing::Values(TransportTarget{
-                             "rabbitmq", [] { return std::make_shared<AmqpConnectionFactory>(); }, fromEnvironment,
+                             "rabbitmq", [] { return std::make_shared<AmqpConnectionFactory>(); },
+                             fromEnvironment,
                              [] {
                                return nwg::testing::env("NWG_TEST_TRANSPORT_URL").empty()
                                           ? std::string("NWG_TEST_TRANSPORT_URL (a RabbitMQ vhost URL)")

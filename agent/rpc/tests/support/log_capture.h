@@ -30,7 +30,9 @@ class LogCapture {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  logging::Log log(const std::string& name = "networking_wireguard.agent.rpc") { return logging::Log(name, logger_); }
+  logging::Log log(const std::string& name = "networking_wireguard.agent.rpc") {
+    return logging::Log(name, logger_);
+  }
   std::vector<std::string> lines() const {
     std::ifstream in(dir_ / "test.log");
     std::vector<std::string> out;
