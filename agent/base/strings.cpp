@@ -24,6 +24,33 @@ std::string_view trim(std::string_view text) {
   return text.substr(b, e - b + 1);
 }
 
+std::string sanitizeForLog(std::string_view text, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string_view shown = text.substr(0, max_bytes);
+  std::string out;
+  out.reserve(shown.size() + 16);
+  for (const char ch : shown) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  if (text.size() > shown.size()) out += str("...(", text.size() - shown.size(), " more bytes)");
+  return out;
+}
+
 bool startsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }

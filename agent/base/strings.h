@@ -33,4 +33,9 @@ std::vector<std::string_view> split(std::string_view text, char sep);
 std::string_view trim(std::string_view text);
 bool startsWith(std::string_view text, std::string_view prefix);
 
+// Text from the network made safe for one log line: printable ASCII kept, backslash, control and
+// non-ASCII bytes escaped (\n, \t, \\, \xNN), and at most `max_bytes` of the input shown, the rest
+// counted ("...(1234 more bytes)"). Request ids, method names, queue names, remote error texts.
+std::string sanitizeForLog(std::string_view text, size_t max_bytes = 200);
+
 }  // namespace nwg

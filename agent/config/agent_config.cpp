@@ -83,7 +83,8 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kRabbit, "ssl_key_file", "", {{kRabbit, "kombu_ssl_keyfile"}}},
       {kRabbit, "ssl_cert_file", "", {{kRabbit, "kombu_ssl_certfile"}}},
       {kRabbit, "ssl_ca_file", "", {{kRabbit, "kombu_ssl_ca_certs"}}},
-      {kRabbit, "ssl_enforce_hostname_verification", "false"},
+      {kRabbit, "ssl_enforce_hostname_verification", "true"},
+      {kRabbit, "ssl_verify_broker_certificate", "true"},
       {kRabbit, "heartbeat_timeout_threshold", "60"},
       {kRabbit, "heartbeat_rate", "2"},
       {kRabbit, "amqp_durable_queues", "false"},
@@ -213,6 +214,7 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   NWG_ASSIGN_OR_RETURN(q.ssl_ca_file, r.getString(kRabbit, "ssl_ca_file"));
   NWG_ASSIGN_OR_RETURN(q.ssl_enforce_hostname_verification,
                        r.getBool(kRabbit, "ssl_enforce_hostname_verification"));
+  NWG_ASSIGN_OR_RETURN(q.ssl_verify_broker_certificate, r.getBool(kRabbit, "ssl_verify_broker_certificate"));
   if (q.ssl_cert_file.empty() != q.ssl_key_file.empty()) {
     return optionError(
         r, kRabbit, q.ssl_cert_file.empty() ? "ssl_key_file" : "ssl_cert_file",

@@ -12,8 +12,13 @@ struct RabbitOptions {
   std::string ssl_version;  // "" (negotiate, at least TLS 1.2) or TLSv1_2
   std::string ssl_key_file;
   std::string ssl_cert_file;
-  std::string ssl_ca_file;  // set: the broker's certificate chain is verified
-  bool ssl_enforce_hostname_verification = false;
+  std::string ssl_ca_file;  // CAs that verify the broker's certificate ("": the system's)
+  // The broker's certificate chain is verified (against ssl_ca_file or the system CAs), and, with
+  // ssl_enforce_hostname_verification, the transport_url's host name or address against it. Both are
+  // on by default (oslo.messaging's hostname default is false; an agent trusting any certificate would
+  // take orders from whoever sits between it and the broker). ssl_verify_broker_certificate is ours.
+  bool ssl_verify_broker_certificate = true;
+  bool ssl_enforce_hostname_verification = true;
 
   // AMQP heartbeats: negotiated timeout in seconds (0 disables); checked heartbeat_rate times per timeout.
   int heartbeat_timeout_threshold = 60;

@@ -7,6 +7,7 @@
 #include "daemon/heartbeat.h"
 #include "daemon/linux_host_facts.h"
 #include "daemon/log_sink_adapter.h"
+#include "daemon/rpc_client_options.h"
 #include "daemon/rpc_server_api.h"
 #include "logging/log.h"
 #include "netlink/rtnetlink_links.h"
@@ -50,7 +51,7 @@ class AgentImpl final : public Agent {
       backend_ = std::make_unique<wg::UapiBackend>(options);
     }
     identities_ = std::make_unique<reconcile::IdentityStore>(config_.state_path);
-    rpc_ = std::make_unique<rpc::RpcClient>(rpc::RpcClientOptions::fromConfig(config_));
+    rpc_ = std::make_unique<rpc::RpcClient>(rpcClientOptions(config_));
     server_ = std::make_unique<RpcServerApi>(*rpc_, config_.host);
     observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_);
     applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run);
@@ -187,7 +188,10 @@ class AgentImpl final : public Agent {
       log_.error("cannot subscribe to notifications: ", s.error().message);
       return false;
     }
-    rpc_->start();
+    if (Status s = rpc_->start(); !s.ok()) {
+      log_.error(s.error().message);
+      return false;
+    }
     return true;
   }
 

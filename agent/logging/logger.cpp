@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "logging/log_sanitizer.h"
+#include "logging/line_guard.h"
 #include "logging/secret_redactor.h"
 
 namespace nwg::logging {
@@ -94,13 +94,13 @@ Status Logger::reopen() {
 
 void Logger::log(Level level, std::string_view name, std::string_view message, std::string_view request_id) {
   if (!enabled(level)) return;
-  const std::string clean = sanitizeForLog(redactUrlCredentials(message));
+  const std::string clean = guardLogLine(redactUrlCredentials(message));
   LogRecord record;
   record.time = std::chrono::system_clock::now();
   record.pid = static_cast<int>(::getpid());
   record.level = level;
   record.name = name;
-  const std::string clean_request_id = sanitizeForLog(request_id, 128);
+  const std::string clean_request_id = guardLogLine(request_id, 128);
   record.request_id = clean_request_id;
   record.message = clean;
   const std::string line = formatLogLine(record);

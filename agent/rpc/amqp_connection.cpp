@@ -8,10 +8,24 @@
 #include <amqp_framing.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <variant>
 #include <vector>
+
+#include "base/unique_fd.h"
 
 namespace nwg::rpc {
 namespace {
@@ -25,6 +39,11 @@ amqp_bytes_t bytes(std::string_view s) {
 
 std::string text(amqp_bytes_t b) {
   return std::string(static_cast<const char*>(b.bytes), b.len);
+}
+
+// Text the broker chose (reply texts, consumer tags): never raw into an error message or a log line.
+std::string quoted(amqp_bytes_t b) {
+  return sanitizeForLog(std::string_view(static_cast<const char*>(b.bytes), b.len));
 }
 
 timeval toTimeval(std::chrono::milliseconds ms) {
@@ -89,11 +108,113 @@ class FieldTable {
 
 struct AmqpConnection::State {
   amqp_connection_state_t conn = nullptr;
+  ConnectInterrupt* interrupt = nullptr;  // armed with our socket until it is closed
   bool alive = false;
-  ~State() {
+  ~State() { destroy(); }
+  void destroy() {
+    if (interrupt) interrupt->disarm();
+    interrupt = nullptr;
     if (conn) amqp_destroy_connection(conn);
+    conn = nullptr;
   }
 };
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A TCP connection to host:port made here rather than by rabbitmq-c, so that the wait polls the
+// interrupt's wake fd too: stop() ends a connect to an unreachable broker at once. Same socket options
+// as rabbitmq-c's (non-blocking, close-on-exec, TCP_NODELAY, SO_KEEPALIVE).
+Result<UniqueFd> connectTcp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout,
+                            ConnectInterrupt* interrupt, const std::string& peer) {
+  const auto deadline = Clock::now() + timeout;
+  addrinfo hint{};
+  hint.ai_family = AF_UNSPEC;
+  hint.ai_socktype = SOCK_STREAM;
+  hint.ai_protocol = IPPROTO_TCP;
+  addrinfo* list = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hint, &list); rc != 0) {
+    return fail("cannot connect to RabbitMQ ", peer, ": cannot resolve ", host, ": ", ::gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(list, &::freeaddrinfo);
+  std::string why = "no address";
+  for (const addrinfo* a = list; a; a = a->ai_next) {
+    UniqueFd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+    if (!fd) {
+      why = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+    if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) == 0) return fd;
+    if (errno != EINPROGRESS) {
+      why = std::strerror(errno);
+      continue;
+    }
+    while (true) {
+      if (interrupt && interrupt->requested()) return fail("connecting to RabbitMQ ", peer, ": interrupted");
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return fail("cannot connect to RabbitMQ ", peer, ": timed out");
+      pollfd fds[2] = {{fd.get(), POLLOUT, 0}, {interrupt ? interrupt->wakeFd() : -1, POLLIN, 0}};
+      // Bounded slices: an interrupt without a wake fd is still noticed within 100 ms.
+      const int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+      if (n < 0 && errno != EINTR) return Error::fromErrno(errno, "poll while connecting to RabbitMQ");
+      if (n > 0 && fds[0].revents) break;
+      if (n > 0 && fds[1].revents) interrupt->drainWake();
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) return fd;
+    why = std::strerror(err ? err : errno);
+  }
+  return fail("cannot connect to RabbitMQ ", peer, ": ", why);
+}
+
+bool isIpAddress(const std::string& host) {
+  in6_addr a6{};
+  in_addr a4{};
+  return ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+}
+
+// TLS settings on rabbitmq-c's socket. rabbitmq-c 0.11 checks only DNS names (no IP subjectAltNames),
+// so the name check is OpenSSL's (the verify parameters of the socket's own SSL_CTX), and rabbitmq-c
+// rejects the connection when OpenSSL's verification result is not OK.
+Status setUpTls(amqp_socket_t* socket, const AmqpConnectOptions& o, const std::string& peer) {
+  const config::RabbitOptions& r = o.rabbit;
+  amqp_ssl_socket_set_verify_hostname(socket, 0);
+  if (!r.ssl_verify_broker_certificate) {
+    amqp_ssl_socket_set_verify_peer(socket, 0);
+  } else {
+    amqp_ssl_socket_set_verify_peer(socket, 1);
+    const std::string ca = r.ssl_ca_file.empty() ? AmqpConnection::kSystemCaFile : r.ssl_ca_file;
+    if (amqp_ssl_socket_set_cacert(socket, ca.c_str()) != AMQP_STATUS_OK) {
+      return fail("RabbitMQ ", peer, ": cannot load the CA certificates ", ca,
+                  r.ssl_ca_file.empty() ? " (the system's: ssl_ca_file is not set)" : " (ssl_ca_file)");
+    }
+    if (r.ssl_enforce_hostname_verification) {
+      auto* ctx = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket));
+      X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
+      const int set = isIpAddress(o.host) ? X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str())
+                                          : X509_VERIFY_PARAM_set1_host(param, o.host.c_str(), 0);
+      if (set != 1) return fail("RabbitMQ ", peer, ": cannot set up host name verification for ", o.host);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+  }
+  if (!r.ssl_cert_file.empty() &&
+      amqp_ssl_socket_set_key(socket, r.ssl_cert_file.c_str(), r.ssl_key_file.c_str()) != AMQP_STATUS_OK) {
+    return fail("RabbitMQ ", peer, ": cannot load ssl_cert_file ", r.ssl_cert_file, " / ssl_key_file ",
+                r.ssl_key_file);
+  }
+  if (amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
+    return fail("RabbitMQ ", peer, ": cannot restrict TLS to version 1.2 or later");
+  }
+  return okStatus();
+}
+
+}  // namespace
 
 AmqpConnection::AmqpConnection(std::unique_ptr<State> state) : s_(std::move(state)) {}
 
@@ -101,40 +222,49 @@ AmqpConnection::~AmqpConnection() {
   close();
 }
 
-Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOptions& o) {
+Result<std::unique_ptr<AmqpTransport>> AmqpConnectionFactory::open(const AmqpConnectOptions& options,
+                                                                   ConnectInterrupt& interrupt) {
+  NWG_ASSIGN_OR_RETURN(auto connection, AmqpConnection::open(options, &interrupt));
+  return std::unique_ptr<AmqpTransport>(std::move(connection));
+}
+
+Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOptions& o,
+                                                             ConnectInterrupt* interrupt) {
   const bool v6 = o.host.find(':') != std::string::npos;
   const std::string peer = str(v6 ? "[" : "", o.host, v6 ? "]" : "", ":", o.port);
+  if (interrupt && interrupt->requested()) return fail("connecting to RabbitMQ ", peer, ": interrupted");
   auto state = std::make_unique<State>();
   state->conn = amqp_new_connection();
   if (!state->conn) return fail("RabbitMQ ", peer, ": out of memory");
 
-  amqp_socket_t* socket = nullptr;
+  timeval connect_tv = toTimeval(o.connect_timeout);
   if (o.rabbit.ssl) {
-    socket = amqp_ssl_socket_new(state->conn);
+    amqp_socket_t* socket = amqp_ssl_socket_new(state->conn);
     if (!socket) return fail("RabbitMQ ", peer, ": cannot create a TLS socket");
-    const bool verify = !o.rabbit.ssl_ca_file.empty();
-    amqp_ssl_socket_set_verify_peer(socket, verify ? 1 : 0);
-    amqp_ssl_socket_set_verify_hostname(socket, verify && o.rabbit.ssl_enforce_hostname_verification ? 1 : 0);
-    if (verify && amqp_ssl_socket_set_cacert(socket, o.rabbit.ssl_ca_file.c_str()) != AMQP_STATUS_OK) {
-      return fail("RabbitMQ ", peer, ": cannot load ssl_ca_file ", o.rabbit.ssl_ca_file);
-    }
-    if (!o.rabbit.ssl_cert_file.empty() &&
-        amqp_ssl_socket_set_key(socket, o.rabbit.ssl_cert_file.c_str(), o.rabbit.ssl_key_file.c_str()) !=
-            AMQP_STATUS_OK) {
-      return fail("RabbitMQ ", peer, ": cannot load ssl_cert_file ", o.rabbit.ssl_cert_file,
-                  " / ssl_key_file ", o.rabbit.ssl_key_file);
-    }
-    if (amqp_ssl_socket_set_ssl_versions(socket, AMQP_TLSv1_2, AMQP_TLSvLATEST) != AMQP_STATUS_OK) {
-      return fail("RabbitMQ ", peer, ": cannot restrict TLS to version 1.2 or later");
+    NWG_RETURN_IF_ERROR(setUpTls(socket, o, peer));
+    const int rc = amqp_socket_open_noblock(socket, o.host.c_str(), o.port, &connect_tv);
+    if (rc != AMQP_STATUS_OK) {
+      std::string why = libraryError(rc);
+      if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED) {
+        why += o.rabbit.ssl_enforce_hostname_verification
+                   ? str(" (not signed by a CA of ",
+                         o.rabbit.ssl_ca_file.empty() ? kSystemCaFile : o.rabbit.ssl_ca_file.c_str(),
+                         ", or not issued for ", o.host, ")")
+                   : str(" (not signed by a CA of ",
+                         o.rabbit.ssl_ca_file.empty() ? kSystemCaFile : o.rabbit.ssl_ca_file.c_str(), ")");
+      }
+      return fail("cannot connect to RabbitMQ ", peer, " over TLS: ", why);
     }
   } else {
-    socket = amqp_tcp_socket_new(state->conn);
+    amqp_socket_t* socket = amqp_tcp_socket_new(state->conn);
     if (!socket) return fail("RabbitMQ ", peer, ": cannot create a socket");
+    NWG_ASSIGN_OR_RETURN(UniqueFd fd, connectTcp(o.host, o.port, o.connect_timeout, interrupt, peer));
+    amqp_tcp_socket_set_sockfd(socket, fd.release());  // rabbitmq-c closes it from now on
   }
-
-  timeval connect_tv = toTimeval(o.connect_timeout);
-  int rc = amqp_socket_open_noblock(socket, o.host.c_str(), o.port, &connect_tv);
-  if (rc != AMQP_STATUS_OK) return fail("cannot connect to RabbitMQ ", peer, ": ", libraryError(rc));
+  if (interrupt) {
+    state->interrupt = interrupt;
+    interrupt->arm(amqp_socket_get_sockfd(amqp_get_socket(state->conn)));
+  }
   amqp_set_handshake_timeout(state->conn, &connect_tv);
   timeval rpc_tv = toTimeval(o.rpc_timeout);
   amqp_set_rpc_timeout(state->conn, &rpc_tv);
@@ -166,16 +296,18 @@ Result<std::unique_ptr<AmqpConnection>> AmqpConnection::open(const AmqpConnectOp
     } else if (login.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                login.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
       auto* m = static_cast<amqp_connection_close_t*>(login.reply.decoded);
-      why = str(m->reply_code, " ", text(m->reply_text));
+      why = str(m->reply_code, " ", quoted(m->reply_text));
     } else {
       why = "unexpected answer";
     }
+    if (interrupt && interrupt->requested()) why = "interrupted";
     return fail("cannot log in to RabbitMQ ", peer, " as '", o.username, "' (vhost '", o.vhost, "'): ", why);
   }
   state->alive = true;
 
   std::unique_ptr<AmqpConnection> c(new AmqpConnection(std::move(state)));
   c->peer_ = peer;
+  c->max_body_bytes_ = o.max_body_bytes;
   for (uint16_t ch : {kPublishChannel, kConsumeChannel, kDeclareChannel})
     NWG_RETURN_IF_ERROR(c->openChannel(ch));
   if (o.rabbit.rabbit_qos_prefetch_count > 0) {
@@ -213,7 +345,7 @@ Status AmqpConnection::checkReply(std::string_view what, uint16_t channel) {
   }
   if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
     auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
-    const std::string why = str(m->reply_code, " ", text(m->reply_text));
+    const std::string why = str(m->reply_code, " ", quoted(m->reply_text));
     amqp_channel_close_ok_t ok{};
     amqp_send_method(s_->conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
     Error refused = fail("RabbitMQ ", peer_, " refused ", what, ": ", why);
@@ -227,7 +359,7 @@ Status AmqpConnection::checkReply(std::string_view what, uint16_t channel) {
     amqp_send_method(s_->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
     s_->alive = false;
     return fail("RabbitMQ ", peer_, " closed the connection during ", what, ": ", m->reply_code, " ",
-                text(m->reply_text));
+                quoted(m->reply_text));
   }
   s_->alive = false;
   return fail("RabbitMQ ", peer_, ": ", what, ": unexpected answer");
@@ -343,7 +475,8 @@ Result<AmqpEvent> AmqpConnection::poll() {
     ev.delivery_tag = env.delivery_tag;
     ev.exchange = text(env.exchange);
     ev.routing_key = text(env.routing_key);
-    ev.body = text(env.message.body);
+    ev.body_size = env.message.body.len;
+    if (ev.body_size <= max_body_bytes_) ev.body = text(env.message.body);  // else refused unread
     amqp_destroy_envelope(&env);
     return ev;
   }
@@ -415,7 +548,7 @@ Result<AmqpEvent> AmqpConnection::poll() {
     }
     case AMQP_CHANNEL_CLOSE_METHOD: {
       auto* m = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
-      const std::string why = str(m->reply_code, " ", text(m->reply_text));
+      const std::string why = str(m->reply_code, " ", quoted(m->reply_text));
       amqp_channel_close_ok_t ok{};
       amqp_send_method(s_->conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
       if (channel == kConsumeChannel) {
@@ -425,7 +558,7 @@ Result<AmqpEvent> AmqpConnection::poll() {
       NWG_RETURN_IF_ERROR(openChannel(channel));
       if (channel == kPublishChannel) {
         ev.kind = AmqpEvent::Kind::kPublishFailed;
-        ev.text = why;
+        ev.text = str(m->reply_code, " ", text(m->reply_text));
       }
       return ev;
     }
@@ -434,7 +567,7 @@ Result<AmqpEvent> AmqpConnection::poll() {
       amqp_connection_close_ok_t ok{};
       amqp_send_method(s_->conn, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
       s_->alive = false;
-      return fail("RabbitMQ ", peer_, " closed the connection: ", m->reply_code, " ", text(m->reply_text));
+      return fail("RabbitMQ ", peer_, " closed the connection: ", m->reply_code, " ", quoted(m->reply_text));
     }
     default:
       return ev;  // connection.blocked/unblocked and the like: nothing to do
@@ -447,6 +580,7 @@ void AmqpConnection::releaseBuffers() {
 
 void AmqpConnection::close() {
   if (!s_ || !s_->conn) return;
+  // The socket stays armed: a fired interrupt ends the calls below at once.
   if (s_->alive) {
     // Do not let a silent broker hold up shutdown for the full RPC timeout.
     timeval tv = toTimeval(std::chrono::milliseconds(2000));
@@ -457,8 +591,7 @@ void AmqpConnection::close() {
     amqp_connection_close(s_->conn, AMQP_REPLY_SUCCESS);
     s_->alive = false;
   }
-  amqp_destroy_connection(s_->conn);
-  s_->conn = nullptr;
+  s_->destroy();
 }
 
 }  // namespace nwg::rpc

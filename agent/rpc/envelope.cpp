@@ -14,9 +14,8 @@ std::string Envelope::encode(const nlohmann::json& inner) {
   return dumpJson(envelope);
 }
 
-Result<nlohmann::json> Envelope::decode(std::string_view body) {
-  nlohmann::json outer = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (outer.is_discarded()) return fail("message body is not valid JSON (", body.size(), " bytes)");
+Result<nlohmann::json> Envelope::decode(std::string_view body, const JsonLimits& limits) {
+  NWG_ASSIGN_OR_RETURN(nlohmann::json outer, parseJsonWithin(body, limits, "message body"));
   if (!outer.is_object()) return fail("message body is JSON ", outer.type_name(), ", not an object");
   const auto version = outer.find("oslo.version");
   const auto message = outer.find("oslo.message");
@@ -33,12 +32,11 @@ Result<nlohmann::json> Envelope::decode(std::string_view body) {
   };
   if (!allDigits(major) || !allDigits(minor) || major.find_first_not_of('0') == std::string::npos ||
       std::stoull(major.substr(0, 6)) != 2 || minor.find_first_not_of('0') != std::string::npos) {
-    return fail("unsupported envelope version '", v.substr(0, 32), "' (this agent speaks 2.0)");
+    return fail("unsupported envelope version '", sanitizeForLog(v, 32), "' (this agent speaks 2.0)");
   }
   if (!message->is_string()) return fail("envelope oslo.message is not a string");
-  nlohmann::json inner =
-      nlohmann::json::parse(message->get_ref<const std::string&>(), nullptr, /*allow_exceptions=*/false);
-  if (inner.is_discarded()) return fail("envelope oslo.message is not valid JSON");
+  NWG_ASSIGN_OR_RETURN(nlohmann::json inner, parseJsonWithin(message->get_ref<const std::string&>(), limits,
+                                                             "envelope oslo.message"));
   if (!inner.is_object()) return fail("envelope oslo.message is JSON ", inner.type_name(), ", not an object");
   return inner;
 }

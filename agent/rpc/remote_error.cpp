@@ -2,6 +2,7 @@
 #include "rpc/remote_error.h"
 
 #include "rpc/envelope.h"
+#include "rpc/json_limits.h"
 
 namespace nwg::rpc {
 
@@ -15,8 +16,10 @@ RemoteError RemoteError::make(std::string class_name, std::string module, std::s
 }
 
 Result<RemoteError> RemoteError::parse(std::string_view failure) {
-  const nlohmann::json j = nlohmann::json::parse(failure, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return fail("reply failure is not a JSON object");
+  auto parsed = parseJsonWithin(failure, JsonLimits{}, "reply failure");
+  if (!parsed.ok()) return std::move(parsed).error();
+  const nlohmann::json j = std::move(parsed).value();
+  if (!j.is_object()) return fail("reply failure is not a JSON object");
   RemoteError e;
   auto text = [&j](const char* key) -> std::string {
     auto it = j.find(key);

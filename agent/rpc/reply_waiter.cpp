@@ -3,11 +3,13 @@
 
 namespace nwg::rpc {
 
-void ReplyWaiter::expect(const std::string& msg_id, std::string what) {
+bool ReplyWaiter::expect(const std::string& msg_id, std::string what) {
   auto call = std::make_shared<Call>();
   call->what = std::move(what);
   std::lock_guard lock(mu_);
+  if (closed_) return false;
   calls_[msg_id] = std::move(call);
+  return true;
 }
 
 void ReplyWaiter::completeLocked(Call& call, RpcResult<nlohmann::json> outcome) {
@@ -64,6 +66,11 @@ void ReplyWaiter::fail(const std::string& msg_id, RpcError error) {
   }
 }
 
+void ReplyWaiter::complete(const std::string& msg_id, nlohmann::json result) {
+  std::lock_guard lock(mu_);
+  if (auto it = calls_.find(msg_id); it != calls_.end()) completeLocked(*it->second, std::move(result));
+}
+
 void ReplyWaiter::markPublished(const std::string& msg_id) {
   std::lock_guard lock(mu_);
   if (auto it = calls_.find(msg_id); it != calls_.end()) it->second->published = true;
@@ -84,6 +91,12 @@ void ReplyWaiter::failPublished(RpcErrorKind kind, const std::string& cause) {
 
 void ReplyWaiter::failAll(RpcErrorKind kind, const std::string& cause) {
   std::lock_guard lock(mu_);
+  for (auto& [id, call] : calls_) completeLocked(*call, RpcError{kind, str(call->what, ": ", cause), {}});
+}
+
+void ReplyWaiter::close(RpcErrorKind kind, const std::string& cause) {
+  std::lock_guard lock(mu_);
+  closed_ = true;
   for (auto& [id, call] : calls_) completeLocked(*call, RpcError{kind, str(call->what, ": ", cause), {}});
 }
 

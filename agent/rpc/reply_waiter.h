@@ -25,9 +25,10 @@ class ReplyWaiter {
   // What deliver() did with a reply, for logs and tests.
   enum class Delivery { kUnknownCall, kHeartbeat, kPartial, kCompleted };
 
-  // Registers a call before its request is published (a fast reply must find it). `what` names the call
-  // in error messages ("q-plugin.update_device_list").
-  void expect(const std::string& msg_id, std::string what);
+  // Registers a call (or a cast waiting for its confirm) before its request is published: a fast reply
+  // must find it. `what` names it in error messages ("q-plugin.update_device_list"). False once closed:
+  // the caller must not wait (the client is stopping).
+  [[nodiscard]] bool expect(const std::string& msg_id, std::string what);
 
   Delivery deliver(const RpcReply& reply);
 
@@ -41,10 +42,15 @@ class ReplyWaiter {
 
   // Completes one call with an error (e.g. its request was refused by the broker).
   void fail(const std::string& msg_id, RpcError error);
+  // Completes one waiter with a result (a cast whose publish the broker confirmed).
+  void complete(const std::string& msg_id, nlohmann::json result);
   // Completes every call whose request was published (its reply cannot come after a connection loss).
   void failPublished(RpcErrorKind kind, const std::string& cause);
-  // Completes every pending call (shutdown).
+  // Completes every pending call.
   void failAll(RpcErrorKind kind, const std::string& cause);
+  // failAll, and every later expect() is refused (shutdown). Atomic with expect(): a caller racing with
+  // close() either is failed by it or is refused, never left waiting.
+  void close(RpcErrorKind kind, const std::string& cause);
 
   size_t pending() const;
 
@@ -61,6 +67,7 @@ class ReplyWaiter {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Call>, std::less<>> calls_;
+  bool closed_ = false;
 };
 
 }  // namespace nwg::rpc

@@ -1,13 +1,14 @@
-// RpcClient: the I/O thread's loop (connect with backoff, publish queued messages, read and dispatch what
-// arrives, sleep in poll(2)), and the caller-side call()/cast() that queue work and wait for its outcome.
+// RpcClient: the caller-side call()/cast() that queue work and wait for its outcome, and the I/O thread's
+// loop (connect with backoff, publish queued messages, read and dispatch what arrives, sleep in poll(2)).
 #include "rpc/rpc_client.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <random>
+#include <system_error>
 
 #include "rpc/amqp_connection.h"
 #include "rpc/envelope.h"
@@ -20,38 +21,52 @@ namespace nwg::rpc {
 namespace {
 
 constexpr const char* kReplyConsumerTag = "nwg-reply";
+constexpr const char* kCastIdPrefix = "cast-";
 constexpr std::chrono::seconds kSubscribeWait{30};
+// How often the loop looks around when its wake-ups fail (instead of sleeping until a heartbeat).
+constexpr int kBrokenWakePollMs = 50;
+
+std::optional<WakeEvent> makeWake(std::string& error) {
+  auto wake = WakeEvent::create();
+  if (wake.ok()) return std::move(wake).value();
+  error = wake.error().message;
+  return std::nullopt;
+}
+
+RpcError stoppingError(const std::string& what) {
+  return RpcError{RpcErrorKind::kShutdown, what + ": the RPC client is stopping", {}};
+}
 
 }  // namespace
 
-RpcClientOptions RpcClientOptions::fromConfig(const config::AgentConfig& config) {
-  RpcClientOptions o;
-  o.transport_url = config.transport_url;
-  o.rabbit = config.rabbit;
-  o.control_exchange = config.control_exchange;
-  o.host = config.host;
-  o.default_timeout = std::chrono::seconds(config.rpc_response_timeout);
-  return o;
-}
-
-RpcClient::RpcClient(RpcClientOptions options, logging::Log log)
+RpcClient::RpcClient(RpcClientOptions options, logging::Log log,
+                     std::shared_ptr<AmqpTransportFactory> transport)
     : options_(std::move(options)),
       topology_(options_.control_exchange, options_.rabbit),
       log_(std::move(log)),
       reply_queue_("reply_" + newUuidHex()),
       connection_id_(newUuidString()),
-      hosts_(options_.transport_url.hosts()) {
+      hosts_(options_.transport_url.hosts()),
+      factory_(transport ? std::move(transport) : std::make_shared<AmqpConnectionFactory>()),
+      wake_(makeWake(wake_error_)),
+      interrupt_(wake_ ? &*wake_ : nullptr),
+      server_(topology_,
+              RpcServer::Options{options_.host, options_.rabbit.direct_mandatory_flag, options_.limits},
+              log_) {
+  if (options_.rabbit.ssl && !options_.rabbit.ssl_verify_broker_certificate) {
+    log_.warning(
+        "[oslo_messaging_rabbit] ssl_verify_broker_certificate = false: the broker's TLS certificate is "
+        "not verified, anyone on the path can impersonate it");
+  }
   if (hosts_.size() > 1 && options_.shuffle_hosts) {
     std::random_device rd;
     std::mt19937 rng(rd());
     std::shuffle(hosts_.begin(), hosts_.end(), rng);  // oslo shuffles the hosts of a multi-host URL
   }
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 RpcClient::~RpcClient() {
   stop();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 void RpcClient::onReconnect(ReconnectHandler handler) {
@@ -59,40 +74,72 @@ void RpcClient::onReconnect(ReconnectHandler handler) {
   reconnect_handler_ = std::move(handler);
 }
 
-void RpcClient::start() {
+Status RpcClient::start() {
   std::lock_guard lock(mu_);
-  if (started_ || stopping_) return;
+  if (started_) return okStatus();
+  if (stopping_) return fail("cannot start the RPC client: it is stopping");
+  if (!wake_) return fail("cannot start the RPC client: ", wake_error_);
+  if (hosts_.empty()) return fail("cannot start the RPC client: the transport_url names no host");
+  try {
+    io_thread_ = std::thread(&RpcClient::run, this);
+  } catch (const std::system_error& e) {
+    return fail("cannot start the RPC client's I/O thread: ", e.what());
+  }
   started_ = true;
-  io_thread_ = std::thread(&RpcClient::run, this);
+  return okStatus();
 }
 
 bool RpcClient::waitConnected(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return connected_cv_.wait_for(lock, timeout, [this] { return connected_.load() || stopping_; }) &&
+  return cv_.wait_for(lock, timeout, [this] { return connected_.load() || stopping_; }) && !stopping_ &&
          connected_.load();
 }
 
+size_t RpcClient::queued() const {
+  std::lock_guard lock(mu_);
+  return outgoing_.size();
+}
+
+bool RpcClient::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void RpcClient::stop() {
-  bool had_thread = false;
+  std::lock_guard stop_lock(stop_mu_);
+  bool started = false;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !io_thread_.joinable()) return;
     stopping_ = true;
-    had_thread = started_;
+    started = started_;
   }
-  connected_cv_.notify_all();
-  wake();
-  if (had_thread) {
-    if (io_thread_.joinable() && io_thread_.get_id() != std::this_thread::get_id()) io_thread_.join();
-  } else {
+  cv_.notify_all();
+  // Callers first: nobody waits for the I/O thread's goodbyes.
+  waiter_.close(RpcErrorKind::kShutdown, "the RPC client is stopping");
+  interrupt_.request();
+  if (!started) {
     shutdownOnIoThread();  // never started: no thread owns the state
+    return;
   }
+  if (!io_thread_.joinable()) return;                             // stopped before
+  if (io_thread_.get_id() == std::this_thread::get_id()) return;  // from a handler: the loop ends by itself
+  if (connecting_.load()) interrupt_.fire();
+  {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, kStopGrace, [this] { return io_ended_; })) {
+      lock.unlock();
+      log_.warning("the RPC I/O thread did not end within ", kStopGrace.count(),
+                   " ms; shutting its connection down");
+      interrupt_.fire();
+    }
+  }
+  io_thread_.join();
 }
 
 void RpcClient::wake() {
-  const uint64_t one = 1;
-  if (wake_fd_ >= 0) {
-    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);  // EAGAIN: a wake-up is pending anyway
+  if (!wake_) return;
+  if (Status s = wake_->signal(); !s.ok() && !wake_broken_.exchange(true)) {
+    log_.error(s.error().message, "; the I/O thread now polls every ", kBrokenWakePollMs, " ms");
   }
 }
 
@@ -105,12 +152,8 @@ void RpcClient::enqueue(Outgoing out) {
 }
 
 Status RpcClient::subscribe(const std::string& topic, std::shared_ptr<const RpcDispatcher> dispatcher) {
-  auto sub = std::make_unique<Subscription>();
-  sub->topic = topic;
-  sub->dispatcher = std::move(dispatcher);
-  sub->fanout_queue = newUuidHex();
-  sub->declared = std::make_shared<std::promise<Status>>();
-  std::future<Status> declared = sub->declared->get_future();
+  NewSubscription sub{topic, std::move(dispatcher), std::make_shared<std::promise<Status>>()};
+  std::future<Status> declared = sub.declared->get_future();
   bool wait = false;
   {
     std::lock_guard lock(mu_);
@@ -124,17 +167,19 @@ Status RpcClient::subscribe(const std::string& topic, std::shared_ptr<const RpcD
     return fail("subscribing to ", topic, ": no answer from the I/O thread within ", kSubscribeWait.count(),
                 " s");
   }
-  return declared.get();
+  try {
+    return declared.get();
+  } catch (const std::future_error&) {
+    // The I/O thread dropped the request in a fault (see "Faults"); the subscription is declared on the
+    // next connection.
+    return fail("subscribing to ", topic, ": interrupted by an internal error; declared after the reconnect");
+  }
 }
 
 RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::string& method,
                                           nlohmann::json args,
                                           std::optional<std::chrono::milliseconds> timeout) {
   const std::string what = target.describe(method);
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return RpcError{RpcErrorKind::kShutdown, what + ": the RPC client is stopping", {}};
-  }
   RpcRequest request;
   request.method = method;
   request.args = std::move(args);
@@ -154,13 +199,13 @@ RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::st
   out.set_expiration = true;
   out.deadline = Clock::now() + timeout.value_or(options_.default_timeout);
   out.what = what;
-  out.msg_id = request.msg_id;
+  out.id = *request.msg_id;
 
-  const std::string msg_id = *request.msg_id;
+  const std::string id = out.id;
   const auto deadline = out.deadline;
-  waiter_.expect(msg_id, what);  // before publishing: the reply may be fast
+  if (!waiter_.expect(id, what)) return stoppingError(what);  // before publishing: the reply may be fast
   enqueue(std::move(out));
-  auto result = waiter_.wait(msg_id, deadline);
+  auto result = waiter_.wait(id, deadline);
   if (!result.ok() && result.error().kind == RpcErrorKind::kConnectionLost && !connected_.load()) {
     RpcError e = std::move(result).error();
     std::lock_guard lock(mu_);
@@ -172,10 +217,6 @@ RpcResult<nlohmann::json> RpcClient::call(const RpcTarget& target, const std::st
 
 RpcStatus RpcClient::cast(const RpcTarget& target, const std::string& method, nlohmann::json args) {
   const std::string what = target.describe(method);
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return RpcError{RpcErrorKind::kShutdown, what + ": the RPC client is stopping", {}};
-  }
   RpcRequest request;
   request.method = method;
   request.args = std::move(args);
@@ -197,18 +238,22 @@ RpcStatus RpcClient::cast(const RpcTarget& target, const std::string& method, nl
   out.body = Envelope::encode(request.toInner());
   out.deadline = Clock::now() + options_.default_timeout;
   out.what = what;
-  out.confirmed = std::make_shared<std::promise<RpcStatus>>();
-  auto confirmed = out.confirmed->get_future();
+  out.id = kCastIdPrefix + newUuidHex();
+  out.cast = true;
+  const std::string id = out.id;
   const auto deadline = out.deadline;
+  if (!waiter_.expect(id, what)) return stoppingError(what);
   enqueue(std::move(out));
-  if (confirmed.wait_until(deadline) == std::future_status::ready) return confirmed.get();
-  if (!connected_.load()) {
+  auto result = waiter_.wait(id, deadline);
+  if (result.ok()) return std::monostate{};
+  RpcError e = std::move(result).error();
+  if (e.kind == RpcErrorKind::kTimeout) {
+    e.message = what + ": the broker did not confirm the message in time";
+  } else if (e.kind == RpcErrorKind::kConnectionLost && !connected_.load()) {
     std::lock_guard lock(mu_);
-    return RpcError{RpcErrorKind::kConnectionLost,
-                    str(what, ": not sent, no connection to RabbitMQ (", last_error_, ")"),
-                    {}};
+    if (!last_error_.empty()) e.message += " (" + last_error_ + ")";
   }
-  return RpcError{RpcErrorKind::kTimeout, what + ": the broker did not confirm the message in time", {}};
+  return e;
 }
 
 std::chrono::milliseconds RpcClient::backoff(size_t failures) const {
@@ -223,78 +268,118 @@ int RpcClient::pollTimeoutMs() const {
   // rabbitmq-c sends a heartbeat every heartbeat/2 s, but only from inside a library call: wake up often
   // enough for that, and at least once a second.
   const int hb = conn_ ? conn_->heartbeat() : 0;
-  if (hb <= 0) return 1000;
-  return std::clamp(hb * 1000 / (2 * std::max(options_.rabbit.heartbeat_rate, 2)), 100, 1000);
+  int ms =
+      hb <= 0 ? 1000 : std::clamp(hb * 1000 / (2 * std::max(options_.rabbit.heartbeat_rate, 2)), 100, 1000);
+  if (wake_broken_.load()) ms = std::min(ms, kBrokenWakePollMs);
+  return ms;
+}
+
+// Sleeps in poll(2) on `other_fd` (the connection; -1: none) and the wake fd, for at most `timeout_ms`.
+void RpcClient::waitWake(int other_fd, int timeout_ms) {
+  // A broken wake fd is left out: it might stay readable and make the loop spin.
+  const bool use_wake = wake_ && !wake_broken_.load();
+  pollfd fds[2] = {{use_wake ? wake_->fd() : -1, POLLIN, 0}, {other_fd, POLLIN, 0}};
+  if (::poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+    throw std::system_error(errno, std::generic_category(), "poll on the RPC connection");
+  }
+  if (use_wake && (fds[0].revents & (POLLIN | POLLERR | POLLNVAL))) {
+    if (Status s = wake_->drain(); !s.ok() && !wake_broken_.exchange(true)) {
+      log_.error(s.error().message, "; the I/O thread now polls every ", kBrokenWakePollMs, " ms");
+    }
+  }
 }
 
 void RpcClient::run() {
-  size_t attempt = 0;
-  size_t failures = 0;
-  while (true) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) break;
-    }
-    if (!conn_) {
-      if (connect(attempt++)) {
-        failures = 0;
-      } else {
-        const auto delay = backoff(failures++);
-        std::string why;
-        {
-          std::lock_guard lock(mu_);
-          why = last_error_;
-        }
-        log_.warning(why, ". Trying again in ", static_cast<double>(delay.count()) / 1000.0, " s.");
-        const auto next = Clock::now() + delay;
-        while (Clock::now() < next) {
-          {
-            std::lock_guard lock(mu_);
-            if (stopping_) break;
-          }
-          pollfd pfd{wake_fd_, POLLIN, 0};
-          const auto left =
-              std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
-          ::poll(&pfd, 1, static_cast<int>(std::clamp<int64_t>(left, 0, 1000)));
-          uint64_t v;
-          [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof v);
-          drainCommands();  // not connected: prunes expired messages, acknowledges subscriptions
-        }
-        continue;
-      }
-    }
-    drainCommands();
-    for (int i = 0; i < 256 && conn_; ++i) {
-      auto event = conn_->poll();
-      if (!event.ok()) {
-        dropConnection(event.error().message);
-        break;
-      }
-      if (event->kind == AmqpEvent::Kind::kNone) break;
-      handle(*event);
-      if (conn_ && !conn_->alive()) dropConnection("the connection failed while handling a message");
-    }
-    if (!conn_) continue;
-    conn_->releaseBuffers();
-    if (conn_->hasBufferedInput()) continue;
-    {
-      std::lock_guard lock(mu_);
-      if (!outgoing_.empty() || !new_subscriptions_.empty() || stopping_) continue;
-    }
-    pollfd fds[2] = {{conn_->fd(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    ::poll(fds, 2, pollTimeoutMs());
-    if (fds[1].revents & POLLIN) {
-      uint64_t v;
-      [[maybe_unused]] ssize_t n = ::read(wake_fd_, &v, sizeof v);
+  while (!stopping()) {
+    // The exception barrier of the I/O thread (see "Faults" in the header).
+    try {
+      step();
+    } catch (const std::exception& e) {
+      onFault(e.what());
+    } catch (...) {
+      onFault("an exception that is not a std::exception");
     }
   }
-  shutdownOnIoThread();
+  try {
+    shutdownOnIoThread();
+  } catch (const std::exception& e) {
+    log_.error("error while stopping the RPC client: ", e.what());
+  } catch (...) {
+    log_.error("error while stopping the RPC client");
+  }
+  {
+    std::lock_guard lock(mu_);
+    io_ended_ = true;
+  }
+  cv_.notify_all();
 }
 
-bool RpcClient::connect(size_t attempt) {
+void RpcClient::step() {
+  if (!conn_) {
+    if (connect()) {
+      failures_ = 0;
+    } else {
+      backoffWait(backoff(failures_++));
+    }
+    return;
+  }
+  drainCommands();
+  for (int i = 0; i < 256 && conn_; ++i) {
+    auto event = conn_->poll();
+    if (!event.ok()) {
+      dropConnection(event.error().message);
+      break;
+    }
+    if (event->kind == AmqpEvent::Kind::kNone) break;
+    handle(*event);
+    if (conn_ && !conn_->alive()) dropConnection("the connection failed while handling a message");
+  }
+  if (!conn_) return;
+  conn_->releaseBuffers();
+  if (conn_->hasBufferedInput()) return;
+  {
+    std::lock_guard lock(mu_);
+    if (!outgoing_.empty() || !new_subscriptions_.empty() || stopping_) return;
+  }
+  waitWake(conn_->fd(), pollTimeoutMs());
+}
+
+void RpcClient::onFault(const std::string& what) {
+  connecting_.store(false);
+  log_.error("internal error on the RPC I/O thread: ", what,
+             "; dropping the connection, failing the calls in flight and queued, reconnecting");
+  try {
+    dropConnection("internal error: " + what);
+    failQueued(RpcErrorKind::kConnectionLost, "not sent: internal error of the RPC client: " + what);
+    backoffWait(backoff(failures_++));
+  } catch (...) {
+    // Nothing else can be done here; the loop carries on (and retries after its next backoff).
+  }
+}
+
+void RpcClient::backoffWait(std::chrono::milliseconds delay) {
+  if (stopping()) return;
+  std::string why;
+  {
+    std::lock_guard lock(mu_);
+    why = last_error_;
+  }
+  if (!why.empty())
+    log_.warning(why, ". Trying again in ", static_cast<double>(delay.count()) / 1000.0, " s.");
+  const auto next = Clock::now() + delay;
+  while (Clock::now() < next && !stopping()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+    waitWake(-1,
+             static_cast<int>(std::clamp<int64_t>(left, 0, wake_broken_.load() ? kBrokenWakePollMs : 1000)));
+    drainCommands();  // not connected: prunes expired messages, acknowledges subscriptions
+  }
+}
+
+bool RpcClient::connect() {
   const config::TransportHost& host = options_.rabbit.kombu_failover_strategy == "shuffle"
                                           ? hosts_[std::random_device()() % hosts_.size()]
-                                          : hosts_[attempt % hosts_.size()];
+                                          : hosts_[attempt_ % hosts_.size()];
+  ++attempt_;
   AmqpConnectOptions o;
   o.host = host.host;
   o.port = host.portOr(options_.rabbit.ssl ? config::TransportUrl::kDefaultSslPort
@@ -303,8 +388,18 @@ bool RpcClient::connect(size_t attempt) {
   o.password = host.password;
   o.vhost = options_.transport_url.virtualHost();
   o.rabbit = options_.rabbit;
+  o.connect_timeout = options_.connect_timeout;
   o.connection_name = str(options_.program, ":", ::getpid(), ":", connection_id_);
-  auto opened = AmqpConnection::open(o);
+  o.max_body_bytes = options_.limits.max_bytes;
+
+  // While connecting (and declaring), stop() shuts the socket down at once instead of waiting.
+  connecting_.store(true);
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag.store(false); }
+  } done{connecting_};
+  if (stopping()) return false;
+  auto opened = factory_->open(o, interrupt_);
   if (!opened.ok()) {
     std::lock_guard lock(mu_);
     last_error_ = opened.error().message;
@@ -319,9 +414,9 @@ bool RpcClient::connect(size_t attempt) {
     dropConnection(st.error().message);
     return false;
   }
-  for (auto& sub : subscriptions_) {
-    Status s = declareSubscription(*sub);
-    if (!s.ok()) log_.error("cannot consume topic ", sub->topic, ": ", s.error().message);
+  for (size_t i = 0; i < server_.size(); ++i) {
+    Status s = server_.declare(*conn_, i);
+    if (!s.ok()) log_.error("cannot consume topic ", server_.topic(i), ": ", s.error().message);
     if (!conn_->alive()) {
       dropConnection(s.ok() ? "connection failed" : s.error().message);
       return false;
@@ -332,7 +427,7 @@ bool RpcClient::connect(size_t attempt) {
     std::lock_guard lock(mu_);
     last_error_.clear();
   }
-  connected_cv_.notify_all();
+  cv_.notify_all();
   log_.info("Connected to AMQP server on ", conn_->peer(), " (vhost ", o.vhost, ", heartbeat ",
             conn_->heartbeat(), " s)");
   const bool reconnected = ever_connected_;
@@ -344,35 +439,15 @@ bool RpcClient::connect(size_t attempt) {
       std::lock_guard lock(mu_);
       handler = reconnect_handler_;
     }
-    if (handler) handler();
+    try {
+      if (handler) handler();
+    } catch (const std::exception& e) {
+      log_.error("the reconnect handler failed: ", e.what());
+    } catch (...) {
+      log_.error("the reconnect handler failed");
+    }
   }
   return true;
-}
-
-Status RpcClient::declareSubscription(Subscription& sub) {
-  for (const auto& tag : sub.consumer_tags) by_tag_.erase(tag);
-  sub.consumer_tags.clear();
-  Status st = [&]() -> Status {
-    NWG_RETURN_IF_ERROR(conn_->declareExchange(topology_.topicExchange()));
-    declared_exchanges_.insert(options_.control_exchange);
-    NWG_RETURN_IF_ERROR(conn_->declareExchange(topology_.fanoutExchange(sub.topic)));
-    std::vector<QueueSpec> queues{topology_.topicQueue(sub.topic)};
-    if (!options_.host.empty()) queues.push_back(topology_.serverQueue(sub.topic, options_.host));
-    queues.push_back(topology_.fanoutQueue(sub.topic, sub.fanout_queue));
-    for (const auto& q : queues) {
-      NWG_RETURN_IF_ERROR(conn_->declareQueue(q));
-      const std::string tag = str("nwg-", next_tag_++);
-      NWG_RETURN_IF_ERROR(conn_->consume(q.name, tag));
-      by_tag_[tag] = &sub;
-      sub.consumer_tags.push_back(tag);
-    }
-    return okStatus();
-  }();
-  if (sub.declared) {
-    sub.declared->set_value(st);
-    sub.declared.reset();
-  }
-  return st;
 }
 
 void RpcClient::dropConnection(const std::string& reason) {
@@ -383,96 +458,67 @@ void RpcClient::dropConnection(const std::string& reason) {
     std::lock_guard lock(mu_);
     last_error_ = reason;
   }
+  // Every call and cast whose message went out on that connection: its reply or confirm cannot come now.
   waiter_.failPublished(RpcErrorKind::kConnectionLost,
                         "connection to RabbitMQ lost before the reply: " + reason);
-  for (auto& [seq, u] : unconfirmed_) {
-    if (u.confirmed) {
-      u.confirmed->set_value(
-          RpcError{RpcErrorKind::kConnectionLost,
-                   str(u.what, ": connection to RabbitMQ lost before the broker confirmed: ", reason),
-                   {}});
-    }
-  }
-  unconfirmed_.clear();
+  (void)ledger_.takeAll();
   declared_exchanges_.clear();
-  by_tag_.clear();
+  server_.forgetConsumers();
+}
+
+void RpcClient::failQueued(RpcErrorKind kind, const std::string& cause) {
+  std::deque<Outgoing> queued;
+  {
+    std::lock_guard lock(mu_);
+    queued.swap(outgoing_);
+  }
+  for (const auto& out : queued) waiter_.fail(out.id, RpcError{kind, cause, {}});
 }
 
 void RpcClient::shutdownOnIoThread() {
   if (conn_ && conn_->alive()) {
-    // As oslo does on close: cancel our consumers, then delete this process's fanout queues (they would
-    // otherwise collect fanout copies until they expire).
-    for (auto& sub : subscriptions_) {
-      for (const auto& tag : sub->consumer_tags) (void)conn_->cancel(tag);
-    }
-    for (auto& sub : subscriptions_) {
-      if (!sub->consumer_tags.empty())
-        (void)conn_->deleteQueue(topology_.fanoutQueue(sub->topic, sub->fanout_queue).name);
-    }
+    server_.close(*conn_);
     conn_->close();
   }
   conn_.reset();
   connected_.store(false);
-  waiter_.failAll(RpcErrorKind::kShutdown, "the RPC client is stopping");
-  for (auto& [seq, u] : unconfirmed_) {
-    if (u.confirmed)
-      u.confirmed->set_value(RpcError{RpcErrorKind::kShutdown, u.what + ": the RPC client is stopping", {}});
-  }
-  unconfirmed_.clear();
+  waiter_.close(RpcErrorKind::kShutdown, "the RPC client is stopping");
+  (void)ledger_.takeAll();
   std::deque<Outgoing> left;
-  std::vector<std::unique_ptr<Subscription>> subs;
+  std::vector<NewSubscription> subs;
   {
     std::lock_guard lock(mu_);
     left.swap(outgoing_);
     subs.swap(new_subscriptions_);
   }
-  for (auto& out : left) {
-    if (out.confirmed)
-      out.confirmed->set_value(
-          RpcError{RpcErrorKind::kShutdown, out.what + ": the RPC client is stopping", {}});
-  }
-  for (auto& sub : subs) {
-    if (sub->declared)
-      sub->declared->set_value(fail("subscribing to ", sub->topic, ": the RPC client is stopping"));
-  }
-  for (auto& sub : subscriptions_) {
-    if (sub->declared) {
-      sub->declared->set_value(okStatus());
-      sub->declared.reset();
-    }
-  }
+  for (auto& sub : subs)
+    sub.declared->set_value(fail("subscribing to ", sub.topic, ": the RPC client is stopping"));
 }
 
 void RpcClient::drainCommands() {
   std::deque<Outgoing> batch;
-  std::vector<std::unique_ptr<Subscription>> subs;
+  std::vector<NewSubscription> subs;
   {
     std::lock_guard lock(mu_);
     batch.swap(outgoing_);
     subs.swap(new_subscriptions_);
   }
   for (auto& sub : subs) {
-    Subscription& s = *sub;
-    subscriptions_.push_back(std::move(sub));
-    if (conn_) {
-      Status st = declareSubscription(s);
-      if (!st.ok()) log_.error("cannot consume topic ", s.topic, ": ", st.error().message);
-      if (!conn_->alive()) dropConnection(st.ok() ? "connection failed" : st.error().message);
-    } else if (s.declared) {
-      s.declared->set_value(okStatus());  // declared on connect
-      s.declared.reset();
+    const size_t index = server_.add(sub.topic, std::move(sub.dispatcher), newUuidHex());
+    if (!conn_) {
+      sub.declared->set_value(okStatus());  // declared on connect
+      continue;
     }
+    Status st = server_.declare(*conn_, index);
+    if (!st.ok()) log_.error("cannot consume topic ", sub.topic, ": ", st.error().message);
+    sub.declared->set_value(st);
+    if (!conn_->alive()) dropConnection(st.ok() ? "connection failed" : st.error().message);
   }
   const auto now = Clock::now();
   while (!batch.empty()) {
     Outgoing& out = batch.front();
     if (now >= out.deadline) {
-      // Its caller has given up already (calls time out in ReplyWaiter::wait).
-      if (out.confirmed) {
-        out.confirmed->set_value(
-            RpcError{RpcErrorKind::kConnectionLost, out.what + ": not sent before its deadline", {}});
-      }
-      batch.pop_front();
+      batch.pop_front();  // its caller has given up already (ReplyWaiter::wait ends at the deadline)
       continue;
     }
     if (!conn_ || !publish(out)) break;
@@ -487,11 +533,6 @@ void RpcClient::drainCommands() {
 }
 
 bool RpcClient::publish(Outgoing& out) {
-  auto refuse = [&](const std::string& why) {
-    RpcError e{RpcErrorKind::kPublishRefused, why, {}};
-    if (out.confirmed) out.confirmed->set_value(RpcError{e.kind, out.what + ": " + why, {}});
-    if (out.msg_id) waiter_.fail(*out.msg_id, std::move(e));
-  };
   Status declared = okStatus();
   if (out.exchange_kind == Outgoing::Exchange::kTopic &&
       (!declared_exchanges_.count(out.exchange) || options_.rabbit.amqp_auto_delete)) {
@@ -506,7 +547,7 @@ bool RpcClient::publish(Outgoing& out) {
       dropConnection(declared.error().message);
       return false;
     }
-    refuse(declared.error().message);
+    waiter_.fail(out.id, RpcError{RpcErrorKind::kPublishRefused, declared.error().message, {}});
     return true;
   }
   std::optional<int64_t> expiration;
@@ -516,13 +557,13 @@ bool RpcClient::publish(Outgoing& out) {
         std::chrono::duration_cast<std::chrono::milliseconds>(out.deadline - Clock::now()).count();
     expiration = std::max<int64_t>(1, left);
   }
-  auto seq = conn_->publish(out.exchange, out.routing_key, out.body, out.mandatory, expiration);
+  auto seq = conn_->publish(out.exchange, out.routing_key, out.body, /*mandatory=*/false, expiration);
   if (!seq.ok()) {
     dropConnection(seq.error().message);
     return false;
   }
-  if (out.msg_id) waiter_.markPublished(*out.msg_id);
-  if (out.msg_id || out.confirmed) unconfirmed_[*seq] = Unconfirmed{out.what, out.msg_id, out.confirmed};
+  waiter_.markPublished(out.id);
+  ledger_.add(*seq, ConfirmLedger::Entry{out.id, out.what, out.cast});
   return true;
 }
 
@@ -530,131 +571,75 @@ void RpcClient::handle(AmqpEvent& event) {
   switch (event.kind) {
     case AmqpEvent::Kind::kNone:
       return;
-    case AmqpEvent::Kind::kDelivery: {
+    case AmqpEvent::Kind::kDelivery:
       // oslo acks on delivery, before dispatch: a message that makes us fail is not redelivered forever.
       if (!conn_->ack(event.delivery_tag).ok()) return;
       if (event.consumer_tag == kReplyConsumerTag) {
-        handleReply(event.body);
-        return;
+        handleReply(event);
+      } else {
+        server_.handle(*conn_, event);
       }
-      auto it = by_tag_.find(event.consumer_tag);
-      if (it == by_tag_.end()) {
-        log_.warning("dropping a message for unknown consumer ", event.consumer_tag);
-        return;
-      }
-      handleRequest(*it->second, event.body);
       return;
-    }
     case AmqpEvent::Kind::kConfirm:
-      settleConfirms(event.delivery_tag, event.multiple, event.ack, "nack");
+      for (auto& settled : ledger_.confirm(event.delivery_tag, event.multiple, event.ack)) {
+        if (!settled.ack) {
+          waiter_.fail(settled.entry.id,
+                       RpcError{RpcErrorKind::kPublishRefused, "the broker refused the message (nack)", {}});
+        } else if (settled.entry.cast) {
+          waiter_.complete(settled.entry.id, nullptr);
+        }
+      }
       return;
     case AmqpEvent::Kind::kReturned:
-      log_.warning("RabbitMQ returned a message to '", event.routing_key, "': ", event.text,
-                   " (its caller has probably gone)");
+      log_.warning("RabbitMQ returned a message to '", sanitizeForLog(event.routing_key, 100),
+                   "': ", sanitizeForLog(event.text, 200), " (its caller has probably gone)");
       return;
     case AmqpEvent::Kind::kPublishFailed: {
-      log_.error("RabbitMQ closed the publish channel: ", event.text);
-      for (auto& [seq, u] : unconfirmed_) {
-        RpcError e{RpcErrorKind::kPublishRefused, "refused by the broker: " + event.text, {}};
-        if (u.confirmed) u.confirmed->set_value(RpcError{e.kind, u.what + ": " + e.message, {}});
-        if (u.msg_id) waiter_.fail(*u.msg_id, std::move(e));
+      const std::string why = sanitizeForLog(event.text, 200);
+      log_.error("RabbitMQ closed the publish channel: ", why);
+      for (auto& settled : ledger_.takeAll()) {
+        waiter_.fail(settled.entry.id,
+                     RpcError{RpcErrorKind::kPublishRefused, "refused by the broker: " + why, {}});
       }
-      unconfirmed_.clear();
       declared_exchanges_.clear();
       return;
     }
     case AmqpEvent::Kind::kConsumerCancelled:
       // Its queue was deleted: start over so that every queue is declared and consumed again.
-      dropConnection("RabbitMQ cancelled consumer " + event.consumer_tag + " (its queue was deleted)");
+      dropConnection("RabbitMQ cancelled consumer " + sanitizeForLog(event.consumer_tag, 100) +
+                     " (its queue was deleted)");
       return;
   }
 }
 
-void RpcClient::settleConfirms(uint64_t tag, bool multiple, bool ack, const std::string& why) {
-  auto first = unconfirmed_.begin();
-  auto last = multiple ? unconfirmed_.upper_bound(tag) : unconfirmed_.find(tag);
-  if (!multiple) {
-    if (last == unconfirmed_.end()) return;  // a publish nobody waits for (a reply)
-    first = last;
-    ++last;
+void RpcClient::handleReply(const AmqpEvent& delivery) {
+  if (delivery.body_size > options_.limits.max_bytes || delivery.body.size() != delivery.body_size) {
+    log_.warning("dropping a ", delivery.body_size, "-byte reply on ", reply_queue_, ": more than the ",
+                 options_.limits.max_bytes, " bytes accepted");
+    return;
   }
-  for (auto it = first; it != last; ++it) {
-    Unconfirmed& u = it->second;
-    if (ack) {
-      if (u.confirmed) u.confirmed->set_value(std::monostate{});
-      continue;
-    }
-    RpcError e{RpcErrorKind::kPublishRefused, "the broker refused the message (" + why + ")", {}};
-    if (u.confirmed) u.confirmed->set_value(RpcError{e.kind, u.what + ": " + e.message, {}});
-    if (u.msg_id) waiter_.fail(*u.msg_id, std::move(e));
-  }
-  unconfirmed_.erase(first, last);
-}
-
-void RpcClient::handleReply(const std::string& body) {
-  auto inner = Envelope::decode(body);
+  auto inner = Envelope::decode(delivery.body, options_.limits);
   if (!inner.ok()) {
     log_.warning("dropping an undecodable reply on ", reply_queue_, ": ", inner.error().message);
     return;
   }
   auto reply = RpcReply::fromInner(std::move(inner).value());
   if (!reply.ok()) {
-    log_.warning("dropping an undecodable reply on ", reply_queue_, ": ", reply.error().message);
+    log_.warning("dropping an undecodable reply on ", reply_queue_, ": ",
+                 sanitizeForLog(reply.error().message));
+    return;
+  }
+  if (startsWith(reply->msg_id, kCastIdPrefix)) {
+    log_.warning("dropping a reply that names a cast (", sanitizeForLog(reply->msg_id, 64), ")");
     return;
   }
   if (!reply_seen_.firstSeen(reply->unique_id)) {
-    log_.debug("dropping duplicate reply ", reply->unique_id);
+    log_.debug("dropping duplicate reply ", sanitizeForLog(reply->unique_id, 64));
     return;
   }
   if (waiter_.deliver(*reply) == ReplyWaiter::Delivery::kUnknownCall) {
-    log_.debug("dropping a reply for unknown or timed-out call ", reply->msg_id);
+    log_.debug("dropping a reply for unknown or timed-out call ", sanitizeForLog(reply->msg_id, 64));
   }
-}
-
-void RpcClient::handleRequest(Subscription& sub, const std::string& body) {
-  auto inner = Envelope::decode(body);
-  if (!inner.ok()) {
-    log_.warning("dropping an undecodable message on topic ", sub.topic, ": ", inner.error().message);
-    return;
-  }
-  auto request = RpcRequest::fromInner(std::move(inner).value());
-  if (!request.ok()) {
-    log_.warning("dropping an undecodable message on topic ", sub.topic, ": ", request.error().message);
-    return;
-  }
-  if (!sub.seen.firstSeen(request->unique_id)) {
-    log_.warning("Found duplicate message(", request->unique_id, "). Skipping it.");
-    return;
-  }
-  const std::string request_id = request->context.is_object() && request->context.contains("request_id") &&
-                                         request->context["request_id"].is_string()
-                                     ? request->context["request_id"].get<std::string>()
-                                     : std::string();
-  log_.forRequest(logging::Level::kDebug, request_id, "received ", request->isCall() ? "call " : "cast ",
-                  sub.topic, ".", request->method);
-  MethodOutcome outcome;
-  try {
-    outcome = sub.dispatcher->dispatch(*request);
-  } catch (const std::exception& e) {
-    // A handler bug must not take the I/O thread down; the caller gets an exception.
-    outcome = RemoteError::make("RuntimeError", "builtins",
-                                str(sub.topic, ".", request->method, " failed: ", e.what()));
-  }
-  if (!outcome.ok()) {
-    log_.forRequest(logging::Level::kWarning, request_id, sub.topic, ".", request->method, ": ",
-                    outcome.error()->describe());
-  }
-  if (!request->isCall()) return;
-  RpcReply reply;
-  reply.result = outcome.ok() ? outcome.result() : nlohmann::json(nullptr);
-  if (!outcome.ok()) reply.failure = outcome.error()->serialize();
-  reply.ending = true;
-  reply.msg_id = *request->msg_id;
-  reply.unique_id = newUuidHex();
-  auto seq = conn_->publish("", *request->reply_q, Envelope::encode(reply.toInner()),
-                            options_.rabbit.direct_mandatory_flag, std::nullopt);
-  if (!seq.ok())
-    log_.warning("cannot send the reply to ", sub.topic, ".", request->method, ": ", seq.error().message);
 }
 
 }  // namespace nwg::rpc

@@ -13,12 +13,12 @@ struct Version {
 // Python: parts = v.split('.'); int(parts[0]), int(parts[1]), int(parts[2]) if present.
 Result<Version> parseVersion(std::string_view text) {
   const auto parts = split(text, '.');
-  if (parts.size() < 2) return fail("invalid RPC version '", text.substr(0, 32), "'");
+  if (parts.size() < 2) return fail("invalid RPC version '", sanitizeForLog(text, 32), "'");
   Version v;
   int64_t* fields[] = {&v.major, &v.minor, &v.rev};
   for (size_t i = 0; i < parts.size() && i < 3; ++i) {
     auto n = config::parseInt(parts[i]);
-    if (!n.ok()) return fail("invalid RPC version '", text.substr(0, 32), "'");
+    if (!n.ok()) return fail("invalid RPC version '", sanitizeForLog(text, 32), "'");
     *fields[i] = *n;
   }
   return v;

@@ -30,7 +30,8 @@ RpcError RpcError::fromRemote(RemoteError remote, std::string_view what) {
   e.kind = remote.isNoSuchMethod()         ? RpcErrorKind::kNoSuchMethod
            : remote.isUnsupportedVersion() ? RpcErrorKind::kUnsupportedVersion
                                            : RpcErrorKind::kRemoteError;
-  e.message = str(what, ": remote ", remote.describe());
+  // The peer chose the text: one bounded line of printable ASCII (the raw text stays in `remote`).
+  e.message = str(what, ": remote ", sanitizeForLog(remote.describe(), 500));
   e.remote = std::move(remote);
   return e;
 }

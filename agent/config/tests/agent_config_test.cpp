@@ -52,6 +52,8 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->rabbit.heartbeat_timeout_threshold, 60);
   EXPECT_EQ(c->rabbit.heartbeat_rate, d.heartbeat_rate);
   EXPECT_FALSE(c->rabbit.ssl);
+  EXPECT_TRUE(c->rabbit.ssl_verify_broker_certificate);      // TLS verifies the broker by default,
+  EXPECT_TRUE(c->rabbit.ssl_enforce_hostname_verification);  // its name too (oslo's default is false)
   EXPECT_FALSE(c->rabbit.amqp_durable_queues);
   EXPECT_FALSE(c->rabbit.amqp_auto_delete);
   EXPECT_FALSE(c->rabbit.rabbit_quorum_queue);
@@ -102,6 +104,7 @@ ssl_cert_file = /etc/ssl/c.pem
 ssl_key_file = /etc/ssl/c.key
 ssl_version = TLSv1_2
 ssl_enforce_hostname_verification = true
+ssl_verify_broker_certificate = false
 heartbeat_timeout_threshold = 20
 heartbeat_rate = 3
 amqp_durable_queues = true
@@ -149,6 +152,7 @@ direct_mandatory_flag = false
   EXPECT_EQ(q.ssl_key_file, "/etc/ssl/c.key");
   EXPECT_EQ(q.ssl_version, "TLSv1_2");
   EXPECT_TRUE(q.ssl_enforce_hostname_verification);
+  EXPECT_FALSE(q.ssl_verify_broker_certificate);
   EXPECT_EQ(q.heartbeat_timeout_threshold, 20);
   EXPECT_EQ(q.heartbeat_rate, 3);
   EXPECT_TRUE(q.amqp_durable_queues);

@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
   o.transport_url = *parsed;
   o.host = "bench";
   nwg::rpc::RpcClient client(o);
-  client.start();
+  if (auto started = client.start(); !started.ok()) {
+    std::fprintf(stderr, "%s\n", started.error().message.c_str());
+    return 1;
+  }
   if (!client.waitConnected(seconds(30))) {
     std::fprintf(stderr, "cannot connect to %s\n", parsed->redacted().c_str());
     return 1;

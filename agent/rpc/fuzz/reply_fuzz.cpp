@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto reply = RpcReply::fromInner(std::move(inner).value());
   if (!reply.ok()) return 0;
   ReplyWaiter waiter;
-  waiter.expect(reply->msg_id, "fuzz.call");
+  if (!waiter.expect(reply->msg_id, "fuzz.call")) std::abort();
   waiter.markPublished(reply->msg_id);
   const auto delivery = waiter.deliver(*reply);
   auto result = waiter.wait(reply->msg_id, ReplyWaiter::Clock::now());

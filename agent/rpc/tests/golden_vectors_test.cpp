@@ -13,6 +13,7 @@
 #include "rpc/request_context.h"
 #include "rpc/rpc_reply.h"
 #include "rpc/rpc_request.h"
+#include "testing/testing.h"
 
 namespace nwg::rpc {
 namespace {
@@ -41,6 +42,33 @@ json expectedInner(const json& golden) {
   json inner = golden.at("oslo_message_decoded");
   inner.erase("failure_decoded");
   return inner;
+}
+
+// tests/golden is a copy of the shared protocol vectors (shared/protocol/oslo/golden): every file here
+// must be byte-identical to the shared one of the same name, so a re-capture there cannot silently
+// leave this copy behind. (Every shared vector is copied today; a file only there is drift too.)
+TEST(GoldenVectorsTest, OurCopyIsByteIdenticalToTheSharedVectors) {
+  const fs::path shared = NWG_SHARED_GOLDEN_DIR;
+  NWG_REQUIRE(fs::is_directory(shared), "the shared protocol vectors at " + shared.string());
+  auto bytes = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  std::set<std::string> ours;
+  for (const auto& path : goldenFiles()) {
+    const std::string file = path.filename().string();
+    ours.insert(file);
+    const fs::path theirs = shared / file;
+    ASSERT_TRUE(fs::exists(theirs)) << file << ": not among the shared vectors (" << shared << ")";
+    EXPECT_EQ(bytes(path), bytes(theirs)) << file << ": differs from " << theirs << " (copy it again)";
+  }
+  for (const auto& e : fs::directory_iterator(shared)) {
+    if (e.path().extension() != ".json") continue;
+    EXPECT_TRUE(ours.count(e.path().filename().string()))
+        << e.path().filename().string() << ": a shared vector missing from agent/rpc/tests/golden";
+  }
 }
 
 TEST(GoldenVectorsTest, ThereAreVectors) {

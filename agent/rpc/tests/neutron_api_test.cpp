@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "rpc/envelope.h"
-#include "rpc/neutron/hub_notification_consumer.h"
 #include "rpc/neutron/plugin_api.h"
 #include "rpc/neutron/state_reporter.h"
 #include "rpc/neutron/wireguard_server_api.h"
@@ -260,34 +259,6 @@ TEST(WireguardServerApiTest, VersionOneTwoMethods) {
   EXPECT_EQ(rpc.sent[2].args, (json{{"agent", "net-1"}}));
   EXPECT_EQ(rpc.sent[3].args, (json{{"subnet_id", "s0"}}));
   for (const auto& s : rpc.sent) EXPECT_EQ(s.target.version, "1.2") << s.method;
-}
-
-TEST(HubNotificationConsumerTest, DeliversHubIdsFromAFanoutCast) {
-  std::vector<std::optional<std::vector<std::string>>> got;
-  HubNotificationConsumer consumer([&got](const auto& ids) { got.push_back(ids); });
-  // The message the driver's WireGuardAgentNotifyAPI casts (version 1.0, namespace none).
-  RpcRequest r;
-  r.method = "hubs_changed";
-  r.version = "1.0";
-  r.args = {{"hub_ids", {"h1", "h2"}}};
-  auto decoded = RpcRequest::fromInner(*Envelope::decode(Envelope::encode(r.toInner())));
-  ASSERT_TRUE(decoded.ok());
-  EXPECT_TRUE(consumer.dispatcher()->dispatch(*decoded).ok());
-  r.args = {{"hub_ids", {"h1", 7}}};
-  EXPECT_TRUE(consumer.dispatcher()->dispatch(r).ok());
-  r.args = json::object();
-  EXPECT_TRUE(consumer.dispatcher()->dispatch(r).ok());
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0], (std::vector<std::string>{"h1", "h2"}));
-  EXPECT_FALSE(got[1].has_value());  // malformed: resync everything
-  EXPECT_FALSE(got[2].has_value());
-
-  r.version = "1.1";
-  EXPECT_TRUE(consumer.dispatcher()->dispatch(r).error()->isUnsupportedVersion());
-  r.version = "1.0";
-  r.method = "other";
-  EXPECT_TRUE(consumer.dispatcher()->dispatch(r).error()->isNoSuchMethod());
-  EXPECT_EQ(got.size(), 3u);
 }
 
 }  // namespace

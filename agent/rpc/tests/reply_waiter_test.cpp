@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <latch>
 #include <sstream>
 #include <thread>
 
@@ -32,7 +34,7 @@ ReplyWaiter::Clock::time_point now() {
 
 TEST(ReplyWaiterTest, HeartbeatsThenFinalReply) {
   ReplyWaiter w;
-  w.expect("m", "q-wireguard.slow");
+  ASSERT_TRUE(w.expect("m", "q-wireguard.slow"));
   EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);
   EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);
   EXPECT_EQ(w.deliver(reply("m", json{{"ok", 1}}, true)), ReplyWaiter::Delivery::kCompleted);
@@ -58,7 +60,7 @@ TEST(ReplyWaiterTest, CapturedHeartbeatsThenFinalReply) {
   const RpcReply final_reply = load("reply_final_after_heartbeats.json");
   ASSERT_EQ(heartbeat.msg_id, final_reply.msg_id);
   ReplyWaiter w;
-  w.expect(heartbeat.msg_id, "q-wireguard.slow");
+  ASSERT_TRUE(w.expect(heartbeat.msg_id, "q-wireguard.slow"));
   EXPECT_EQ(w.deliver(heartbeat), ReplyWaiter::Delivery::kHeartbeat);
   EXPECT_EQ(w.deliver(heartbeat), ReplyWaiter::Delivery::kHeartbeat);
   EXPECT_EQ(w.deliver(final_reply), ReplyWaiter::Delivery::kCompleted);
@@ -70,7 +72,7 @@ TEST(ReplyWaiterTest, CapturedHeartbeatsThenFinalReply) {
 
 TEST(ReplyWaiterTest, PreNewtonTwoMessageReplyKeepsTheResult) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   EXPECT_EQ(w.deliver(reply("m", json("value"), false)), ReplyWaiter::Delivery::kPartial);
   EXPECT_EQ(w.deliver(reply("m", nullptr, true)), ReplyWaiter::Delivery::kCompleted);
   EXPECT_EQ(*w.wait("m", now()), "value");
@@ -78,7 +80,7 @@ TEST(ReplyWaiterTest, PreNewtonTwoMessageReplyKeepsTheResult) {
 
 TEST(ReplyWaiterTest, NullResultIsAValidResult) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   w.deliver(reply("m", nullptr, true));
   auto r = w.wait("m", now());
   ASSERT_TRUE(r.ok());
@@ -95,7 +97,7 @@ TEST(ReplyWaiterTest, FailuresAreTyped) {
                {"ValueError", "builtins", RpcErrorKind::kRemoteError}};
   for (const auto& c : cases) {
     ReplyWaiter w;
-    w.expect("m", "q-plugin.x");
+    ASSERT_TRUE(w.expect("m", "q-plugin.x"));
     w.deliver(reply("m", nullptr, true, RemoteError::make(c.cls, c.mod, "why").serialize()));
     auto r = w.wait("m", now());
     ASSERT_FALSE(r.ok());
@@ -110,7 +112,7 @@ TEST(ReplyWaiterTest, FailuresAreTyped) {
 
 TEST(ReplyWaiterTest, UnparsableFailureIsAMalformedReply) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   w.deliver(reply("m", nullptr, true, std::string("garbage")));
   auto r = w.wait("m", now());
   ASSERT_FALSE(r.ok());
@@ -120,7 +122,7 @@ TEST(ReplyWaiterTest, UnparsableFailureIsAMalformedReply) {
 TEST(ReplyWaiterTest, UnknownAndLateRepliesAreIgnored) {
   ReplyWaiter w;
   EXPECT_EQ(w.deliver(reply("nobody", 1, true)), ReplyWaiter::Delivery::kUnknownCall);
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   w.markPublished("m");
   auto r = w.wait("m", now() + 10ms);
   ASSERT_FALSE(r.ok());
@@ -131,7 +133,7 @@ TEST(ReplyWaiterTest, UnknownAndLateRepliesAreIgnored) {
 
 TEST(ReplyWaiterTest, ANeverPublishedCallIsAConnectionFailureNotATimeout) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   auto r = w.wait("m", now());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, RpcErrorKind::kConnectionLost);
@@ -139,8 +141,8 @@ TEST(ReplyWaiterTest, ANeverPublishedCallIsAConnectionFailureNotATimeout) {
 
 TEST(ReplyWaiterTest, ConnectionLossFailsOnlyPublishedCalls) {
   ReplyWaiter w;
-  w.expect("sent", "t.a");
-  w.expect("queued", "t.b");
+  ASSERT_TRUE(w.expect("sent", "t.a"));
+  ASSERT_TRUE(w.expect("queued", "t.b"));
   w.markPublished("sent");
   w.failPublished(RpcErrorKind::kConnectionLost, "broker gone");
   auto sent = w.wait("sent", now());
@@ -153,41 +155,71 @@ TEST(ReplyWaiterTest, ConnectionLossFailsOnlyPublishedCalls) {
 
 TEST(ReplyWaiterTest, FirstOutcomeWins) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   w.deliver(reply("m", 1, true));
   w.fail("m", RpcError{RpcErrorKind::kPublishRefused, "late nack", {}});
   EXPECT_EQ(*w.wait("m", now()), 1);
 }
 
+// wait() blocks until the I/O thread delivers: the final reply is sent only after the waiter said it is
+// about to wait, and the result it gets is one that did not exist before. A generous deadline shows the
+// wake-up came from the delivery, not the clock.
 TEST(ReplyWaiterTest, DeliveryFromAnotherThreadWakesTheWaiter) {
   ReplyWaiter w;
-  w.expect("m", "t.m");
+  ASSERT_TRUE(w.expect("m", "t.m"));
   w.markPublished("m");
-  std::thread io([&w] {
-    std::this_thread::sleep_for(20ms);
-    w.deliver(reply("m", nullptr, false));
-    std::this_thread::sleep_for(20ms);
-    w.deliver(reply("m", "done", true));
+  std::latch waiting(1);
+  auto result = std::async(std::launch::async, [&] {
+    waiting.count_down();
+    return w.wait("m", now() + 60s);
   });
-  auto r = w.wait("m", now() + 60s);
-  io.join();
+  waiting.wait();
+  EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);  // does not end it
+  EXPECT_EQ(w.deliver(reply("m", "done", true)), ReplyWaiter::Delivery::kCompleted);
+  ASSERT_EQ(result.wait_for(30s), std::future_status::ready);
+  auto r = result.get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, "done");
 }
 
-TEST(ReplyWaiterTest, ShutdownFailsEverything) {
+// A heartbeat does not end a wait: with only heartbeats delivered, wait() ends at its deadline.
+TEST(ReplyWaiterTest, HeartbeatsAloneEndAtTheDeadline) {
   ReplyWaiter w;
-  w.expect("a", "t.a");
-  w.expect("b", "t.b");
-  std::thread waiter([&w] {
-    auto r = w.wait("a", now() + 60s);
-    EXPECT_FALSE(r.ok());
-    EXPECT_EQ(r.error().kind, RpcErrorKind::kShutdown);
+  ASSERT_TRUE(w.expect("m", "t.m"));
+  w.markPublished("m");
+  EXPECT_EQ(w.deliver(reply("m", nullptr, false)), ReplyWaiter::Delivery::kHeartbeat);
+  const auto deadline = now() + 50ms;
+  auto r = w.wait("m", deadline);
+  EXPECT_GE(ReplyWaiter::Clock::now(), deadline);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, RpcErrorKind::kTimeout);
+}
+
+TEST(ReplyWaiterTest, ShutdownFailsEverythingAndRefusesNewCalls) {
+  ReplyWaiter w;
+  ASSERT_TRUE(w.expect("a", "t.a"));
+  ASSERT_TRUE(w.expect("b", "t.b"));
+  std::latch waiting(1);
+  auto a = std::async(std::launch::async, [&] {
+    waiting.count_down();
+    return w.wait("a", now() + 60s);
   });
-  std::this_thread::sleep_for(10ms);
-  w.failAll(RpcErrorKind::kShutdown, "stopping");
-  waiter.join();
+  waiting.wait();
+  w.close(RpcErrorKind::kShutdown, "stopping");
+  ASSERT_EQ(a.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(a.get().error().kind, RpcErrorKind::kShutdown);
   EXPECT_EQ(w.wait("b", now()).error().kind, RpcErrorKind::kShutdown);
+  EXPECT_FALSE(w.expect("c", "t.c"));  // a caller racing with shutdown is refused, never left waiting
+}
+
+TEST(ReplyWaiterTest, ACastCompletesWithItsConfirm) {
+  ReplyWaiter w;
+  ASSERT_TRUE(w.expect("cast-1", "t.c"));
+  w.markPublished("cast-1");
+  w.complete("cast-1", nullptr);
+  auto r = w.wait("cast-1", now());
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->is_null());
 }
 
 }  // namespace

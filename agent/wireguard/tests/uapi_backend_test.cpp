@@ -205,7 +205,9 @@ TEST_F(UapiBackendTest, FailedListenPortLeavesNoSocketUntilFixed) {
     Device fix = diff(*after, wanted);
     ASSERT_TRUE(fix.listen_port.has_value());
     fixed = backend_->set(DeviceRef{"", b}, fix);
-    if (!fixed.ok()) ASSERT_EQ(fixed.error().code, EADDRINUSE) << fixed.error().message;
+    if (!fixed.ok()) {
+      ASSERT_EQ(fixed.error().code, EADDRINUSE) << fixed.error().message;
+    }
   }
   ASSERT_TRUE(fixed.ok()) << fixed.error().message;
   EXPECT_EQ(backend_->get(DeviceRef{"", b})->listen_port, wanted.listen_port);

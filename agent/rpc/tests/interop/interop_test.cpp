@@ -74,7 +74,7 @@ class InteropTest : public ::testing::Test {
 
   std::unique_ptr<RpcClient> connectedClient(const std::string& url) {
     auto c = std::make_unique<RpcClient>(options(url));
-    c->start();
+    EXPECT_TRUE(c->start().ok());
     EXPECT_TRUE(c->waitConnected(30s)) << "cannot connect to " << url;
     return c;
   }
@@ -196,7 +196,7 @@ TEST_F(InteropTest, IdleConnectionSurvivesOnHeartbeats) {
   RpcClientOptions o = options(url_);
   o.rabbit.heartbeat_timeout_threshold = 2;
   RpcClient client(o);
-  client.start();
+  ASSERT_TRUE(client.start().ok());
   ASSERT_TRUE(client.waitConnected(30s));
   std::this_thread::sleep_for(10s);  // idle for five heartbeat timeouts
   EXPECT_TRUE(client.connected());
@@ -256,8 +256,9 @@ TEST_F(InteropTest, TheirFanoutCastReachesOurHubNotificationConsumer) {
   });
   auto client = connectedClient(url_);
   ASSERT_TRUE(client->subscribe(topic_, consumer.dispatcher()).ok());
-  const std::string hub = "hub-" + testing::runToken();
-  auto sent = PythonPeer::run({"cast", url_, topic_, "hubs_changed", json{{"hub_ids", {hub, "h2"}}}.dump(),
+  const std::string hub = newUuidString();  // hub_ids are Neutron port IDs (anything else is dropped)
+  const std::string hub2 = newUuidString();
+  auto sent = PythonPeer::run({"cast", url_, topic_, "hubs_changed", json{{"hub_ids", {hub, hub2}}}.dump(),
                                "--fanout", "--version", "1.0"},
                               60s);
   ASSERT_TRUE(sent.ok()) << sent.error().message;
@@ -268,7 +269,7 @@ TEST_F(InteropTest, TheirFanoutCastReachesOurHubNotificationConsumer) {
   }));
   std::lock_guard lock(mu);
   ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0], (std::vector<std::string>{hub, "h2"}));
+  EXPECT_EQ(got[0], (std::vector<std::string>{hub, hub2}));
 }
 
 TEST_F(InteropTest, TheirCallsToOurServer) {
@@ -320,6 +321,11 @@ TEST_F(InteropTest, DuplicateUniqueIdsAreDropped) {
     ++seen;
     return MethodOutcome(nullptr);
   };
+  std::atomic<bool> barrier{false};
+  endpoint.methods["barrier"] = [&barrier](const json&, const json&) {
+    barrier = true;
+    return MethodOutcome(nullptr);
+  };
   auto client = connectedClient(url_);
   ASSERT_TRUE(
       client->subscribe(topic_, std::make_shared<RpcDispatcher>(std::vector<RpcEndpoint>{endpoint})).ok());
@@ -343,9 +349,12 @@ TEST_F(InteropTest, DuplicateUniqueIdsAreDropped) {
   ASSERT_TRUE((*conn)->publish("neutron", topic_, body, false, std::nullopt).ok());
   r.unique_id = newUuidHex();
   ASSERT_TRUE((*conn)->publish("neutron", topic_, Envelope::encode(r.toInner()), false, std::nullopt).ok());
-  ASSERT_TRUE(eventually([&] { return seen.load() >= 2; }));
-  // The queue is FIFO: once the third message ran, the duplicate before it was dropped.
-  std::this_thread::sleep_for(200ms);
+  // A last fresh message is the barrier: the queue is FIFO and served by one thread, so once it ran,
+  // the duplicate before it has been handled (dropped).
+  r.method = "barrier";
+  r.unique_id = newUuidHex();
+  ASSERT_TRUE((*conn)->publish("neutron", topic_, Envelope::encode(r.toInner()), false, std::nullopt).ok());
+  ASSERT_TRUE(eventually([&] { return barrier.load(); }));
   EXPECT_EQ(seen.load(), 2);
 }
 
@@ -429,7 +438,7 @@ TEST_F(InteropTest, FailsOverToTheNextHostOfAMultiHostUrl) {
   RpcClientOptions o = options(multi);
   o.shuffle_hosts = false;  // the refusing host is tried first
   RpcClient client(o);
-  client.start();
+  ASSERT_TRUE(client.start().ok());
   ASSERT_TRUE(client.waitConnected(30s));
   auto r = client.call(target(), "echo", {{"value", "failover"}});
   ASSERT_TRUE(r.ok()) << r.error().message;
@@ -513,7 +522,7 @@ TEST_F(InteropTest, SilentBrokerIsDetectedByHeartbeats) {
   RpcClient client(o);
   std::atomic<int> reconnected{0};
   client.onReconnect([&reconnected] { ++reconnected; });
-  client.start();
+  ASSERT_TRUE(client.start().ok());
   ASSERT_TRUE(client.waitConnected(30s));
   ASSERT_TRUE((*broker)->pause().ok());
   const bool noticed = eventually([&] { return !client.connected(); }, 60s);
@@ -527,9 +536,11 @@ TEST_F(InteropTest, SilentBrokerIsDetectedByHeartbeats) {
   EXPECT_EQ(*r, "back");
 }
 
-// TLS with rabbitmq-c's OpenSSL socket: chain verification against ssl_ca_file, a client certificate,
-// and a refused broker certificate. The oslo server uses the same node's plain listener.
-TEST_F(InteropTest, TlsConnectionsVerifyTheBroker) {
+// TLS with rabbitmq-c's OpenSSL socket, verified by default: the chain against ssl_ca_file (or the
+// system CAs) and the host name or address against the certificate (issued by a throwaway CA for
+// localhost and 127.0.0.1). A certificate from another CA, or for another name, is refused; the opt-outs
+// work. The oslo server uses the same node's plain listener.
+TEST_F(InteropTest, TlsConnectionsVerifyTheBrokersCertificateAndName) {
   NWG_REQUIRE(testing::isRoot() && std::filesystem::exists("/usr/lib/rabbitmq/bin/rabbitmq-server") &&
                   std::filesystem::exists("/usr/bin/openssl"),
               "root, rabbitmq-server and openssl, to run a private RabbitMQ node with TLS");
@@ -537,41 +548,67 @@ TEST_F(InteropTest, TlsConnectionsVerifyTheBroker) {
   ASSERT_TRUE(broker.ok()) << broker.error().message;
   auto peer = startServer((*broker)->transportUrl(), topic_);
   ASSERT_TRUE(peer);
-  const std::string tls_url = "rabbit://guest:guest@127.0.0.1:" + std::to_string((*broker)->sslPort()) + "/";
-  {
-    RpcClientOptions o = options(tls_url);
+  auto url = [&](const std::string& host) {
+    return "rabbit://guest:guest@" + host + ":" + std::to_string((*broker)->sslPort()) + "/";
+  };
+  auto tls = [&](const std::string& host) {
+    RpcClientOptions o = options(url(host));
     o.rabbit.ssl = true;
     o.rabbit.ssl_ca_file = (*broker)->caFile();
+    return o;
+  };
+  auto works = [&](const RpcClientOptions& o, const std::string& value) {
     RpcClient client(o);
-    client.start();
-    ASSERT_TRUE(client.waitConnected(30s));
-    auto r = client.call(target(), "echo", {{"value", "over tls"}});
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(*r, "over tls");
-  }
+    EXPECT_TRUE(client.start().ok());
+    if (!client.waitConnected(30s)) return std::string("not connected");
+    auto r = client.call(target(), "echo", {{"value", value}});
+    if (!r.ok()) return r.error().message;
+    return *r == value ? std::string() : std::string("wrong answer");
+  };
+  // The reason the client gives for not connecting (empty if it connected).
+  auto refusal = [&](const RpcClientOptions& o) {
+    RpcClient client(o);
+    EXPECT_TRUE(client.start().ok());
+    if (client.waitConnected(3s)) return std::string();
+    auto r = client.call(target(), "echo", {{"value", 1}}, 1s);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, RpcErrorKind::kConnectionLost) << r.error().message;
+    return r.ok() ? std::string() : r.error().message;
+  };
+
+  EXPECT_EQ(works(tls("127.0.0.1"), "over tls"), "");  // an IP subjectAltName
   {
-    RpcClientOptions o = options(tls_url);
-    o.rabbit.ssl = true;
-    o.rabbit.ssl_ca_file = (*broker)->caFile();
+    RpcClientOptions o = tls("localhost");  // a DNS subjectAltName, with a client certificate
     o.rabbit.ssl_cert_file = (*broker)->clientCert();
     o.rabbit.ssl_key_file = (*broker)->clientKey();
-    RpcClient client(o);
-    client.start();
-    ASSERT_TRUE(client.waitConnected(30s));
-    auto r = client.call(target(), "echo", {{"value", std::string(1024 * 1024, 't')}});
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    EXPECT_EQ(r->get_ref<const std::string&>().size(), 1024u * 1024u);
+    EXPECT_EQ(works(o, std::string(1024 * 1024, 't')), "");
   }
   {
-    RpcClientOptions o = options(tls_url);
-    o.rabbit.ssl = true;
+    RpcClientOptions o = tls("127.0.0.1");
     o.rabbit.ssl_ca_file = (*broker)->otherCaFile();  // did not sign the broker's certificate
-    RpcClient client(o);
-    client.start();
-    EXPECT_FALSE(client.waitConnected(3s));
-    auto r = client.call(target(), "echo", {{"value", 1}}, 1s);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().kind, RpcErrorKind::kConnectionLost) << r.error().message;
+    const std::string why = refusal(o);
+    EXPECT_NE(why.find("verification failed"), std::string::npos) << why;
+  }
+  {
+    RpcClientOptions o = tls("127.0.0.1");
+    o.rabbit.ssl_ca_file.clear();  // the system CAs do not know the throwaway CA
+    const std::string why = refusal(o);
+    EXPECT_NE(why.find("verification failed"), std::string::npos) << why;
+    EXPECT_NE(why.find("ca-certificates.crt"), std::string::npos) << why;
+  }
+  {
+    // 127.0.0.2 reaches the same listener, but the certificate is not issued for it.
+    const std::string why = refusal(tls("127.0.0.2"));
+    EXPECT_NE(why.find("verification failed"), std::string::npos) << why;
+    RpcClientOptions o = tls("127.0.0.2");
+    o.rabbit.ssl_enforce_hostname_verification = false;  // the chain alone
+    EXPECT_EQ(works(o, "name not checked"), "");
+  }
+  {
+    RpcClientOptions o = tls("127.0.0.2");
+    o.rabbit.ssl_ca_file = (*broker)->otherCaFile();
+    o.rabbit.ssl_verify_broker_certificate = false;  // the explicit opt-out: anything goes
+    EXPECT_EQ(works(o, "not verified"), "");
   }
 }
 
@@ -590,7 +627,7 @@ TEST_F(InteropTest, BrokerRestartInTheMiddleOfAStreamOfCalls) {
   RpcClient client(o);
   std::atomic<int> reconnected{0};
   client.onReconnect([&reconnected] { ++reconnected; });
-  client.start();
+  ASSERT_TRUE(client.start().ok());
   ASSERT_TRUE(client.waitConnected(30s));
 
   std::atomic<bool> stop{false};

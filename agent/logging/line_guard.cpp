@@ -1,4 +1,4 @@
-#include "logging/log_sanitizer.h"
+#include "logging/line_guard.h"
 
 #include <cstdint>
 
@@ -43,7 +43,7 @@ void appendEscape(std::string& out, uint8_t byte) {
 
 }  // namespace
 
-std::string sanitizeForLog(std::string_view text, size_t max_bytes) {
+std::string guardLogLine(std::string_view text, size_t max_bytes) {
   std::string out;
   out.reserve(std::min(text.size(), max_bytes) + 16);
   size_t i = 0;
