@@ -25,7 +25,7 @@ ROLE_BY_DEVICE_OWNER = {
 }
 
 # device_owner values Neutron gives a port it attaches to a router. Only the legacy one is accepted
-# for a hub; HA and DVR routers are refused (see the ROUTER_INTERFACE callback).
+# for a hub; HA and DVR routers are refused (see the mechanism driver's router checks).
 ROUTER_INTERFACE_OWNERS = frozenset(n_const.ROUTER_INTERFACE_OWNERS)
 
 # binding:profile keys.
@@ -35,6 +35,13 @@ PROFILE_PEERS = 'peers'
 PROFILE_ROOT_DEVICE = 'root_device'
 HUB_PROFILE_KEYS = frozenset((PROFILE_PUBLIC_KEY, PROFILE_ENDPOINT, PROFILE_ROOT_DEVICE))
 SPOKE_PROFILE_KEYS = frozenset((PROFILE_PUBLIC_KEY, PROFILE_ENDPOINT, PROFILE_PEERS))
+# A hub's public_key and endpoint are its agent's (update_hub_port), kept in wireguard_ports and
+# shown in binding:profile; the API can set them only when the hub is created.
+HUB_AGENT_KEYS = (PROFILE_PUBLIC_KEY, PROFILE_ENDPOINT)
+
+# The key of report_state's configurations under which an agent reports its [wireguard] endpoint
+# address (a string IP, or absent): spokes may not name it.
+AGENT_ENDPOINT_ADDRESS = 'endpoint_address'
 
 PUBLIC_KEY_BYTES = 32
 

@@ -84,8 +84,10 @@ class WireGuardRpcCallback(object):
     def update_hub_port(self, context, port_id, endpoint, public_key):
         """Store the hub's key and endpoint as reported by its agent.
 
-        Written to the binding:profile without Ml2Plugin.update_port, which would unbind, rebind
-        and reset the port to DOWN: the hub stays bound and keeps its status.
+        Written to the driver's own table (wireguard_ports), which the API shows in the hub's
+        binding:profile; Ml2Plugin.update_port with a new binding:profile would unbind, rebind and
+        reset the port to DOWN: the hub stays bound and keeps its status. A low-order key is
+        refused like a malformed one.
         """
         for field, value, check in (
                 (constants.PROFILE_PUBLIC_KEY, public_key,

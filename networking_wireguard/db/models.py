@@ -1,11 +1,18 @@
-# The driver's own tables: the WireGuard role of each port and the spoke -> hub peerings.
-# They survive Neutron's own rewrites of device_owner (router attach) and make "the hubs of host H with
-# their spokes" an indexed query instead of a scan of every port.
+# The driver's own tables: the WireGuard role of each port, the hub's key and endpoint as its agent
+# reported them, and the spoke -> hub peerings. They survive Neutron's own rewrites of device_owner
+# (router attach) and make "the hubs of host H with their spokes" an indexed query instead of a scan
+# of every port.
 
+from neutron.db import models_v2
 from neutron_lib.db import model_base
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from networking_wireguard import constants
+
+PUBLIC_KEY_LEN = 44  # base64 of 32 bytes
+# host (at most 253 characters) + ':' + port, or '[' IPv6 ']:' port
+ENDPOINT_LEN = 260
 
 
 class WireGuardPort(model_base.BASEV2):
@@ -21,14 +28,31 @@ class WireGuardPort(model_base.BASEV2):
                      nullable=False)
     # Hubs: the binding host (binding:host_id); NULL for spokes, which have no host.
     host = sa.Column(sa.String(255), nullable=True, index=True)
-    # A copy of binding:profile public_key, indexed for the "one key per hub" rule.
-    public_key = sa.Column(sa.String(44), nullable=True, index=True)
+    # Hubs: the key and endpoint that the hub's agent reported (update_hub_port), or that the hub
+    # was created with; the API shows them in binding:profile. Spokes: a copy of the profile's key.
+    public_key = sa.Column(sa.String(PUBLIC_KEY_LEN), nullable=True,
+                           index=True)
+    endpoint = sa.Column(sa.String(ENDPOINT_LEN), nullable=True)
+
+    # Loaded with the port (one join), so that the port dict can show the hub's key and endpoint;
+    # a change here is a change of the port (its revision_number is bumped).
+    port = orm.relationship(models_v2.Port, load_on_pending=True,
+                            backref=orm.backref('wireguard', lazy='joined',
+                                                uselist=False,
+                                                cascade='delete'))
+    revises_on_change = ('port', )
 
 
 class WireGuardPeering(model_base.BASEV2):
     """A spoke lists a hub in binding:profile peers."""
 
     __tablename__ = 'wireguard_peerings'
+    # No two spokes of a hub with the same key, whatever races the validation loses.
+    __table_args__ = (
+        sa.UniqueConstraint('hub_id', 'public_key',
+                            name='uniq_wireguard_peerings0hub_id0public_key'),
+        model_base.BASEV2.__table_args__,
+    )
 
     spoke_id = sa.Column(sa.String(36),
                          sa.ForeignKey('ports.id', ondelete='CASCADE'),
@@ -36,3 +60,6 @@ class WireGuardPeering(model_base.BASEV2):
     hub_id = sa.Column(sa.String(36),
                        sa.ForeignKey('ports.id', ondelete='CASCADE'),
                        primary_key=True, index=True)
+    # A copy of the spoke's public key. NULL only for rows the migration could not fill (two spokes
+    # of a hub that already shared a key).
+    public_key = sa.Column(sa.String(PUBLIC_KEY_LEN), nullable=True)

@@ -1,16 +1,22 @@
 # Queries on the driver's tables. Writers run inside the ML2 transaction of the port operation
 # (precommit); the agent-facing readers touch only the hubs of one host and their spokes.
 
+from neutron.db.models import agent as agent_model
+from neutron.db.models import l3 as l3_models
 from neutron.db import models_v2
 from neutron.plugins.ml2 import models as ml2_models
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
 from neutron_lib.db import api as db_api
-from neutron_lib import exceptions as n_exc
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
 from networking_wireguard import constants
 from networking_wireguard.db import models
+from networking_wireguard import validators
+
+LOG = logging.getLogger(__name__)
 
 
 # --- roles and peerings (maintained by the mechanism driver) ---
@@ -29,16 +35,28 @@ def get_role(context, port_id):
 
 
 @db_api.CONTEXT_WRITER
-def add_port(context, port_id, role, host=None, public_key=None):
-    context.session.add(models.WireGuardPort(
-        port_id=port_id, role=role, host=host, public_key=public_key))
+def add_port(context, port_id, role, **values):
+    """values: host, public_key, endpoint."""
+    context.session.add(models.WireGuardPort(port_id=port_id, role=role,
+                                             **values))
 
 
 @db_api.CONTEXT_WRITER
 def update_port(context, port_id, **values):
-    """values: host and/or public_key."""
-    (context.session.query(models.WireGuardPort).filter_by(port_id=port_id).
-     update(values, synchronize_session=False))
+    """values: host, public_key and/or endpoint. Returns True if one changed.
+
+    Through the ORM, so that the port's revision_number follows (revises_on_change).
+    """
+    row = context.session.query(models.WireGuardPort).filter_by(
+        port_id=port_id).with_for_update().one_or_none()
+    if row is None:
+        return False
+    changed = False
+    for column, value in values.items():
+        if getattr(row, column) != value:
+            setattr(row, column, value)
+            changed = True
+    return changed
 
 
 @db_api.CONTEXT_WRITER
@@ -48,8 +66,10 @@ def delete_port(context, port_id):
         (models.WireGuardPeering.spoke_id == port_id) |
         (models.WireGuardPeering.hub_id == port_id)).delete(
         synchronize_session=False)
-    session.query(models.WireGuardPort).filter_by(port_id=port_id).delete(
-        synchronize_session=False)
+    row = session.query(models.WireGuardPort).get(port_id)
+    if row is not None:
+        # the ORM's delete: the port's own cascade then finds nothing left to do
+        session.delete(row)
 
 
 @db_api.CONTEXT_READER
@@ -59,23 +79,95 @@ def get_peers(context, spoke_id):
     return {row.hub_id for row in rows}
 
 
+def _flush(context):
+    """Flush inside the driver's precommit, where a failure can still be turned into a retry.
+
+    A hub deleted since validation read it (foreign key) or a key another spoke of the hub took
+    since (the unique constraint, DBDuplicateEntry): Neutron's retry decorators run the request
+    again, and its validation then refuses it with a 400 instead of a 500.
+    """
+    try:
+        context.session.flush()
+    except db_exc.DBReferenceError as e:
+        raise db_exc.RetryRequest(e)
+
+
 @db_api.CONTEXT_WRITER
-def set_peers(context, spoke_id, hub_ids):
-    """Make the peerings of spoke_id exactly hub_ids; returns the old set."""
-    old = get_peers(context, spoke_id)
+def set_peers(context, spoke_id, hub_ids, public_key):
+    """Make the peerings of spoke_id exactly hub_ids, with its key; returns the old hubs."""
+    rows = {row.hub_id: row for row in context.session.query(
+        models.WireGuardPeering).filter_by(spoke_id=spoke_id)}
     new = set(hub_ids)
-    if old - new:
-        context.session.query(models.WireGuardPeering).filter(
-            models.WireGuardPeering.spoke_id == spoke_id,
-            models.WireGuardPeering.hub_id.in_(old - new)).delete(
-            synchronize_session=False)
-    for hub_id in sorted(new - old):
-        context.session.add(models.WireGuardPeering(spoke_id=spoke_id,
-                                                    hub_id=hub_id))
-    return old
+    for hub_id, row in rows.items():
+        if hub_id not in new:
+            context.session.delete(row)
+        elif row.public_key != public_key:
+            row.public_key = public_key
+    for hub_id in sorted(new - set(rows)):
+        context.session.add(models.WireGuardPeering(
+            spoke_id=spoke_id, hub_id=hub_id, public_key=public_key))
+    _flush(context)
+    return set(rows)
+
+
+@db_api.CONTEXT_WRITER
+def remove_hub_from_spokes(context, hub_id):
+    """A hub is being deleted: drop it from the peers of every spoke that lists it.
+
+    Returns the IDs of those spokes. The hub's port row is locked first, so that a spoke being
+    peered with it concurrently either commits before (and is found here) or fails its foreign
+    key after (and is retried, then refused: the hub does not exist). Spokes are never bound, so
+    rewriting their profile changes nothing else; their revision_number is bumped.
+    """
+    session = context.session
+    session.query(models_v2.Port.id).filter_by(id=hub_id).with_for_update(
+        ).one_or_none()
+    spoke_ids = sorted(row.spoke_id for row in session.query(
+        models.WireGuardPeering.spoke_id).filter_by(
+        hub_id=hub_id).with_for_update())
+    if not spoke_ids:
+        return []
+    for binding in session.query(ml2_models.PortBinding).filter(
+            ml2_models.PortBinding.port_id.in_(spoke_ids),
+            ml2_models.PortBinding.status == n_const.ACTIVE).with_for_update():
+        profile = jsonutils.loads(binding.profile) if binding.profile else {}
+        peers = profile.get(constants.PROFILE_PEERS)
+        if isinstance(peers, list) and hub_id in peers:
+            profile[constants.PROFILE_PEERS] = [p for p in peers
+                                                if p != hub_id]
+            binding.profile = jsonutils.dumps(profile)
+    return spoke_ids
 
 
 # --- reads for validation ---
+
+@db_api.CONTEXT_READER
+def get_node_addresses(context):
+    """The endpoint_address that each WireGuard agent reports (report_state configurations)."""
+    addresses = set()
+    rows = context.session.query(agent_model.Agent.host,
+                                 agent_model.Agent.configurations).filter(
+        agent_model.Agent.agent_type == constants.AGENT_TYPE_WIREGUARD)
+    for row in rows:
+        try:
+            value = jsonutils.loads(row.configurations).get(
+                constants.AGENT_ENDPOINT_ADDRESS)
+        except (ValueError, TypeError, AttributeError):
+            continue
+        address = validators.parse_address(value)
+        if address is not None:
+            addresses.add(address)
+        elif value:
+            LOG.warning('WireGuard agent on %s reports endpoint_address %r, '
+                        'which is not an IP address; ignored', row.host, value)
+    return addresses
+
+
+@db_api.CONTEXT_READER
+def get_router(context, router_id):
+    return context.session.query(l3_models.Router).filter_by(
+        id=router_id).one_or_none()
+
 
 @db_api.CONTEXT_READER
 def get_peer_candidates(context, port_ids):
@@ -190,14 +282,6 @@ def _fixed_ips(session, port_ids_query):
     return result
 
 
-def _router_id(port):
-    # Zed's add_router_interface sets device_owner and device_id in the same update, before the
-    # routerports row exists: device_id is the router as soon as the owner says so.
-    if port.device_owner in constants.ROUTER_INTERFACE_OWNERS:
-        return port.device_id or None
-    return None
-
-
 @db_api.CONTEXT_READER
 def get_hub_details(context, host, hub_ids=None):
     """Plain dicts of the hubs bound to host, with their enabled spokes (docs/rpc.md, get_hubs).
@@ -213,14 +297,21 @@ def get_hub_details(context, host, hub_ids=None):
         hub_q = hub_q.filter(models.WireGuardPort.port_id.in_(hub_ids))
     Port = models_v2.Port
     hubs = session.query(Port.id, Port.project_id, Port.network_id,
-                         Port.admin_state_up, Port.status, Port.device_owner,
-                         Port.device_id).filter(Port.id.in_(hub_q)).order_by(
-        Port.id).all()
+                         Port.admin_state_up, Port.status,
+                         models.WireGuardPort.public_key,
+                         models.WireGuardPort.endpoint).join(
+        models.WireGuardPort, models.WireGuardPort.port_id == Port.id).filter(
+        Port.id.in_(hub_q)).order_by(Port.id).all()
     if not hubs:
         return []
     ids = [hub.id for hub in hubs]
     profiles = _profiles(session, ids)
     fixed_ips = _fixed_ips(session, ids)
+    # The router is Neutron's record of the attachment (routerports), which only
+    # add_router_interface writes; device_owner and device_id are whatever a port update set.
+    routers = {row.port_id: row.router_id for row in session.query(
+        l3_models.RouterPort.port_id, l3_models.RouterPort.router_id).filter(
+        l3_models.RouterPort.port_id.in_(ids))}
 
     subnet_ids = {ip['subnet_id'] for ips in fixed_ips.values() for ip in ips}
     subnets = {row.id: row for row in session.query(
@@ -268,12 +359,11 @@ def get_hub_details(context, host, hub_ids=None):
             'network_id': hub.network_id,
             'admin_state_up': hub.admin_state_up,
             'status': hub.status,
-            'public_key': profile.get(constants.PROFILE_PUBLIC_KEY),
-            'endpoint': profile.get(constants.PROFILE_ENDPOINT),
-            'root_device': bool(profile.get(constants.PROFILE_ROOT_DEVICE,
-                                            False)),
+            'public_key': hub.public_key,
+            'endpoint': hub.endpoint,
+            'root_device': profile.get(constants.PROFILE_ROOT_DEVICE) is True,
             'mtu': mtus.get(hub.network_id),
-            'router_id': _router_id(hub),
+            'router_id': routers.get(hub.id),
             'fixed_ips': hub_ips,
             'spokes': spokes,
         })
@@ -284,29 +374,11 @@ def get_hub_details(context, host, hub_ids=None):
 
 @db_api.CONTEXT_WRITER
 def set_hub_key_and_endpoint(context, port_id, public_key, endpoint):
-    """Store them in the hub's binding:profile without rebinding the port.
+    """Store them in the hub's row; returns True when something changed.
 
-    Returns True when something changed. Writing the binding row directly (instead of
-    Ml2Plugin.update_port) keeps the binding and the port status as they are; the port's
-    revision_number is still bumped (PortBinding revises its port).
+    Only this driver's table is written: the port's binding, vif details and status stay as they
+    are (Ml2Plugin.update_port with a new binding:profile would unbind and rebind the port and
+    reset it to DOWN). The port's revision_number is bumped (revises_on_change).
     """
-    binding = context.session.query(ml2_models.PortBinding).filter_by(
-        port_id=port_id, status=n_const.ACTIVE).with_for_update().one_or_none()
-    if binding is None:
-        return False
-    profile = jsonutils.loads(binding.profile) if binding.profile else {}
-    wanted = dict(profile)
-    for key, value in ((constants.PROFILE_PUBLIC_KEY, public_key),
-                       (constants.PROFILE_ENDPOINT, endpoint)):
-        if value:
-            wanted[key] = value
-        else:
-            wanted.pop(key, None)
-    if wanted == profile:
-        return False
-    binding.profile = jsonutils.dumps(wanted)
-    if len(binding.profile) > ml2_models.BINDING_PROFILE_LEN:
-        raise n_exc.InvalidInput(error_message='binding:profile value too large')
-    update_port(context, port_id,
-                public_key=wanted.get(constants.PROFILE_PUBLIC_KEY))
-    return True
+    return update_port(context, port_id, public_key=public_key or None,
+                       endpoint=endpoint or None)

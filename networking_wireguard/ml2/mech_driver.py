@@ -5,22 +5,30 @@
 from neutron.db import l3_dvr_db
 from neutron.db import l3_hamode_db
 from neutron.plugins.ml2.drivers import mech_agent
+from neutron_lib.api.definitions import port as port_def
 from neutron_lib.api.definitions import portbindings
+from neutron_lib.api import validators as n_validators
 from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
+from neutron_lib.db import resource_extend
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins.ml2 import api
 from neutron_lib import rpc as n_rpc
+from neutron_lib.utils import helpers
+from oslo_config import cfg
 from oslo_log import log as logging
 
+from networking_wireguard.conf import wireguard as wg_conf
 from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
 from networking_wireguard.ml2 import validation
 from networking_wireguard import rpc as wg_rpc
 
 LOG = logging.getLogger(__name__)
+
+wg_conf.register_wireguard_opts()
 
 # Changes that must be validated again (they can break a rule).
 VALIDATED_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID, 'fixed_ips',
@@ -30,6 +38,11 @@ HUB_NOTIFY_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID,
                      portbindings.VIF_TYPE, 'fixed_ips', 'admin_state_up',
                      'device_owner', 'device_id')
 SPOKE_NOTIFY_FIELDS = (portbindings.PROFILE, 'fixed_ips', 'admin_state_up')
+# Request attributes that make PORT BEFORE_UPDATE look at a WireGuard port, and those whose change
+# makes it check the port (validation.check_port) as precommit will.
+CHECKED_ATTRIBUTES = (portbindings.PROFILE, portbindings.HOST_ID,
+                      'device_owner', 'device_id')
+REQUEST_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID, 'device_owner')
 
 
 class RouterInterfaceNotSupported(n_exc.Conflict):
@@ -37,15 +50,45 @@ class RouterInterfaceNotSupported(n_exc.Conflict):
                '%(reason)s')
 
 
-def _changed(original, current, fields):
+def _changed(original, current, fields, role=None):
     def normalized(port, field):
         value = port.get(field)
         if field == 'fixed_ips':
             return sorted((ip['subnet_id'], ip['ip_address'])
                           for ip in value or [])
+        if field == portbindings.PROFILE and role == constants.ROLE_HUB:
+            # The API shows the agent's key and endpoint (from our table); ML2's own copy of
+            # the profile may lack them. Neither is the user's to change.
+            return {k: v for k, v in (value or {}).items()
+                    if k not in constants.HUB_AGENT_KEYS}
         return value
     return any(normalized(original, f) != normalized(current, f)
                for f in fields)
+
+
+def show_agent_values(port, row):
+    """Put a hub's key and endpoint (its wireguard_ports row) into the port dict's binding:profile.
+
+    Compatibility: users and scripts read them there, as the original design kept them.
+    """
+    if row is None or row.role != constants.ROLE_HUB:
+        return
+    if not isinstance(port.get(portbindings.PROFILE), dict):
+        return
+    profile = dict(port[portbindings.PROFILE])
+    for key, value in ((constants.PROFILE_PUBLIC_KEY, row.public_key),
+                       (constants.PROFILE_ENDPOINT, row.endpoint)):
+        if value:
+            profile[key] = value
+        else:
+            profile.pop(key, None)
+    port[portbindings.PROFILE] = profile
+
+
+def extend_port_dict(port_res, port_db):
+    """Resource extender of ports (runs after ML2's, which sets binding:profile)."""
+    port_db = getattr(port_db, 'db_obj', port_db)  # a Port object or its model
+    show_agent_values(port_res, getattr(port_db, 'wireguard', None))
 
 
 class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
@@ -68,13 +111,27 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         return portbindings.CONNECTIVITY_L3
 
     def initialize(self):
+        try:
+            validation.denied_networks()
+        except ValueError as e:
+            raise cfg.Error('[wireguard] denied_endpoint_cidrs: %s' % e)
         self.notifier = wg_rpc.WireGuardAgentNotifyAPI()
         registry.subscribe(self._start_rpc_listeners, resources.PROCESS,
                            events.AFTER_INIT)
+        registry.subscribe(self._check_port_create, resources.PORT,
+                           events.BEFORE_CREATE)
+        registry.subscribe(self._check_port_update, resources.PORT,
+                           events.BEFORE_UPDATE)
         registry.subscribe(self._check_router_interface,
                            resources.ROUTER_INTERFACE, events.BEFORE_CREATE)
-        registry.subscribe(self._check_dvr_interface, resources.PORT,
-                           events.BEFORE_UPDATE)
+        registry.subscribe(self._router_interface_created,
+                           resources.ROUTER_INTERFACE, events.AFTER_CREATE)
+        # After ML2's own extender (registered when the plugin was made), which sets
+        # binding:profile from ml2_port_bindings.
+        if not any(helpers.resolve_ref(f) is extend_port_dict for f in
+                   resource_extend.get_funcs(port_def.COLLECTION_NAME)):
+            resource_extend.register_funcs(port_def.COLLECTION_NAME,
+                                           [extend_port_dict])
 
     def _start_rpc_listeners(self, resource, event, trigger, payload=None):
         # PROCESS AFTER_INIT is published in every worker process. Serve q-wireguard in the RPC
@@ -98,35 +155,81 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         # precommit -> postcommit of the same operation (ML2 passes the same PortContext).
         context._wireguard_hub_ids = set(hub_ids)
 
+    @staticmethod
+    def _remember_role(context, role):
+        context._wireguard_role = role
+
     def _notify(self, context):
         hub_ids = getattr(context, '_wireguard_hub_ids', None)
         if hub_ids:
             self.notifier.hubs_changed(context._plugin_context, hub_ids)
 
+    # Checks on the request, before ML2's transaction (validation.check_port).
+
+    def _check_port_create(self, resource, event, trigger, payload):
+        attrs = payload.states[0]
+        role = validation.role_of_owner(attrs.get('device_owner'))
+        if role is None:
+            return
+        port = {k: v for k, v in attrs.items() if n_validators.is_attr_set(v)}
+        validation.check_port(payload.context, port, role, is_new=True)
+
+    def _check_port_update(self, resource, event, trigger, payload):
+        if (payload.metadata or {}).get('new_binding') is not None:
+            return  # ML2 committing a binding result, not a request
+        original, attrs = payload.states[0], payload.states[1]
+        if not any(k in attrs for k in CHECKED_ATTRIBUTES):
+            return
+        context, port_id = payload.context, payload.resource_id
+        stored_role = wg_db.get_role(context, port_id)
+        owner = attrs.get('device_owner', original['device_owner'])
+        owner_role = validation.role_of_owner(owner)
+        role = stored_role or owner_role
+        if role is None:
+            return
+        if stored_role:
+            validation.check_owner_change(port_id, stored_role, owner)
+        port = {**original, **attrs}
+        profile = attrs.get(portbindings.PROFILE)
+        if stored_role == constants.ROLE_HUB and isinstance(profile, dict):
+            validation.check_hub_agent_values(port_id, original, profile)
+        self._check_router_port_update(context, role, original, port)
+        if stored_role is None or _changed(original, port, REQUEST_FIELDS,
+                                           role):
+            validation.check_port(context, port, role,
+                                  is_new=stored_role is None,
+                                  original=original)
+
     def _store(self, plugin_context, port, role, is_new):
-        profile = port.get(portbindings.PROFILE) or {}
-        values = {
-            'host': (port.get(portbindings.HOST_ID) or None
-                     if role == constants.ROLE_HUB else None),
-            'public_key': profile.get(constants.PROFILE_PUBLIC_KEY),
-        }
+        profile = validation.profile_of(port)
+        if role == constants.ROLE_HUB:
+            values = {'host': port.get(portbindings.HOST_ID) or None}
+            if is_new:
+                # a key and endpoint the hub is created with, until its agent reports its own
+                values.update(
+                    public_key=profile.get(constants.PROFILE_PUBLIC_KEY),
+                    endpoint=profile.get(constants.PROFILE_ENDPOINT))
+        else:
+            values = {'public_key': profile[constants.PROFILE_PUBLIC_KEY]}
         if is_new:
             wg_db.add_port(plugin_context, port['id'], role, **values)
         else:
             wg_db.update_port(plugin_context, port['id'], **values)
         if role == constants.ROLE_SPOKE:
             return wg_db.set_peers(plugin_context, port['id'],
-                                   profile[constants.PROFILE_PEERS])
+                                   profile[constants.PROFILE_PEERS],
+                                   values['public_key'])
         return set()
 
     def create_port_precommit(self, context):
         port = context.current
-        role = constants.ROLE_BY_DEVICE_OWNER.get(port['device_owner'])
+        role = validation.role_of_owner(port['device_owner'])
         if role is None:
             return
         plugin_context = context._plugin_context
-        validation.validate_port(plugin_context, port, role)
+        validation.validate_port(plugin_context, port, role, is_new=True)
         self._store(plugin_context, port, role, is_new=True)
+        self._remember_role(context, role)
         if role == constants.ROLE_HUB:
             self._remember_hubs(context, [port['id']])
         else:
@@ -138,24 +241,25 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         port, original = context.current, context.original
         plugin_context = context._plugin_context
         stored_role = wg_db.get_role(plugin_context, port['id'])
-        owner_role = constants.ROLE_BY_DEVICE_OWNER.get(port['device_owner'])
+        owner_role = validation.role_of_owner(port['device_owner'])
         if stored_role is None and owner_role is None:
             return
-        if stored_role and owner_role and owner_role != stored_role:
-            raise n_exc.InvalidInput(error_message=(
-                'device_owner: port %s is a WireGuard %s and cannot become a %s; '
-                'create a new port' % (port['id'], stored_role, owner_role)))
+        if stored_role:
+            validation.check_owner_change(port['id'], stored_role,
+                                          port['device_owner'])
         role = stored_role or owner_role
         is_new = stored_role is None
+        self._remember_role(context, role)
         old_peers = set()
-        if is_new or _changed(original, port, VALIDATED_FIELDS):
-            validation.validate_port(plugin_context, port, role)
+        if is_new or _changed(original, port, VALIDATED_FIELDS, role):
+            validation.validate_port(plugin_context, port, role, is_new,
+                                     original)
             old_peers = self._store(plugin_context, port, role, is_new)
         if role == constants.ROLE_HUB:
-            if is_new or _changed(original, port, HUB_NOTIFY_FIELDS):
+            if is_new or _changed(original, port, HUB_NOTIFY_FIELDS, role):
                 self._remember_hubs(context, [port['id']])
         elif is_new or _changed(original, port, SPOKE_NOTIFY_FIELDS):
-            new_peers = (port.get(portbindings.PROFILE) or {}).get(
+            new_peers = validation.profile_of(port).get(
                 constants.PROFILE_PEERS) or []
             self._remember_hubs(context, old_peers | set(new_peers))
         super().update_port_precommit(context)
@@ -168,15 +272,28 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             return
         if role == constants.ROLE_HUB:
             self._remember_hubs(context, [port_id])
+            # its spokes no longer list it (a spoke whose last hub this was: peers [])
+            wg_db.remove_hub_from_spokes(plugin_context, port_id)
         else:
             self._remember_hubs(context, wg_db.get_peers(plugin_context,
                                                          port_id))
         wg_db.delete_port(plugin_context, port_id)
 
+    def _show_agent_values(self, context):
+        # ML2 answers a create or update with the port dict of the last (binding) context, whose
+        # binding:profile is ML2's copy: add the hub's key and endpoint as GET shows them.
+        if getattr(context, '_wireguard_role', None) != constants.ROLE_HUB:
+            return
+        show_agent_values(context.current,
+                          wg_db.get_port(context._plugin_context,
+                                         context.current['id']))
+
     def create_port_postcommit(self, context):
+        self._show_agent_values(context)
         self._notify(context)
 
     def update_port_postcommit(self, context):
+        self._show_agent_values(context)
         self._notify(context)
 
     def delete_port_postcommit(self, context):
@@ -208,38 +325,59 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
     # --- routers ---
 
     DVR_REASON = 'distributed (DVR) routers are not supported yet'
+    HA_REASON = 'HA routers are not supported yet'
 
-    def _check_dvr_interface(self, resource, event, trigger, payload):
-        # Zed clears the binding host of a port that becomes a DVR interface before it publishes
-        # ROUTER_INTERFACE BEFORE_CREATE; a veto there could then not restore the hub. Refuse
-        # earlier, while nothing has changed yet.
-        attrs = payload.states[1] if len(payload.states) > 1 else {}
-        if attrs.get('device_owner') != n_const.DEVICE_OWNER_DVR_INTERFACE:
+    def _router_refusal(self, context, role, port, router=None):
+        """Why this port cannot be an interface of its router, or None."""
+        if role == constants.ROLE_SPOKE:
+            return 'a spoke is a peer outside Neutron; attach its hub instead'
+        owner = port.get('device_owner')
+        if owner == n_const.DEVICE_OWNER_DVR_INTERFACE:
+            return self.DVR_REASON
+        if owner == n_const.DEVICE_OWNER_HA_REPLICATED_INT:
+            return self.HA_REASON
+        if router is None and port.get('device_id'):
+            router = wg_db.get_router(context, port['device_id'])
+        if router is not None:
+            if l3_hamode_db.is_ha_router(router):
+                return self.HA_REASON
+            if l3_dvr_db.is_distributed_router(router):
+                return self.DVR_REASON
+        if validation.profile_of(port).get(constants.PROFILE_ROOT_DEVICE):
+            return ('its binding:profile sets root_device, which keeps the '
+                    'device in the root namespace')
+        return None
+
+    def _check_router_port_update(self, context, role, original, port):
+        # A port becomes a router interface through a port update: add_router_interface's own
+        # (before ROUTER_INTERFACE BEFORE_CREATE; Zed also clears the binding host of a DVR
+        # interface there, so a later veto could not restore the hub) or an admin's PUT of
+        # device_owner and device_id. Refuse on both, while nothing has changed yet.
+        if port.get('device_owner') not in constants.ROUTER_INTERFACE_OWNERS:
             return
-        role = wg_db.get_role(payload.context, payload.resource_id)
-        if role:
-            raise RouterInterfaceNotSupported(role=role,
-                                              port_id=payload.resource_id,
-                                              reason=self.DVR_REASON)
+        if not _changed(original, port, ('device_owner', 'device_id')) and not (
+                validation.profile_of(port).get(constants.PROFILE_ROOT_DEVICE) and
+                not validation.profile_of(original).get(
+                    constants.PROFILE_ROOT_DEVICE)):
+            return
+        reason = self._router_refusal(context, role, port)
+        if reason:
+            raise RouterInterfaceNotSupported(role=role, port_id=original['id'],
+                                              reason=reason)
 
     def _check_router_interface(self, resource, event, trigger, payload):
         port = payload.metadata['port']
         role = wg_db.get_role(payload.context, port['id'])
         if role is None:
             return
-        router = payload.states[0]
-        reason = None
-        if role == constants.ROLE_SPOKE:
-            reason = ('a spoke is a peer outside Neutron; attach its hub '
-                      'instead')
-        elif l3_hamode_db.is_ha_router(router):
-            reason = 'HA routers are not supported yet'
-        elif l3_dvr_db.is_distributed_router(router):
-            reason = self.DVR_REASON
-        elif (port.get(portbindings.PROFILE) or {}).get(
-                constants.PROFILE_ROOT_DEVICE):
-            reason = ('its binding:profile sets root_device, which keeps the '
-                      'device in the root namespace')
+        reason = self._router_refusal(payload.context, role, port,
+                                      router=payload.states[0])
         if reason:
             raise RouterInterfaceNotSupported(role=role, port_id=port['id'],
                                               reason=reason)
+
+    def _router_interface_created(self, resource, event, trigger, payload):
+        # The routerports row (get_hubs' router_id) exists only now, after the port's updates.
+        port = payload.metadata.get('port') or {}
+        if wg_db.get_role(payload.context, port.get('id')) == constants.ROLE_HUB:
+            self.notifier.hubs_changed(payload.context, [port['id']])

@@ -1,11 +1,18 @@
-# Validation of WireGuard hub and spoke ports, run in create_port_precommit/update_port_precommit.
-# Every failure is an InvalidInput (HTTP 400, the transaction rolls back) whose message starts with
-# the field at fault, e.g. "binding:profile.peers: port ... is not a WireGuard hub".
+# Validation of WireGuard hub and spoke ports. Every failure is an InvalidInput (HTTP 400, nothing
+# stored) whose message starts with the field at fault, e.g. "binding:profile.peers: port ... is not
+# a WireGuard hub"; a non-admin's root_device is a 403.
+#
+# check_port() needs only the port (syntax, the endpoint rules, who may set root_device): the
+# driver runs it in PORT BEFORE_CREATE / BEFORE_UPDATE, before ML2's transaction, so that a bad
+# request is refused without ML2 logging a mechanism driver failure, and again in precommit as part
+# of validate_port(), which adds the checks that read other ports inside the transaction.
 
+import functools
 import uuid
 
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import exceptions as n_exc
+from oslo_config import cfg
 
 from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
@@ -14,8 +21,20 @@ from networking_wireguard import validators
 PROFILE = portbindings.PROFILE
 
 
+class InvalidInput(n_exc.InvalidInput):
+    """Neutron's InvalidInput (HTTP 400, type InvalidInput) without its "Invalid input for
+    operation:" prefix, so that the message starts with the field at fault."""
+    message = '%(error_message)s'
+
+
+class RootDeviceNotAllowed(n_exc.NotAuthorized):
+    message = ('binding:profile.root_device: only an admin may set it; it puts '
+               'the hub, its addresses and routes in the root namespace of '
+               'the network node')
+
+
 def _invalid(field, problem):
-    return n_exc.InvalidInput(error_message='%s: %s' % (field, problem))
+    return InvalidInput(error_message='%s: %s' % (field, problem))
 
 
 def _profile_field(key):
@@ -29,34 +48,101 @@ def _is_port_id(value):
         return False
 
 
-def validate_port(context, port, role):
-    """Check a hub or spoke port dict (as ML2 gives it to precommit) before it is stored."""
-    profile = port.get(PROFILE) or {}
+def profile_of(port):
+    profile = port.get(PROFILE)
+    return profile if isinstance(profile, dict) else {}
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_denied(cidrs):
+    return tuple(validators.parse_networks(cidrs))
+
+
+def denied_networks():
+    """[wireguard] denied_endpoint_cidrs, parsed (the driver checks them when it starts)."""
+    return _parse_denied(tuple(cfg.CONF.wireguard.denied_endpoint_cidrs))
+
+
+def role_of_owner(device_owner):
+    """The WireGuard role a device_owner names, or None; a mistyped WireGuard one is refused."""
+    if not isinstance(device_owner, str):
+        return None
+    role = constants.ROLE_BY_DEVICE_OWNER.get(device_owner)
+    if role is None and device_owner.lower().startswith(
+            constants.DEVICE_OWNER_PREFIX):
+        raise _invalid('device_owner', "'%s' is not a WireGuard device_owner; "
+                       "use %s or %s" % (device_owner, constants.DEVICE_OWNER_HUB,
+                                         constants.DEVICE_OWNER_SPOKE))
+    return role
+
+
+def check_owner_change(port_id, role, device_owner):
+    """A port keeps its WireGuard role for its whole life.
+
+    Its device_owner stays the role's, except a hub's, which add_router_interface sets to a router
+    interface owner (and Zed sets back when an attachment fails). The router checks refuse what
+    cannot be a router interface (spokes, HA and DVR routers, root_device hubs) with a 409.
+    """
+    owner_role = role_of_owner(device_owner)
+    if owner_role == role or device_owner in constants.ROUTER_INTERFACE_OWNERS:
+        return
+    if owner_role is not None:
+        raise _invalid('device_owner', 'port %s is a WireGuard %s and cannot '
+                       'become a %s; create a new port' % (port_id, role,
+                                                           owner_role))
+    raise _invalid('device_owner', "port %s is a WireGuard %s; its device_owner "
+                   "cannot become '%s' (delete the port instead)"
+                   % (port_id, role, device_owner))
+
+
+def check_port(context, port, role, is_new, original=None):
+    """What can be checked on the port alone; see the module's comment.
+
+    is_new: the port becomes a hub or spoke now (created, or a plain port given a WireGuard
+    device_owner). An existing hub's public_key and endpoint are its agent's: not checked here (the
+    driver refuses a request that changes them).
+    """
+    raw_profile = port.get(PROFILE)
+    if raw_profile is not None and not isinstance(raw_profile, dict):
+        raise _invalid(PROFILE, 'must be an object, not %s'
+                       % type(raw_profile).__name__)
+    profile = profile_of(port)
     allowed = (constants.HUB_PROFILE_KEYS if role == constants.ROLE_HUB
                else constants.SPOKE_PROFILE_KEYS)
     unknown = sorted(set(profile) - allowed)
     if unknown:
         raise _invalid(PROFILE, 'unknown key(s) %s for a WireGuard %s; allowed: '
                        '%s' % (', '.join(unknown), role, ', '.join(sorted(allowed))))
-    if not port.get('fixed_ips'):
-        raise _invalid('fixed_ips', 'a WireGuard %s needs at least one fixed IP '
-                       '(create it on a network with a subnet)' % role)
-    public_key = profile.get(constants.PROFILE_PUBLIC_KEY)
-    if public_key is not None:
-        error = validators.validate_public_key(public_key)
-        if error:
-            raise _invalid(_profile_field(constants.PROFILE_PUBLIC_KEY), error)
-    if constants.PROFILE_ENDPOINT in profile:
-        error = validators.validate_endpoint(profile[constants.PROFILE_ENDPOINT])
-        if error:
-            raise _invalid(_profile_field(constants.PROFILE_ENDPOINT), error)
+    if is_new or role == constants.ROLE_SPOKE:
+        public_key = profile.get(constants.PROFILE_PUBLIC_KEY)
+        if public_key is not None:
+            error = validators.validate_public_key(public_key)
+            if error:
+                raise _invalid(_profile_field(constants.PROFILE_PUBLIC_KEY),
+                               error)
+        if constants.PROFILE_ENDPOINT in profile:
+            _check_endpoint(context, profile[constants.PROFILE_ENDPOINT], role)
     if role == constants.ROLE_HUB:
-        _validate_hub(context, port, profile, public_key)
+        _check_hub(context, port, profile, original)
     else:
-        _validate_spoke(context, port, profile, public_key)
+        _check_spoke(port, profile)
 
 
-def _validate_hub(context, port, profile, public_key):
+def _check_endpoint(context, endpoint, role):
+    field = _profile_field(constants.PROFILE_ENDPOINT)
+    host, _port, error = validators.parse_endpoint(endpoint)
+    if error:
+        raise _invalid(field, error)
+    if role == constants.ROLE_SPOKE:
+        # A spoke's endpoint is where a hub on a network node sends its packets: never that node
+        # itself, its link or a network the operator keeps out of reach.
+        error = validators.check_endpoint_host(
+            host, denied_networks(), wg_db.get_node_addresses(context))
+        if error:
+            raise _invalid(field, error)
+
+
+def _check_hub(context, port, profile, original):
     if not port.get(portbindings.HOST_ID):
         raise _invalid(portbindings.HOST_ID, 'a WireGuard hub needs the host of a '
                        'WireGuard agent (the host that will run its device)')
@@ -64,20 +150,17 @@ def _validate_hub(context, port, profile, public_key):
     if not isinstance(root_device, bool):
         raise _invalid(_profile_field(constants.PROFILE_ROOT_DEVICE),
                        'must be true or false, not %r' % (root_device,))
-    if public_key:
-        for spoke_id, spoke_key in sorted(wg_db.get_spoke_keys(
-                context, port['id']).items()):
-            if spoke_key == public_key:
-                raise _invalid(_profile_field(constants.PROFILE_PUBLIC_KEY),
-                               'equals the public key of spoke %s of this hub'
-                               % spoke_id)
+    was = original is not None and profile_of(original).get(
+        constants.PROFILE_ROOT_DEVICE) is True
+    if root_device and not was and not context.is_admin:
+        raise RootDeviceNotAllowed()
 
 
-def _validate_spoke(context, port, profile, public_key):
+def _check_spoke(port, profile):
     if port.get(portbindings.HOST_ID):
         raise _invalid(portbindings.HOST_ID, 'a WireGuard spoke is a peer outside '
                        'Neutron and has no host; leave binding:host_id empty')
-    if public_key is None:
+    if profile.get(constants.PROFILE_PUBLIC_KEY) is None:
         raise _invalid(_profile_field(constants.PROFILE_PUBLIC_KEY),
                        'required for a WireGuard spoke (the base64 public key '
                        'of the device)')
@@ -92,6 +175,47 @@ def _validate_spoke(context, port, profile, public_key):
     if len(set(peers)) != len(peers):
         raise _invalid(field, 'lists a hub more than once')
 
+
+def check_hub_agent_values(port_id, original, profile):
+    """An update of a hub may repeat its agent's key and endpoint, not change them.
+
+    original: the port as the API shows it (with the agent's values); profile: the request's.
+    """
+    current = profile_of(original)
+    for key in constants.HUB_AGENT_KEYS:
+        if key in profile and profile[key] != current.get(key):
+            raise _invalid(_profile_field(key), "hub %s: its agent reports it "
+                           "(now %r); omit it or send the current value"
+                           % (port_id, current.get(key)))
+
+
+def validate_port(context, port, role, is_new, original=None):
+    """Everything, in precommit: check_port() and the checks that read other ports."""
+    check_port(context, port, role, is_new, original)
+    if not port.get('fixed_ips'):
+        raise _invalid('fixed_ips', 'a WireGuard %s needs at least one fixed IP '
+                       '(create it on a network with a subnet)' % role)
+    profile = profile_of(port)
+    public_key = profile.get(constants.PROFILE_PUBLIC_KEY)
+    if role == constants.ROLE_HUB:
+        if is_new and public_key:
+            _validate_hub_key(context, port, public_key)
+    else:
+        _validate_spoke(context, port, profile, public_key)
+
+
+def _validate_hub_key(context, port, public_key):
+    for spoke_id, spoke_key in sorted(wg_db.get_spoke_keys(
+            context, port['id']).items()):
+        if spoke_key == public_key:
+            raise _invalid(_profile_field(constants.PROFILE_PUBLIC_KEY),
+                           'equals the public key of spoke %s of this hub'
+                           % spoke_id)
+
+
+def _validate_spoke(context, port, profile, public_key):
+    field = _profile_field(constants.PROFILE_PEERS)
+    peers = profile[constants.PROFILE_PEERS]
     spoke_subnets = {ip['subnet_id'] for ip in port['fixed_ips']}
     hubs = wg_db.get_peer_candidates(context, peers)
     for peer in peers:

@@ -142,7 +142,8 @@ def _insert_spokes(plugin, project, network_id, subnet, addresses, hub_ids, coun
                     profile=json.dumps({'public_key': key, 'peers': [hub_id]})))
                 ours += [models.WireGuardPort(port_id=port_id, role='spoke',
                                               public_key=key),
-                         models.WireGuardPeering(spoke_id=port_id, hub_id=hub_id)]
+                         models.WireGuardPeering(spoke_id=port_id, hub_id=hub_id,
+                                                  public_key=key)]
             context.session.flush()  # the ports first: our tables refer to them
             context.session.add_all(ours)
 

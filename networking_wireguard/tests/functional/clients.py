@@ -88,10 +88,10 @@ class AgentRpc(object):
         return self.call('get_hubs', version=version or (
             '1.3' if digests is None else '1.4'), **args)
 
-    def report_state(self, host=None):
+    def report_state(self, host=None, configurations=None):
         state = {'binary': 'neutron-wireguard-agent', 'host': host or self.host,
                  'topic': 'q-wireguard-notifier', 'agent_type': 'wireguard agent',
-                 'configurations': {}, 'start_flag': True}
+                 'configurations': configurations or {}, 'start_flag': True}
         now = datetime.datetime.utcnow().strftime('%Y-%m-%dT%H:%M:%S.%f')
         return self.reports.call({}, 'report_state',
                                  agent_state={'agent_state': state}, time=now)

@@ -29,6 +29,9 @@ def test_table_matches_model(inspector, model):
         c.name for c in table.primary_key}
     assert {tuple(i['column_names']) for i in inspector.get_indexes(table.name)} >= {
         tuple(c.name for c in i.columns) for i in table.indexes}
+    uniques = {tuple(u['column_names']) for u in inspector.get_unique_constraints(table.name)}
+    assert uniques == {tuple(c.name for c in u.columns) for u in table.constraints
+                       if isinstance(u, sa.UniqueConstraint)}
     fks = inspector.get_foreign_keys(table.name)
     assert {(fk['constrained_columns'][0], fk['referred_table'],
              fk['options'].get('ondelete')) for fk in fks} == {

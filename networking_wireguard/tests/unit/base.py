@@ -8,10 +8,15 @@ import os
 from unittest import mock
 
 from neutron.db import agents_db
+from neutron.plugins.ml2 import models as ml2_models
+from neutron import policy
 from neutron.tests.common import helpers
 from neutron.tests.unit.plugins.ml2 import test_plugin
 from neutron_lib.api.definitions import portbindings
+from neutron_lib import constants as n_const
 from neutron_lib import context as n_context
+from oslo_policy import policy as oslo_policy
+from oslo_serialization import jsonutils
 
 from networking_wireguard import constants
 from networking_wireguard.db import models
@@ -26,19 +31,27 @@ def new_key():
     return base64.b64encode(os.urandom(32)).decode()
 
 
-def register_wireguard_agent(host):
+def register_wireguard_agent(host, endpoint_address=None):
+    configurations = {}
+    if endpoint_address is not None:
+        configurations[constants.AGENT_ENDPOINT_ADDRESS] = endpoint_address
     return helpers._register_agent({
         'binary': constants.AGENT_BINARY,
         'host': host,
         'topic': 'N/A',
         'agent_type': constants.AGENT_TYPE_WIREGUARD,
-        'configurations': {},
+        'configurations': configurations,
     })
 
 
 class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
 
     _mechanism_drivers = ['wireguard']
+
+    def get_additional_service_plugins(self):
+        # revision_number, as on a real server (a change of our tables bumps the port's)
+        return dict(super().get_additional_service_plugins(),
+                    revisions='revisions')
 
     def setUp(self):
         super().setUp()
@@ -81,15 +94,44 @@ class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
                                 device_owner=constants.DEVICE_OWNER_SPOKE,
                                 **{portbindings.PROFILE: profile})
 
-    def update_port(self, port_id, expected=200, **attrs):
+    def update_port(self, port_id, expected=200, as_member=False, **attrs):
         req = self.new_update_request('ports', {'port': attrs}, port_id)
+        if as_member:
+            req.environ['neutron.context'] = n_context.Context('', PROJECT)
         res = req.get_response(self.api)
         body = self.deserialize(self.fmt, res)
         self.assertEqual(expected, res.status_int, body)
         return body.get('port') or body
 
+    def create_port_as_member(self, expected=201, **attrs):
+        """A project member's request (not an admin), with the given attributes."""
+        res = self._create_port(self.fmt, self.network['id'],
+                                arg_list=(portbindings.HOST_ID,
+                                          portbindings.PROFILE),
+                                set_context=True, tenant_id=PROJECT, **attrs)
+        body = self.deserialize(self.fmt, res)
+        self.assertEqual(expected, res.status_int, body)
+        return body.get('port') or body
+
+    def allow_members_binding_attributes(self):
+        """Policies under which members may write binding:profile and binding:host_id.
+
+        Zed's defaults keep both admin-only; an operator may open them (and the tenant-facing API
+        will write profiles for members), so the driver's own rules must hold without them.
+        """
+        rules = {'%s_port:%s' % (action, attr): '@'
+                 for action in ('create', 'update', 'get')
+                 for attr in (portbindings.PROFILE, portbindings.HOST_ID)}
+        policy.set_rules(oslo_policy.Rules.from_dict(rules), overwrite=False)
+
     def show_port(self, port_id):
         return self._show('ports', port_id)['port']
+
+    def binding_profile_row(self, port_id):
+        """ML2's own copy of binding:profile (ml2_port_bindings), as stored."""
+        row = self.admin.session.query(ml2_models.PortBinding).filter_by(
+            port_id=port_id, status=n_const.ACTIVE).one()
+        return jsonutils.loads(row.profile) if row.profile else {}
 
     def free_ip(self, subnet=None):
         """An address of the subnet that no port holds yet.
@@ -126,6 +168,14 @@ class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
     def peerings(self):
         return sorted((row.spoke_id, row.hub_id) for row in
                       self.admin.session.query(models.WireGuardPeering))
+
+    def peering_keys(self):
+        return sorted((row.spoke_id, row.hub_id, row.public_key) for row in
+                      self.admin.session.query(models.WireGuardPeering))
+
+    def wg_row(self, port_id):
+        self.admin.session.expire_all()
+        return self.admin.session.query(models.WireGuardPort).get(port_id)
 
     def notified_hubs(self):
         """The hub_ids of every hubs_changed call so far, then forget them."""

@@ -56,6 +56,64 @@ class TestRouterInterface(base.WireGuardTestCase):
         self.assertNotIn('unchanged', self.rpc.get_hubs(
             None, base.HOST, digests={self.hub['id']: before['digest']})['hubs'][0])
 
+    def test_agents_told_once_the_router_is_recorded(self):
+        # get_hubs' router_id comes from routerports, written after the port's updates: the last
+        # notification must come after it
+        seen = []
+        self.notifier.hubs_changed.side_effect = lambda ctx, ids: seen.append(
+            (sorted(ids), self.rpc.get_hubs(None, base.HOST, [self.hub['id']])[
+                'hubs'][0]['router_id']))
+        self._interface('add', self.hub['id'], 200)
+        self.assertEqual(([self.hub['id']], self.router['id']), seen[-1])
+
+    def test_put_of_router_owner_is_not_an_attachment(self):
+        port = self.update_port(self.hub['id'],
+                                device_owner=n_const.DEVICE_OWNER_ROUTER_INTF,
+                                device_id=self.router['id'])
+        self.assertEqual(n_const.DEVICE_OWNER_ROUTER_INTF, port['device_owner'])
+        hub = self.rpc.get_hubs(None, base.HOST, [self.hub['id']])['hubs'][0]
+        self.assertIsNone(hub['router_id'])
+        self.assertEqual(constants.ROLE_HUB, self.roles()[self.hub['id']])
+        # and back
+        self.update_port(self.hub['id'], device_owner=constants.DEVICE_OWNER_HUB,
+                         device_id='')
+
+    def _assert_put_refused(self, port, reason, **attrs):
+        before = self.show_port(port['id'])
+        body = self.update_port(port['id'], expected=409, **attrs)
+        self.assertIn(reason, body['NeutronError']['message'])
+        after = self.show_port(port['id'])
+        for attr in ('device_owner', 'device_id', PROFILE):
+            self.assertEqual(before[attr], after[attr])
+
+    def test_put_of_router_owner_runs_the_refusals(self):
+        attach = {'device_owner': n_const.DEVICE_OWNER_ROUTER_INTF,
+                  'device_id': self.router['id']}
+        self._assert_put_refused(self.spoke, 'a spoke is a peer outside Neutron',
+                                 **attach)
+        root_hub = self.create_hub(**{PROFILE: {'root_device': True}})
+        self._assert_put_refused(root_hub, 'root_device', **attach)
+        self._assert_put_refused(root_hub, 'root_device', device_owner=
+                                 n_const.DEVICE_OWNER_ROUTER_INTF)
+        self._assert_put_refused(self.hub, 'distributed (DVR) routers',
+                                 device_owner=n_const.DEVICE_OWNER_DVR_INTERFACE,
+                                 device_id=self.router['id'])
+        self._assert_put_refused(self.hub, 'HA routers',
+                                 device_owner=n_const.DEVICE_OWNER_HA_REPLICATED_INT,
+                                 device_id=self.router['id'])
+        self._set_router_type('ha')
+        self._assert_put_refused(self.hub, 'HA routers', **attach)
+        # with the owner already set, naming the router later
+        self.update_port(self.hub['id'],
+                         device_owner=n_const.DEVICE_OWNER_ROUTER_INTF)
+        self._assert_put_refused(self.hub, 'HA routers',
+                                 device_id=self.router['id'])
+
+    def test_attached_hub_cannot_take_root_device(self):
+        self._interface('add', self.hub['id'], 200)
+        self._assert_put_refused(self.hub, 'root_device',
+                                 **{PROFILE: {'root_device': True}})
+
     def test_l3_agent_rebind_keeps_wireguard_binding(self):
         base.register_wireguard_agent(base.OTHER_HOST)
         self._interface('add', self.hub['id'], 200)

@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import json
 from unittest import mock
@@ -12,6 +13,7 @@ import oslo_messaging
 from networking_wireguard import constants
 from networking_wireguard import rpc as wg_rpc
 from networking_wireguard.tests.unit import base
+from networking_wireguard import validators
 
 KEY = constants.PROFILE_PUBLIC_KEY
 ENDPOINT = constants.PROFILE_ENDPOINT
@@ -367,22 +369,31 @@ class TestOriginalApi(base.WireGuardTestCase):
         self.assertEqual([[hub['id']]], self.notified_hubs())
         # the key is also what validation now checks spokes against
         self.create_spoke([hub], key=key, expected=400)
+        # in the driver's table; ML2's binding is not written behind its back
+        self.assertEqual({'root_device': False},
+                         self.binding_profile_row(hub['id']))
+        self.assertGreater(after['revision_number'], before['revision_number'])
         # unchanged values: nothing written, nobody told
-        with mock.patch.object(wg_rpc.wg_db, 'update_port') as update_port:
-            self.rpc.update_hub_port(None, port_id=hub['id'],
-                                     endpoint='192.0.2.1:51821', public_key=key)
-            update_port.assert_not_called()
+        self.rpc.update_hub_port(None, port_id=hub['id'],
+                                 endpoint='192.0.2.1:51821', public_key=key)
+        self.assertEqual(after['revision_number'],
+                         self.show_port(hub['id'])['revision_number'])
         self.assertEqual([], self.notified_hubs())
         # no endpoint: the key is removed from the profile
         self.rpc.update_hub_port(None, port_id=hub['id'], endpoint=None,
                                  public_key=key)
         self.assertEqual({'root_device': False, KEY: key},
                          self.show_port(hub['id'])[PROFILE])
+        self.assertEqual([[hub['id']]], self.notified_hubs())
 
     def test_update_hub_port_refuses_bad_values(self):
         hub = self.create_hub()
         for endpoint, key, field in (('192.0.2.1:0', base.new_key(), ENDPOINT),
-                                     ('192.0.2.1:1', 'short', KEY)):
+                                     ('192.0.2.1:1', 'short', KEY),
+                                     ('192.0.2.1:1', 'A' * 43 + '=', KEY),
+                                     ('192.0.2.1:1', base64.b64encode(
+                                         validators.SMALL_ORDER_POINTS[4]).decode(),
+                                      KEY)):
             with self.subTest(field=field):
                 error = self.assertRaises(n_exc.InvalidInput,
                                           self.rpc.update_hub_port, None,
