@@ -414,14 +414,22 @@ bool RpcClient::connect() {
     dropConnection(st.error().message);
     return false;
   }
+  // Subscriptions made before this connection (before start(), or while disconnected) are declared
+  // now, before the client says it is connected: a caller that waited for the connection may rely
+  // on them (a peer's call to a topic that is not declared yet would be dropped by the broker).
+  auto adopted = adoptNewSubscriptions();
+  std::vector<Status> declared;
   for (size_t i = 0; i < server_.size(); ++i) {
     Status s = server_.declare(*conn_, i);
     if (!s.ok()) log_.error("cannot consume topic ", server_.topic(i), ": ", s.error().message);
+    declared.push_back(s);
     if (!conn_->alive()) {
       dropConnection(s.ok() ? "connection failed" : s.error().message);
+      for (auto& [index, promise] : adopted) promise->set_value(okStatus());  // declared on the next connect
       return false;
     }
   }
+  for (auto& [index, promise] : adopted) promise->set_value(declared[index]);
   connected_.store(true);
   {
     std::lock_guard lock(mu_);
@@ -495,23 +503,34 @@ void RpcClient::shutdownOnIoThread() {
     sub.declared->set_value(fail("subscribing to ", sub.topic, ": the RPC client is stopping"));
 }
 
-void RpcClient::drainCommands() {
-  std::deque<Outgoing> batch;
+std::vector<std::pair<size_t, std::shared_ptr<std::promise<Status>>>> RpcClient::adoptNewSubscriptions() {
   std::vector<NewSubscription> subs;
   {
     std::lock_guard lock(mu_);
-    batch.swap(outgoing_);
     subs.swap(new_subscriptions_);
   }
+  std::vector<std::pair<size_t, std::shared_ptr<std::promise<Status>>>> adopted;
   for (auto& sub : subs) {
-    const size_t index = server_.add(sub.topic, std::move(sub.dispatcher), newUuidHex());
+    adopted.emplace_back(server_.add(sub.topic, std::move(sub.dispatcher), newUuidHex()),
+                         std::move(sub.declared));
+  }
+  return adopted;
+}
+
+void RpcClient::drainCommands() {
+  std::deque<Outgoing> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(outgoing_);
+  }
+  for (auto& [index, promise] : adoptNewSubscriptions()) {
     if (!conn_) {
-      sub.declared->set_value(okStatus());  // declared on connect
+      promise->set_value(okStatus());  // declared on connect
       continue;
     }
     Status st = server_.declare(*conn_, index);
-    if (!st.ok()) log_.error("cannot consume topic ", sub.topic, ": ", st.error().message);
-    sub.declared->set_value(st);
+    if (!st.ok()) log_.error("cannot consume topic ", server_.topic(index), ": ", st.error().message);
+    promise->set_value(st);
     if (!conn_->alive()) dropConnection(st.ok() ? "connection failed" : st.error().message);
   }
   const auto now = Clock::now();

@@ -143,6 +143,9 @@ class RpcClient final : public RpcCaller {
     std::shared_ptr<std::promise<Status>> declared;
   };
 
+  // Moves the subscriptions made since the last call into the server's list; returns each one's
+  // index there with its promise (to be told how its declaration went).
+  std::vector<std::pair<size_t, std::shared_ptr<std::promise<Status>>>> adoptNewSubscriptions();
   std::string prepareCall(const RpcTarget& target, const std::string& method, nlohmann::json args,
                           std::chrono::milliseconds timeout, Outgoing& out);
   void enqueue(Outgoing out);
