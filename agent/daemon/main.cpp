@@ -4,6 +4,8 @@
 // service manager restarts the agent; devices and tunnels stay up meanwhile).
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -31,6 +33,15 @@ sigset_t handledSignals() {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);  // internal: ends the signal thread when the agent returns by itself
   return set;
+}
+
+// The process's first code: block the signals the signal thread will handle, before any other
+// constructor runs, so that a SIGTERM during start-up waits for the agent to be able to stop cleanly
+// instead of killing it half-way (only the dynamic loader and a sanitizer's runtime come earlier).
+// The raw system call: the C library's wrappers may not be set up yet.
+__attribute__((constructor(101))) void blockHandledSignalsEarly() {
+  sigset_t set = handledSignals();
+  ::syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, nullptr, _NSIG / 8);
 }
 
 }  // namespace

@@ -220,7 +220,9 @@ void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
   }
   auto actions = realize(hub, pass.host, pass.report);
   if (!actions.ok()) {
-    log_.error(str("hub ", hub.port_id, ": ", actions.error().message));
+    // While the agent stops, its RPC calls fail on purpose: not an error worth an operator's look.
+    log_.log(cancelled_.load() ? Severity::Info : Severity::Error,
+             str("hub ", hub.port_id, ": ", actions.error().message));
     pass.report.failed.emplace(hub.port_id, actions.error().message);
     return;
   }
@@ -597,7 +599,8 @@ void Reconciler::reportToNeutron(Pass& pass) {
   for (const auto& hub : pass.hubs) {
     bool ok = realized.count(hub.port_id) > 0;
     if (ok && hub.admin_state_up) {
-      // update_hub_port changes binding:profile, which makes Neutron reset the port to DOWN.
+      // After update_hub_port the hub is reported up again: drivers older than this agent's wrote
+      // the key through the port's binding:profile, which reset the port to DOWN.
       if (hub.status != "ACTIVE" || reported_hub_port_.count(hub.port_id)) up.push_back(hub.port_id);
     } else if (hub.status != "DOWN") {
       down.push_back(hub.port_id);
