@@ -2,10 +2,12 @@
 #   build/test     g++ RelWithDebInfo + ASan/UBSan: every test layer runs these binaries
 #   build/fuzz     clang + libFuzzer: the fuzz targets only
 #   build/release  g++ RelWithDebInfo without sanitizers: the agent that the demo runs, and benchmarks
+#   build/tsan     g++ + ThreadSanitizer: the unit and integration tests again (the tsan layer)
 
 NWG_BUILD_TEST=${NWG_BUILD_TEST:-$NWG_ROOT/build/test}
 NWG_BUILD_FUZZ=${NWG_BUILD_FUZZ:-$NWG_ROOT/build/fuzz}
 NWG_BUILD_RELEASE=${NWG_BUILD_RELEASE:-$NWG_ROOT/build/release}
+NWG_BUILD_TSAN=${NWG_BUILD_TSAN:-$NWG_ROOT/build/tsan}
 NWG_JOBS=${NWG_JOBS:-$(nproc)}
 
 _configure() {  # _configure DIR ARGS...
@@ -19,6 +21,30 @@ build_tests() {
   mkdir -p "$NWG_RUN/log"
   _configure "$NWG_BUILD_TEST" -DNWG_SANITIZE=ON -DNWG_BENCHMARKS=OFF || return 1
   cmake --build "$NWG_BUILD_TEST" -j "$NWG_JOBS"
+}
+
+# The TSan build's warnings are not errors: -Werror is for the builds whose warnings we own (build/test,
+# and the release build); GCC's optimizer warns differently with -fsanitize=thread.
+build_tsan() {
+  mkdir -p "$NWG_RUN/log"
+  _configure "$NWG_BUILD_TSAN" -DNWG_TSAN=ON -DNWG_BENCHMARKS=OFF -DNWG_WERROR=OFF || return 1
+  cmake --build "$NWG_BUILD_TSAN" -j "$NWG_JOBS"
+}
+
+# background_build NAME FUNCTION : run a build at the lowest CPU priority while the test layers run
+# (most of them wait on networks and services); `background_wait NAME` returns its exit status.
+background_build() {
+  mkdir -p "$NWG_RUN/log"
+  ( nice -n 19 "$2" >"$NWG_RUN/log/build-$1.log" 2>&1; echo $? >"$NWG_RUN/log/build-$1.rc" ) &
+  echo $! >"$NWG_RUN/log/build-$1.pid"
+}
+background_wait() {
+  local pid
+  pid=$(cat "$NWG_RUN/log/build-$1.pid" 2>/dev/null) || return 1
+  while kill -0 "$pid" 2>/dev/null; do sleep 2; done
+  local rc; rc=$(cat "$NWG_RUN/log/build-$1.rc" 2>/dev/null || echo 1)
+  [ "$rc" = 0 ] || tail -30 "$NWG_RUN/log/build-$1.log" >&2
+  return "$rc"
 }
 
 build_release() {

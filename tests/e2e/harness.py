@@ -82,11 +82,25 @@ class AgentProcess(object):
                        self.state_path, ports))
         self.proc = None
 
-    def start(self):
+    def start(self, wait=True):
+        """Starts the agent; with `wait`, returns once it has logged its start (its signal handling is
+        set up by then, so a SIGTERM right after is a clean stop)."""
         assert self.proc is None
+        self.log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         self.proc = subprocess.Popen([self.binary, '--config-file', self.config],
                                      start_new_session=True, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if wait:
+            wait_until(lambda: self.proc.poll() is not None or 'neutron-wireguard-agent starting' in
+                       self.log_since_start(), 60, 'the agent to start')
+
+    def log_since_start(self):
+        try:
+            with open(self.log_path, errors='replace') as f:
+                f.seek(self.log_offset)
+                return f.read()
+        except FileNotFoundError:
+            return ''
 
     def stop(self):
         if self.proc is None:
