@@ -45,6 +45,15 @@ AGENT_ENDPOINT_ADDRESS = 'endpoint_address'
 
 PUBLIC_KEY_BYTES = 32
 
+# The tenant API (extension "wireguard"): hubs wait for an agent with this status; a spoke's
+# device gets this keepalive unless its owner sets another (0: none).
+HUB_STATUS_WAITING = 'WAITING_FOR_AGENT'
+SPOKE_STATUS_NO_HUB = 'NO_HUB'
+DEFAULT_PERSISTENT_KEEPALIVE = 25
+# The MTU of a spoke's device: its network's, at most WireGuard's own default (1500 minus the 80
+# bytes of WireGuard over IPv6), since the device's path to the hub is unknown to Neutron.
+SPOKE_MAX_MTU = 1420
+
 # RPC: agents call the server on RPC_TOPIC; the server casts to agents on NOTIFIER_TOPIC (fanout).
 RPC_TOPIC = 'q-wireguard'
 RPC_VERSION = '1.4'

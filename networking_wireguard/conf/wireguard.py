@@ -13,6 +13,22 @@ wireguard_opts = [
                      'broadcast and unspecified addresses and the '
                      'endpoint_address that each WireGuard agent reports are '
                      'always refused.'),
+    cfg.BoolOpt('reschedule_hubs',
+                default=False,
+                help='Move the hubs that the scheduler placed (created '
+                     'through the WireGuard API without a host) away from a '
+                     'WireGuard agent that has been dead for '
+                     'reschedule_hubs_after seconds, to another alive agent. '
+                     'A moved hub gets a new key and endpoint there, which '
+                     'its spokes must fetch again (their configuration in '
+                     'the API shows them at once). Hubs whose host a request '
+                     'named, and hubs attached to routers, are never moved.'),
+    cfg.IntOpt('reschedule_hubs_after',
+               default=300,
+               min=0,
+               help='Seconds an agent must have been dead (no heartbeat for '
+                    'agent_down_time) before its hubs are rescheduled; see '
+                    'reschedule_hubs.'),
 ]
 
 

@@ -13,6 +13,7 @@ from networking_wireguard import constants
 PUBLIC_KEY_LEN = 44  # base64 of 32 bytes
 # host (at most 253 characters) + ':' + port, or '[' IPv6 ']:' port
 ENDPOINT_LEN = 260
+AZ_HINTS_LEN = 255  # as networks.availability_zone_hints
 
 
 class WireGuardPort(model_base.BASEV2):
@@ -33,6 +34,16 @@ class WireGuardPort(model_base.BASEV2):
     public_key = sa.Column(sa.String(PUBLIC_KEY_LEN), nullable=True,
                            index=True)
     endpoint = sa.Column(sa.String(ENDPOINT_LEN), nullable=True)
+    # Hubs: the scheduler chose the current host (or will: a hub without a host waits for an
+    # agent); false when a request named it. Only scheduled hubs are rescheduled.
+    scheduled = sa.Column(sa.Boolean(), nullable=False, default=False,
+                          server_default=sa.sql.false())
+    # Hubs: the availability zones the scheduler may choose from (comma-separated, as Neutron
+    # stores a network's or router's hints); NULL: any.
+    availability_zone_hints = sa.Column(sa.String(AZ_HINTS_LEN),
+                                        nullable=True)
+    # Spokes: PersistentKeepalive of the device's configuration (0: off); NULL: the default.
+    persistent_keepalive = sa.Column(sa.Integer(), nullable=True)
 
     # Loaded with the port (one join), so that the port dict can show the hub's key and endpoint;
     # a change here is a change of the port (its revision_number is bumped).

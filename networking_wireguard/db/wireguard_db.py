@@ -11,6 +11,7 @@ from neutron_lib.db import api as db_api
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
+import sqlalchemy as sa
 
 from networking_wireguard import constants
 from networking_wireguard.db import models
@@ -137,6 +138,41 @@ def remove_hub_from_spokes(context, hub_id):
                                                 if p != hub_id]
             binding.profile = jsonutils.dumps(profile)
     return spoke_ids
+
+
+# --- the hub scheduler ---
+
+@db_api.CONTEXT_READER
+def count_hubs(context, hosts):
+    """{host: number of hubs} of those hosts that have hubs."""
+    rows = (context.session.query(models.WireGuardPort.host,
+                                  sa.func.count(models.WireGuardPort.port_id)).
+            filter(models.WireGuardPort.role == constants.ROLE_HUB,
+                   models.WireGuardPort.host.in_(hosts)).
+            group_by(models.WireGuardPort.host))
+    return {host: count for host, count in rows}
+
+
+@db_api.CONTEXT_READER
+def get_waiting_hubs(context):
+    """Rows of the hubs without a host (created through the WireGuard API, no agent yet)."""
+    return (context.session.query(models.WireGuardPort).
+            filter(models.WireGuardPort.role == constants.ROLE_HUB,
+                   models.WireGuardPort.host.is_(None)).
+            order_by(models.WireGuardPort.port_id).all())
+
+
+@db_api.CONTEXT_READER
+def get_scheduled_hubs(context, hosts):
+    """Rows of the hubs on those hosts that the scheduler placed, except router interfaces
+    (they follow their router's L3 agent)."""
+    attached = context.session.query(l3_models.RouterPort.port_id)
+    return (context.session.query(models.WireGuardPort).
+            filter(models.WireGuardPort.role == constants.ROLE_HUB,
+                   models.WireGuardPort.scheduled.is_(True),
+                   models.WireGuardPort.host.in_(hosts),
+                   ~models.WireGuardPort.port_id.in_(attached)).
+            order_by(models.WireGuardPort.port_id).all())
 
 
 # --- reads for validation ---
@@ -382,3 +418,128 @@ def set_hub_key_and_endpoint(context, port_id, public_key, endpoint):
     """
     return update_port(context, port_id, public_key=public_key or None,
                        endpoint=endpoint or None)
+
+
+# --- reads for the WireGuard API (services/plugin.py) ---
+
+@db_api.CONTEXT_READER
+def get_port_ids(context, role, project_id=None):
+    """IDs of the hubs or spokes (of one project), ordered."""
+    query = context.session.query(models.WireGuardPort.port_id).filter(
+        models.WireGuardPort.role == role)
+    if project_id is not None:
+        query = query.join(models_v2.Port,
+                           models_v2.Port.id == models.WireGuardPort.port_id
+                           ).filter(models_v2.Port.project_id == project_id)
+    return [row.port_id for row in query.order_by(models.WireGuardPort.port_id)]
+
+
+@db_api.CONTEXT_READER
+def get_rows(context, port_ids):
+    """{port_id: WireGuardPort}."""
+    if not port_ids:
+        return {}
+    return {row.port_id: row for row in context.session.query(
+        models.WireGuardPort).filter(models.WireGuardPort.port_id.in_(port_ids))}
+
+
+@db_api.CONTEXT_READER
+def get_router_ids(context, port_ids):
+    """{port_id: router_id} of those ports that add_router_interface attached."""
+    if not port_ids:
+        return {}
+    return {row.port_id: row.router_id for row in context.session.query(
+        l3_models.RouterPort.port_id, l3_models.RouterPort.router_id).filter(
+        l3_models.RouterPort.port_id.in_(port_ids))}
+
+
+@db_api.CONTEXT_READER
+def get_hub_states(context, hub_ids):
+    """{hub_id: {'status', 'vif_type', 'public_key', 'endpoint'}} of existing hubs."""
+    if not hub_ids:
+        return {}
+    rows = (context.session.query(models_v2.Port.id, models_v2.Port.status,
+                                  ml2_models.PortBinding.vif_type,
+                                  models.WireGuardPort.public_key,
+                                  models.WireGuardPort.endpoint).
+            join(models.WireGuardPort,
+                 models.WireGuardPort.port_id == models_v2.Port.id).
+            join(ml2_models.PortBinding,
+                 ml2_models.PortBinding.port_id == models_v2.Port.id).
+            filter(models_v2.Port.id.in_(hub_ids),
+                   models.WireGuardPort.role == constants.ROLE_HUB,
+                   ml2_models.PortBinding.status == n_const.ACTIVE))
+    return {row.id: {'status': row.status, 'vif_type': row.vif_type,
+                     'public_key': row.public_key, 'endpoint': row.endpoint}
+            for row in rows}
+
+
+@db_api.CONTEXT_READER
+def get_project_hubs(context, project_id):
+    """[{'id', 'network_id', 'subnet_ids'}] of the project's hubs, ordered by ID."""
+    session = context.session
+    hubs = (session.query(models_v2.Port.id, models_v2.Port.network_id).
+            join(models.WireGuardPort,
+                 models.WireGuardPort.port_id == models_v2.Port.id).
+            filter(models_v2.Port.project_id == project_id,
+                   models.WireGuardPort.role == constants.ROLE_HUB).
+            order_by(models_v2.Port.id).all())
+    ips = _fixed_ips(session, [hub.id for hub in hubs]) if hubs else {}
+    return [{'id': hub.id, 'network_id': hub.network_id,
+             'subnet_ids': {ip['subnet_id'] for ip in ips.get(hub.id, [])}}
+            for hub in hubs]
+
+
+def _subnet_cidrs(session, subnet_ids):
+    if not subnet_ids:
+        return {}
+    return {row.id: row.cidr for row in session.query(
+        models_v2.Subnet.id, models_v2.Subnet.cidr).filter(
+        models_v2.Subnet.id.in_(subnet_ids))}
+
+
+def _routed_cidrs(session, router_id, hub_id):
+    """CIDRs of the subnets on the router's other interfaces (not its gateway)."""
+    port_ids = session.query(l3_models.RouterPort.port_id).filter(
+        l3_models.RouterPort.router_id == router_id,
+        l3_models.RouterPort.port_id != hub_id,
+        l3_models.RouterPort.port_type != n_const.DEVICE_OWNER_ROUTER_GW)
+    subnet_ids = {row.subnet_id for row in session.query(
+        models_v2.IPAllocation.subnet_id).filter(
+        models_v2.IPAllocation.port_id.in_(port_ids))}
+    return sorted(_subnet_cidrs(session, subnet_ids).values())
+
+
+@db_api.CONTEXT_READER
+def get_spoke_config_details(context, spoke_id, hub_ids):
+    """What a spoke's device configuration is made of (services/spoke_config.py).
+
+    {'addresses': [(ip, cidr)], 'mtu', 'hubs': [{'id', 'name', 'status', 'vif_type',
+    'public_key', 'endpoint', 'ips', 'cidrs', 'routed'}]}, the hubs in the order of hub_ids (those
+    that exist).
+    """
+    session = context.session
+    ips = _fixed_ips(session, [spoke_id] + list(hub_ids))
+    spoke = session.query(models_v2.Port.network_id).filter_by(
+        id=spoke_id).one()
+    mtu = session.query(models_v2.Network.mtu).filter_by(
+        id=spoke.network_id).scalar()
+    cidrs = _subnet_cidrs(session, {ip['subnet_id'] for port_ips in ips.values()
+                                    for ip in port_ips})
+    states = get_hub_states(context, hub_ids)
+    names = dict(session.query(models_v2.Port.id, models_v2.Port.name).filter(
+        models_v2.Port.id.in_(hub_ids))) if hub_ids else {}
+    routers = get_router_ids(context, hub_ids)
+    hubs = []
+    for hub_id in hub_ids:
+        if hub_id not in states:
+            continue
+        hubs.append(dict(
+            states[hub_id], id=hub_id, name=names.get(hub_id, ''),
+            ips=[ip['ip_address'] for ip in ips.get(hub_id, [])],
+            cidrs=sorted({cidrs[ip['subnet_id']] for ip in ips.get(hub_id, [])}),
+            routed=(_routed_cidrs(session, routers[hub_id], hub_id)
+                    if hub_id in routers else [])))
+    return {'addresses': [(ip['ip_address'], cidrs[ip['subnet_id']])
+                          for ip in ips.get(spoke_id, [])],
+            'mtu': mtu, 'hubs': hubs}

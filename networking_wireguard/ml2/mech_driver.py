@@ -2,9 +2,12 @@
 # peerings in its own tables, binds hubs to the host of an alive WireGuard agent, serves the agents'
 # RPC API and tells them which hubs changed.
 
+from neutron.common import utils as n_utils
 from neutron.db import l3_dvr_db
 from neutron.db import l3_hamode_db
 from neutron.plugins.ml2.drivers import mech_agent
+from neutron import worker
+from neutron_lib.agent import constants as agent_consts
 from neutron_lib.api.definitions import port as port_def
 from neutron_lib.api.definitions import portbindings
 from neutron_lib.api import validators as n_validators
@@ -25,6 +28,7 @@ from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
 from networking_wireguard.ml2 import validation
 from networking_wireguard import rpc as wg_rpc
+from networking_wireguard import scheduler
 
 LOG = logging.getLogger(__name__)
 
@@ -126,6 +130,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                            resources.ROUTER_INTERFACE, events.BEFORE_CREATE)
         registry.subscribe(self._router_interface_created,
                            resources.ROUTER_INTERFACE, events.AFTER_CREATE)
+        for event in (events.AFTER_CREATE, events.AFTER_UPDATE):
+            registry.subscribe(self._agent_reported, resources.AGENT, event)
         # After ML2's own extender (registered when the plugin was made), which sets
         # binding:profile from ml2_port_bindings.
         if not any(helpers.resolve_ref(f) is extend_port_dict for f in
@@ -147,6 +153,41 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         self._rpc_connection.consume_in_threads()
         LOG.info('WireGuard RPC endpoint consuming topic %s',
                  constants.RPC_TOPIC)
+
+    # --- the hub scheduler (scheduler.py) ---
+
+    def _agent_reported(self, resource, event, trigger, payload):
+        # A WireGuard agent that is new or back takes the hubs waiting for one at once. Off the
+        # report_state call: binding many hubs must not delay the agent's heartbeat.
+        state = payload.desired_state or {}
+        if (state.get('agent_type') != constants.AGENT_TYPE_WIREGUARD or
+                payload.metadata.get('status') not in (
+                    agent_consts.AGENT_NEW, agent_consts.AGENT_REVIVED) or
+                not state.get('admin_state_up')):
+            return
+        n_utils.spawn_n(self._schedule_hubs)
+
+    def _schedule_hubs(self):
+        try:
+            scheduler.schedule_waiting_hubs()
+        except Exception:
+            LOG.exception('Scheduling the hubs that wait for a WireGuard agent '
+                          'failed; retried periodically')
+
+    def _check_hubs(self):
+        # The safety net of _agent_reported (an agent enabled through the API, a failed
+        # attempt), and the opt-in rescheduling of hubs of dead agents.
+        try:
+            scheduler.schedule_waiting_hubs()
+            if cfg.CONF.wireguard.reschedule_hubs:
+                scheduler.reschedule_hubs()
+        except Exception:
+            LOG.exception('WireGuard hub scheduling check failed')
+
+    def get_workers(self):
+        # Every agent_down_time / 2 seconds, as Neutron's L3 rescheduling.
+        interval = max(1, cfg.CONF.agent_down_time // 2)
+        return [worker.PeriodicWorker(self._check_hubs, interval, interval)]
 
     # --- ports ---
 
@@ -202,15 +243,29 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
 
     def _store(self, plugin_context, port, role, is_new):
         profile = validation.profile_of(port)
+        extra = validation.port_values(plugin_context)
         if role == constants.ROLE_HUB:
             values = {'host': port.get(portbindings.HOST_ID) or None}
             if is_new:
                 # a key and endpoint the hub is created with, until its agent reports its own
                 values.update(
                     public_key=profile.get(constants.PROFILE_PUBLIC_KEY),
-                    endpoint=profile.get(constants.PROFILE_ENDPOINT))
+                    endpoint=profile.get(constants.PROFILE_ENDPOINT),
+                    scheduled=bool(extra.get('scheduled')),
+                    availability_zone_hints=extra.get(
+                        'availability_zone_hints'))
+            else:
+                row = wg_db.get_port(plugin_context, port['id'])
+                if row is not None and row.host != values['host']:
+                    # A new host: chosen by the scheduler or named by a request (pinned). The
+                    # key and endpoint were the old host's agent's; the new one reports its own.
+                    values['scheduled'] = bool(extra.get('scheduled'))
+                    if row.host:
+                        values.update(public_key=None, endpoint=None)
         else:
             values = {'public_key': profile[constants.PROFILE_PUBLIC_KEY]}
+            if 'persistent_keepalive' in extra:
+                values['persistent_keepalive'] = extra['persistent_keepalive']
         if is_new:
             wg_db.add_port(plugin_context, port['id'], role, **values)
         else:

@@ -7,6 +7,7 @@
 # request is refused without ML2 logging a mechanism driver failure, and again in precommit as part
 # of validate_port(), which adds the checks that read other ports inside the transaction.
 
+import contextlib
 import functools
 import uuid
 
@@ -61,6 +62,28 @@ def _parse_denied(cidrs):
 def denied_networks():
     """[wireguard] denied_endpoint_cidrs, parsed (the driver checks them when it starts)."""
     return _parse_denied(tuple(cfg.CONF.wireguard.denied_endpoint_cidrs))
+
+
+# The WireGuard API (services/plugin.py) and the hub scheduler create and update hub and spoke
+# ports on behalf of users. What goes only into the driver's row, not into the port, travels with
+# the request's context under this attribute: 'scheduled' (the scheduler chose the hub's host, or
+# will: such a hub may be created without one and waits for an agent), 'availability_zone_hints'
+# and a spoke's 'persistent_keepalive'. A port request alone can never set it.
+PORT_VALUES = '_wireguard_port_values'
+
+
+def port_values(context):
+    return getattr(context, PORT_VALUES, None) or {}
+
+
+@contextlib.contextmanager
+def row_values(context, **values):
+    """Values for the driver's row of the port created or updated inside this block."""
+    setattr(context, PORT_VALUES, values)
+    try:
+        yield
+    finally:
+        delattr(context, PORT_VALUES)
 
 
 def role_of_owner(device_owner):
@@ -123,7 +146,7 @@ def check_port(context, port, role, is_new, original=None):
         if constants.PROFILE_ENDPOINT in profile:
             _check_endpoint(context, profile[constants.PROFILE_ENDPOINT], role)
     if role == constants.ROLE_HUB:
-        _check_hub(context, port, profile, original)
+        _check_hub(context, port, profile, is_new, original)
     else:
         _check_spoke(port, profile)
 
@@ -142,8 +165,13 @@ def _check_endpoint(context, endpoint, role):
             raise _invalid(field, error)
 
 
-def _check_hub(context, port, profile, original):
-    if not port.get(portbindings.HOST_ID):
+def _check_hub(context, port, profile, is_new, original):
+    # A hub without a host only when the scheduler places it: created through the WireGuard API
+    # (it waits for an agent), or such a hub that still waits.
+    waiting = port_values(context).get('scheduled') or (
+        not is_new and original is not None and
+        not original.get(portbindings.HOST_ID))
+    if not port.get(portbindings.HOST_ID) and not waiting:
         raise _invalid(portbindings.HOST_ID, 'a WireGuard hub needs the host of a '
                        'WireGuard agent (the host that will run its device)')
     root_device = profile.get(constants.PROFILE_ROOT_DEVICE, False)

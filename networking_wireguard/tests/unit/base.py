@@ -11,6 +11,7 @@ from neutron.db import agents_db
 from neutron.plugins.ml2 import models as ml2_models
 from neutron import policy
 from neutron.tests.common import helpers
+from neutron.tests.unit import testlib_api
 from neutron.tests.unit.plugins.ml2 import test_plugin
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import constants as n_const
@@ -20,6 +21,7 @@ from oslo_serialization import jsonutils
 
 from networking_wireguard import constants
 from networking_wireguard.db import models
+from networking_wireguard.ml2 import mech_driver
 from networking_wireguard import rpc as wg_rpc
 
 HOST = 'wg-host-a'
@@ -31,17 +33,21 @@ def new_key():
     return base64.b64encode(os.urandom(32)).decode()
 
 
-def register_wireguard_agent(host, endpoint_address=None):
+def register_wireguard_agent(host, endpoint_address=None,
+                             availability_zone=None):
     configurations = {}
     if endpoint_address is not None:
         configurations[constants.AGENT_ENDPOINT_ADDRESS] = endpoint_address
-    return helpers._register_agent({
+    state = {
         'binary': constants.AGENT_BINARY,
         'host': host,
         'topic': 'N/A',
         'agent_type': constants.AGENT_TYPE_WIREGUARD,
         'configurations': configurations,
-    })
+    }
+    if availability_zone is not None:
+        state['availability_zone'] = availability_zone
+    return helpers._register_agent(state)
 
 
 class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
@@ -54,6 +60,12 @@ class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
                     revisions='revisions')
 
     def setUp(self):
+        # What the driver spawns off an agent's report (scheduling the hubs that wait for an
+        # agent) runs at once: a greenthread would run at an arbitrary later yield.
+        spawn = mock.patch.object(mech_driver.n_utils, 'spawn_n',
+                                  side_effect=lambda f, *a, **k: f(*a, **k))
+        spawn.start()
+        self.addCleanup(spawn.stop)
         super().setUp()
         self.mech = self.driver.mechanism_manager.mech_drivers['wireguard'].obj
         self.notifier = mock.Mock(spec=wg_rpc.WireGuardAgentNotifyAPI)
@@ -187,3 +199,79 @@ class WireGuardTestCase(test_plugin.Ml2PluginV2TestCase):
     def agent_ids(self):
         return [a['id'] for a in agents_db.AgentDbMixin().get_agents(
             self.admin)]
+
+
+OTHER_PROJECT = 'project-other'
+
+
+def member(project=PROJECT, roles=('member', 'reader')):
+    """A project member's context, as keystonemiddleware makes it (implied roles included)."""
+    return n_context.Context('user-' + project, project, roles=list(roles))
+
+
+def admin():
+    return n_context.Context('admin', 'admin-project', is_admin=True,
+                             roles=['admin', 'member', 'reader'])
+
+
+class WireGuardApiTestCase(WireGuardTestCase):
+    """With the service plugin "wireguard" (the tenant API) and its policies in code."""
+
+    def get_additional_service_plugins(self):
+        return dict(super().get_additional_service_plugins(),
+                    wireguard='wireguard')
+
+    def request(self, method, collection, id=None, body=None, context=None,
+                action=None, params=None, expected=None):
+        """(status, body) of a request to /v2.0/<collection>[/id[/action]]."""
+        path = '/%s' % collection
+        if id:
+            path += '/%s' % id
+        if action:
+            path += '/%s' % action
+        req = testlib_api.create_request(
+            path + '.' + self.fmt,
+            self.serialize(body) if body is not None else '',
+            'application/' + self.fmt, method=method, query_string=params)
+        req.environ['neutron.context'] = context or admin()
+        res = req.get_response(self.api)
+        data = self.deserialize(self.fmt, res) if res.body else None
+        if expected is not None:
+            self.assertEqual(expected, res.status_int, data)
+        return res.status_int, data
+
+    def api_create(self, resource, context=None, expected=201, **attrs):
+        status, body = self.request('POST', resource + 's',
+                                    body={resource: attrs}, context=context,
+                                    expected=expected)
+        return body[resource] if status == 201 else body
+
+    def api_show(self, resource, id, context=None, expected=200):
+        status, body = self.request('GET', resource + 's', id, context=context,
+                                    expected=expected)
+        return body[resource] if status == 200 else body
+
+    def api_update(self, resource, id, context=None, expected=200, **attrs):
+        status, body = self.request('PUT', resource + 's', id,
+                                    body={resource: attrs}, context=context,
+                                    expected=expected)
+        return body[resource] if status == 200 else body
+
+    def api_list(self, resource, context=None, params=None):
+        return self.request('GET', resource + 's', context=context,
+                            params=params, expected=200)[1][resource + 's']
+
+    def spoke_config(self, spoke_id, context=None, expected=200):
+        status, body = self.request('GET', 'wireguard_spokes', spoke_id,
+                                    context=context, action='config',
+                                    expected=expected)
+        return body['wireguard_config'] if status == 200 else body
+
+    def hub_up(self, hub_id, key=None, endpoint='203.0.113.1:51820',
+               host=HOST):
+        """What the hub's agent does: report its key and endpoint, set the device up."""
+        key = key or new_key()
+        self.rpc.update_hub_port(None, hub_id, endpoint, key)
+        self.driver.update_port_status(self.admin, hub_id,
+                                       n_const.PORT_STATUS_ACTIVE, host)
+        return key
