@@ -60,7 +60,7 @@ class AgentImpl final : public Agent {
     // (or changes) later makes the hubs using it sync again.
     resolver_ = std::make_unique<reconcile::EndpointResolver>(
         resolveHostName, reconcile::EndpointResolver::Options{},
-        [this](const std::string& name) { loop_->hubsChanged(toVector(reconciler_->hubsUsingName(name))); });
+        [this](const std::string& name) { loop_->hubsChanged(toVector(reconciler_->nameChanged(name))); });
 
     reconcile::ReconcilerOptions options;
     options.advertised_address = config_.endpoint;

@@ -15,15 +15,17 @@ class RpcServerApi final : public reconcile::ServerApi {
   RpcServerApi(rpc::RpcCaller& rpc, const std::string& host)
       : wireguard_(rpc, host), plugin_(rpc, host, "wireguard-agent-" + host) {}
 
-  Result<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids,
-                                 const std::map<std::string, std::string>* digests) override;
+  Result<nlohmann::json> getHubs(const reconcile::HubsQuery& query) override;
+  Result<nlohmann::json> getHubSpokes(const std::string& hub_id, const std::string& marker, size_t limit,
+                                      std::optional<uint64_t> base_revision) override;
   Status updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                        const std::string& public_key) override;
   Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>& down) override;
 
  private:
   rpc::WireguardServerApi wireguard_;
-  bool server_has_digests_ = true;  // false once a server answered get_hubs 1.4 with UnsupportedVersion
+  bool server_has_revisions_ = true;  // false once a server answered get_hubs 1.6 with UnsupportedVersion
+  bool server_has_digests_ = true;    // likewise for 1.4
   rpc::PluginApi plugin_;
 };
 

@@ -93,10 +93,48 @@ Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& pro
   return s;
 }
 
-Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems) {
+// A revision: a non-negative integer.
+Result<std::optional<uint64_t>> optionalRevision(const json& obj, const char* field) {
+  auto it = obj.find(field);
+  if (it == obj.end() || it->is_null()) return std::optional<uint64_t>();
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<int64_t>() >= 0)) {
+    return fail("'", field, "' is not a revision (a non-negative integer)");
+  }
+  return std::optional<uint64_t>(it->get<uint64_t>());
+}
+
+Result<std::vector<std::string>> removedSpokes(const json& obj) {
+  std::vector<std::string> out;
+  auto it = obj.find("removed_spokes");
+  if (it == obj.end() || it->is_null()) return out;
+  if (!it->is_array()) return fail("'removed_spokes' is not a list");
+  for (const auto& id : *it) {
+    if (!looksLikeId(id)) return fail("'removed_spokes' has an entry that is not a port ID");
+    out.push_back(id.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> spokesNext(const json& obj) {
+  auto it = obj.find("spokes_next");
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!looksLikeId(*it)) return fail("'spokes_next' is not a port ID");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// The ID of a spoke entry that could not be decoded, when it has a readable one (a delta must then
+// drop the spoke's old version rather than keep it).
+std::optional<std::string> idOfUnusable(const json& spoke) {
+  if (spoke.is_object() && looksLikeId(spoke.value("id", json()))) return spoke["id"].get<std::string>();
+  return std::nullopt;
+}
+
+Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems,
+                          std::vector<std::string>* unusable = nullptr) {
   HubSpec h;
   h.port_id = hub["id"].get<std::string>();
   if (auto d = hub.find("digest"); d != hub.end() && d->is_string()) h.digest = d->get<std::string>();
+  NWG_ASSIGN_OR_RETURN(h.revision, optionalRevision(hub, "revision"));
   if (auto p = hub.value("project_id", json()); !p.is_string() || p.get_ref<const std::string&>().empty()) {
     return fail("'project_id' is missing");
   }
@@ -140,31 +178,79 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems)
     auto s = decodeSpoke(spoke, problems);
     if (!s) {
       problems.push_back({h.port_id, s.error().message});
+      if (auto id = idOfUnusable(spoke); id && unusable) unusable->push_back(*id);
       continue;
     }
     h.spokes.push_back(std::move(*s));
   }
   std::sort(h.spokes.begin(), h.spokes.end(),
             [](const SpokeSpec& a, const SpokeSpec& b) { return a.port_id < b.port_id; });
-  // Two spokes with one key would fight over one WireGuard peer: keep neither, say why.
-  for (size_t i = 0; i < h.spokes.size(); ++i) {
-    for (size_t j = i + 1; j < h.spokes.size(); ++j) {
-      if (h.spokes[i].public_key == h.spokes[j].public_key) {
-        problems.push_back({h.port_id, str("spokes ", h.spokes[i].port_id, " and ", h.spokes[j].port_id,
-                                           " share a public key; both left out")});
-      }
-    }
+  for (const auto& id : dropSpokesSharingKeys(h, problems)) {
+    if (unusable) unusable->push_back(id);
   }
-  std::vector<SpokeSpec> unique;
-  for (const auto& s : h.spokes) {
-    auto same_key = [&](const SpokeSpec& o) { return o.public_key == s.public_key; };
-    if (std::count_if(h.spokes.begin(), h.spokes.end(), same_key) == 1) unique.push_back(s);
-  }
-  h.spokes = std::move(unique);
   return h;
 }
 
 }  // namespace
+
+std::set<std::string> dropSpokesSharingKeys(HubSpec& hub, std::vector<DecodeProblem>& problems) {
+  // Two spokes with one key would fight over one WireGuard peer: keep neither, say why. Sorting
+  // indexes by key finds them in O(n log n) (a hub may have tens of thousands of spokes).
+  std::vector<size_t> order(hub.spokes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return hub.spokes[a].public_key < hub.spokes[b].public_key; });
+  std::vector<bool> drop(hub.spokes.size(), false);
+  for (size_t i = 1; i < order.size(); ++i) {
+    const SpokeSpec& a = hub.spokes[order[i - 1]];
+    const SpokeSpec& b = hub.spokes[order[i]];
+    if (a.public_key == b.public_key) {
+      problems.push_back(
+          {hub.port_id, str("spokes ", std::min(a.port_id, b.port_id), " and ",
+                            std::max(a.port_id, b.port_id), " share a public key; both left out")});
+      drop[order[i - 1]] = drop[order[i]] = true;
+    }
+  }
+  std::set<std::string> dropped;
+  if (std::find(drop.begin(), drop.end(), true) == drop.end()) return dropped;
+  std::vector<SpokeSpec> kept;
+  for (size_t i = 0; i < hub.spokes.size(); ++i) {
+    if (drop[i]) {
+      dropped.insert(hub.spokes[i].port_id);
+    } else {
+      kept.push_back(std::move(hub.spokes[i]));
+    }
+  }
+  hub.spokes = std::move(kept);
+  return dropped;
+}
+
+std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> upserts,
+                                        const std::vector<std::string>& removed) {
+  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
+  std::set<std::string> changed;
+  for (const auto& id : removed) {
+    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
+    if (it != hub.spokes.end() && it->port_id == id) hub.spokes.erase(it);
+    changed.insert(id);
+  }
+  for (auto& spoke : upserts) {
+    changed.insert(spoke.port_id);
+    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), spoke.port_id, byId);
+    if (it != hub.spokes.end() && it->port_id == spoke.port_id) {
+      *it = std::move(spoke);
+    } else {
+      hub.spokes.insert(it, std::move(spoke));
+    }
+  }
+  return changed;
+}
+
+bool sameDeviceFields(const HubSpec& a, const HubSpec& b) {
+  return a.port_id == b.port_id && a.project_id == b.project_id && a.admin_state_up == b.admin_state_up &&
+         a.root_device == b.root_device && a.network_mtu == b.network_mtu && a.router_id == b.router_id &&
+         a.addresses == b.addresses;
+}
 
 std::optional<EndpointName> parseEndpointName(std::string_view text) {
   size_t colon = text.rfind(':');
@@ -212,24 +298,71 @@ Result<DecodedHubs> decodeHubs(const json& answer) {
       out.unchanged.push_back({hub["id"].get<std::string>(), digest.get<std::string>()});
       continue;
     }
-    auto h = decodeHub(hub, out.problems);
-    if (!h) {
-      std::string id = hub["id"].get<std::string>();
-      out.problems.push_back({id, h.error().message});
+    const std::string id = hub["id"].get<std::string>();
+    std::vector<std::string> unusable;
+    auto h = decodeHub(hub, out.problems, &unusable);
+    auto base = h ? optionalRevision(hub, "base_revision") : Result<std::optional<uint64_t>>(std::nullopt);
+    auto removed = h ? removedSpokes(hub) : Result<std::vector<std::string>>(std::vector<std::string>{});
+    auto next = h ? spokesNext(hub) : Result<std::optional<std::string>>(std::nullopt);
+    Status valid = !h         ? Status(h.error())
+                   : !base    ? Status(base.error())
+                   : !removed ? Status(removed.error())
+                   : !next    ? Status(next.error())
+                              : okStatus();
+    if (valid.ok() && *base && !h->revision) valid = fail("a delta (base_revision) without its 'revision'");
+    if (!valid.ok()) {
+      out.problems.push_back({id, valid.error().message});
       out.invalid_hubs.push_back(id);
       continue;
     }
-    out.hubs.push_back(std::move(*h));
+    if (*next) out.spokes_next[id] = **next;
+    if (*base) {
+      // A spoke that changed into something unusable: its old version must go too.
+      removed->insert(removed->end(), unusable.begin(), unusable.end());
+      out.deltas.push_back({std::move(*h), **base, std::move(*removed)});
+    } else {
+      out.hubs.push_back(std::move(*h));
+    }
   }
   std::sort(out.hubs.begin(), out.hubs.end(),
             [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
-  for (size_t i = 1; i < out.hubs.size(); ++i) {
-    if (deviceName(out.hubs[i].port_id) == deviceName(out.hubs[i - 1].port_id)) {
-      return fail("hubs ", out.hubs[i - 1].port_id, " and ", out.hubs[i].port_id,
-                  " map to the same device name");
+  std::vector<std::string> ids;
+  for (const auto& h : out.hubs) ids.push_back(h.port_id);
+  for (const auto& d : out.deltas) ids.push_back(d.hub.port_id);
+  for (const auto& u : out.unchanged) ids.push_back(u.port_id);
+  std::sort(ids.begin(), ids.end());
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (deviceName(ids[i]) == deviceName(ids[i - 1])) {
+      return fail("hubs ", ids[i - 1], " and ", ids[i], " map to the same device name");
     }
   }
   return out;
+}
+
+Result<SpokePage> decodeSpokePage(const json& answer, std::vector<DecodeProblem>& problems) {
+  if (!answer.is_object() || !answer.contains("spokes") || !answer["spokes"].is_array()) {
+    return fail("get_hub_spokes answer has no 'spokes' list");
+  }
+  SpokePage page;
+  NWG_ASSIGN_OR_RETURN(auto revision, optionalRevision(answer, "revision"));
+  if (!revision) return fail("get_hub_spokes answer has no 'revision'");
+  page.revision = *revision;
+  std::vector<std::string> unusable;
+  for (const auto& spoke : answer["spokes"]) {
+    auto s = decodeSpoke(spoke, problems);
+    if (!s) {
+      problems.push_back({"", s.error().message});
+      if (auto id = idOfUnusable(spoke)) unusable.push_back(*id);
+      continue;
+    }
+    page.spokes.push_back(std::move(*s));
+  }
+  std::sort(page.spokes.begin(), page.spokes.end(),
+            [](const SpokeSpec& a, const SpokeSpec& b) { return a.port_id < b.port_id; });
+  NWG_ASSIGN_OR_RETURN(page.removed_spokes, removedSpokes(answer));
+  page.removed_spokes.insert(page.removed_spokes.end(), unusable.begin(), unusable.end());
+  NWG_ASSIGN_OR_RETURN(page.spokes_next, spokesNext(answer));
+  return page;
 }
 
 }  // namespace nwg::reconcile

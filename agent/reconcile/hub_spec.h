@@ -3,11 +3,12 @@
 // is left out of its hub with a reason, and a malformed answer as a whole is an error.
 #pragma once
 
+#include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "base/ip.h"
 #include "base/result.h"
@@ -26,26 +27,29 @@ struct EndpointName {
 struct SpokeSpec {
   std::string port_id;
   Key public_key;
-  std::optional<Endpoint> endpoint;   // absent: the hub learns it from the spoke's handshakes
+  std::optional<Endpoint> endpoint;           // absent: the hub learns it from the spoke's handshakes
   std::optional<EndpointName> endpoint_name;  // to resolve into `endpoint`
-  std::vector<IpPrefix> allowed_ips;  // the spoke's fixed IPs as /32 and /128
+  std::vector<IpPrefix> allowed_ips;          // the spoke's fixed IPs as /32 and /128
   bool operator==(const SpokeSpec&) const = default;
 };
 
 struct HubSpec {
   std::string port_id;
   std::string digest;  // the server's digest of this hub's entry (opaque; "" if it sent none)
+  // The hub's revision (get_hubs 1.6, docs/scale.md): counts changes to its spokes; absent from older
+  // servers.
+  std::optional<uint64_t> revision;
   std::string project_id;
   std::string network_id;
   bool admin_state_up = true;
-  std::string status;                            // as Neutron has it: ACTIVE, DOWN, BUILD, ...
+  std::string status;                             // as Neutron has it: ACTIVE, DOWN, BUILD, ...
   std::optional<std::string> neutron_public_key;  // what Neutron has in binding:profile
   std::optional<std::string> neutron_endpoint;
   bool root_device = false;
-  uint32_t network_mtu = 0;                // 0 when Neutron did not say
-  std::optional<std::string> router_id;    // attached to this router
-  std::vector<IpPrefix> addresses;         // fixed IPs with their subnet's prefix length
-  std::vector<SpokeSpec> spokes;           // ordered by port ID
+  uint32_t network_mtu = 0;              // 0 when Neutron did not say
+  std::optional<std::string> router_id;  // attached to this router
+  std::vector<IpPrefix> addresses;       // fixed IPs with their subnet's prefix length
+  std::vector<SpokeSpec> spokes;         // ordered by port ID
   bool operator==(const HubSpec&) const = default;
 };
 
@@ -61,14 +65,46 @@ struct UnchangedHub {
   std::string digest;
 };
 
+// A hub that came as a delta since the revision the agent holds (get_hubs 1.6): `hub` has the hub's
+// own fields, its revision now, and as spokes only those added or changed since `base_revision`.
+struct HubDelta {
+  HubSpec hub;
+  uint64_t base_revision = 0;
+  std::vector<std::string> removed_spokes;
+};
+
 struct DecodedHubs {
   std::vector<HubSpec> hubs;            // ordered by port ID
   std::vector<UnchangedHub> unchanged;  // listed, same as the agent's copy
+  std::vector<HubDelta> deltas;         // listed, as changes to the agent's copy
+  // Hubs (full or delta) whose spokes did not all fit in the answer: hub ID -> the last spoke ID
+  // sent, where get_hub_spokes goes on.
+  std::map<std::string, std::string> spokes_next;
   std::vector<std::string> invalid_hubs;  // hubs present but unusable: report DOWN, touch nothing
   std::vector<DecodeProblem> problems;
 };
 
 Result<DecodedHubs> decodeHubs(const nlohmann::json& answer);
+
+// One page of get_hub_spokes (1.6).
+struct SpokePage {
+  uint64_t revision = 0;
+  std::vector<SpokeSpec> spokes;  // ordered by port ID
+  std::vector<std::string> removed_spokes;
+  std::optional<std::string> spokes_next;
+};
+Result<SpokePage> decodeSpokePage(const nlohmann::json& answer, std::vector<DecodeProblem>& problems);
+
+// Applies spoke changes to a hub (insert or replace by port ID, keeping the order; remove), and
+// returns the IDs of the spokes it changed. O(changes × log spokes) plus the vector's moves.
+std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> upserts,
+                                        const std::vector<std::string>& removed);
+// Leaves out every spoke that shares its public key with another (they would fight over one
+// WireGuard peer), with a problem each; returns the IDs left out.
+std::set<std::string> dropSpokesSharingKeys(HubSpec& hub, std::vector<DecodeProblem>& problems);
+// True when two specs of one hub want the same device apart from its peers: namespace, addresses,
+// MTU, admin state (the hub's own fields that change the device).
+bool sameDeviceFields(const HubSpec& a, const HubSpec& b);
 
 // "name:port" with a valid DNS host name (RFC 1123 labels) and a port 1-65535.
 std::optional<EndpointName> parseEndpointName(std::string_view text);

@@ -177,6 +177,59 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   return plan;
 }
 
+HubPlan planSpokeChanges(const HubSpec& before, const HubSpec& after, const std::set<std::string>& changed,
+                         const wg::DeviceRef& where, const PeerMemories* memory) {
+  HubPlan plan;
+  plan.port_id = after.port_id;
+  plan.ifname = where.ifname;
+  plan.final_location = where;
+  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
+  const auto find = [&](const HubSpec& hub, const std::string& id) -> const SpokeSpec* {
+    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
+    return it != hub.spokes.end() && it->port_id == id ? &*it : nullptr;
+  };
+  // The changed peers as the device has them (what the agent applied), and as they should be.
+  wg::Device current;
+  wg::Device wanted;
+  for (const auto& id : changed) {
+    if (const SpokeSpec* old = find(before, id)) {
+      wg::Peer peer;
+      peer.public_key = old->public_key;
+      peer.allowed_ips = masked(old->allowed_ips);
+      if (memory) {
+        if (auto m = memory->find(old->public_key); m != memory->end()) {
+          peer.endpoint = m->second.applied_known && m->second.applied ? m->second.applied : m->second.seen;
+        }
+      }
+      current.peers.push_back(std::move(peer));
+    }
+  }
+  for (const auto& id : changed) {
+    const SpokeSpec* now = find(after, id);
+    if (!now) continue;
+    const wg::Peer* had = nullptr;
+    for (const auto& p : current.peers) {
+      if (p.public_key == now->public_key) had = &p;
+    }
+    const PeerMemory* remembered = nullptr;
+    if (memory) {
+      if (auto m = memory->find(now->public_key); m != memory->end()) remembered = &m->second;
+    }
+    wg::Peer peer;
+    peer.public_key = now->public_key;
+    peer.allowed_ips = masked(now->allowed_ips);
+    if (auto endpoint = endpointToWrite(*now, had, remembered)) {
+      peer.endpoint = endpoint;
+    } else if (had) {
+      peer.endpoint = had->endpoint;
+    }
+    wanted.peers.push_back(std::move(peer));
+  }
+  wg::Device update = wg::diff(current, wanted);
+  if (!wg::isEmptyUpdate(update)) plan.actions.push_back(ConfigureDevice{where, std::move(update)});
+  return plan;
+}
+
 CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
                         const std::set<std::string>& ignored, const std::set<std::string>& wanted_namespaces,
                         const std::string& agent_host) {

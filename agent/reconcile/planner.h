@@ -53,6 +53,16 @@ wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
                 const PlannerOptions& options, const PeerMemories* memory);
 
+// The plan for spokes that changed on a hub whose device the agent trusts: it applied `before`, and
+// the device's link is as it verified it since (docs/scale.md). Only the peers of the spokes in
+// `changed` are compared, from what the agent applied (`before`, the endpoints in `memory`) to what
+// `after` wants: a removed spoke's peer removed by its old key, a re-keyed spoke's old peer removed
+// and the new one added, allowed IPs replaced, Neutron's endpoint written when it changed. Nothing is
+// read from the device, and the cost follows the change, not the hub. `after`'s endpoints must be
+// usable already (resolved and allowed). Empty when nothing changes on the device.
+HubPlan planSpokeChanges(const HubSpec& before, const HubSpec& after, const std::set<std::string>& changed,
+                         const wg::DeviceRef& where, const PeerMemories* memory);
+
 // What a cleanup does, and what it leaves alone.
 struct CleanupPlan {
   std::vector<Action> actions;

@@ -50,6 +50,13 @@ PassReport Reconciler::syncHubs(const std::set<std::string>& hub_ids) {
   return run(hub_ids, Depth::kDeep);
 }
 
+std::set<std::string> Reconciler::nameChanged(const std::string& name) {
+  std::lock_guard lock(names_mu_);
+  changed_names_.insert(name);
+  auto it = name_users_.find(name);
+  return it == name_users_.end() ? std::set<std::string>{} : it->second;
+}
+
 std::set<std::string> Reconciler::hubsUsingName(const std::string& name) const {
   std::lock_guard lock(names_mu_);
   auto it = name_users_.find(name);
@@ -85,29 +92,72 @@ bool Reconciler::fetch(Pass& pass) {
     pass.report.failure = "the agent is stopping";
     return false;
   }
-  std::optional<std::vector<std::string>> ids;
-  if (pass.only) ids = std::vector<std::string>(pass.only->begin(), pass.only->end());
-  std::map<std::string, std::string> digests;
-  if (pass.quick) {
-    for (const auto& [id, record] : records_) {
-      if (!record.spec.digest.empty()) digests[id] = record.spec.digest;
+  {
+    // Spokes whose DNS name got another answer: re-planned on the trusted path (their endpoint is
+    // all that changed), or with everything else when the hub is planned in full anyway.
+    std::set<std::string> names;
+    {
+      std::lock_guard lock(names_mu_);
+      names.swap(changed_names_);
+    }
+    for (auto& [id, record] : records_) {
+      if (!record.verified || names.empty()) continue;
+      for (const auto& spoke : record.spec.spokes) {
+        if (spoke.endpoint_name && names.count(spoke.endpoint_name->host) &&
+            !record.pending.count(spoke.port_id)) {
+          record.pending.emplace(spoke.port_id, spoke);
+        }
+      }
     }
   }
-  auto answer = server_.getHubs(ids, pass.quick ? &digests : nullptr);
+  HubsQuery query;
+  query.spokes_limit = options_.spokes_per_answer;
+  if (pass.only) query.hub_ids = std::vector<std::string>(pass.only->begin(), pass.only->end());
+  // Deep passes read everything in full (the safety net); quick and notification-driven passes ask
+  // for what changed since the copies the agent holds (deltas; stubs from 1.4 servers).
+  if (pass.quick || pass.only) {
+    for (const auto& [id, record] : records_) {
+      if (pass.only && !pass.only->count(id)) continue;
+      if (record.spec.revision) query.revisions[id] = *record.spec.revision;
+      if (pass.quick && !record.spec.digest.empty()) query.digests[id] = record.spec.digest;
+    }
+  }
+  auto answer = server_.getHubs(query);
   if (!answer) {
     pass.report.failure = str("get_hubs failed: ", answer.error().message);
     return false;
   }
   auto decoded = decodeHubs(*answer);
+  answer = nlohmann::json();  // the parsed answer can be large: free it before the rest of the pass
   if (!decoded) {
     pass.report.failure = str("get_hubs answer is malformed: ", decoded.error().message);
     return false;
   }
   pass.decoded = std::move(*decoded);
-  for (const auto& p : pass.decoded.problems) log_.warning(str("hub ", p.port_id, ": ", p.reason));
+  std::vector<DecodeProblem> problems = std::move(pass.decoded.problems);
+  std::set<std::string> listed;
   for (auto& hub : pass.decoded.hubs) {
-    if (!pass.only || pass.only->count(hub.port_id)) pass.hubs.push_back(std::move(hub));
+    if (pass.only && !pass.only->count(hub.port_id)) continue;
+    listed.insert(hub.port_id);
+    recordFull(std::move(hub));
   }
+  pass.decoded.hubs.clear();
+  std::map<std::string, uint64_t> delta_bases;  // hubs that came as deltas: their pages are deltas too
+  for (auto& delta : pass.decoded.deltas) {
+    const std::string id = delta.hub.port_id;
+    if (pass.only && !pass.only->count(id)) continue;
+    delta_bases[id] = delta.base_revision;
+    if (!recordDelta(std::move(delta), problems)) {
+      // A delta from a revision we do not hold: our copy cannot be trusted; keep the hub, read it in
+      // full next pass.
+      log_.warning(str("hub ", id, ": the server answered a delta from a revision the agent does not hold"));
+      pass.decoded.invalid_hubs.push_back(id);
+      records_.erase(id);
+      continue;
+    }
+    listed.insert(id);
+  }
+  pass.decoded.deltas.clear();
   for (const auto& stub : pass.decoded.unchanged) {
     auto it = records_.find(stub.port_id);
     if (it == records_.end() || it->second.spec.digest != stub.digest) {
@@ -117,12 +167,148 @@ bool Reconciler::fetch(Pass& pass) {
       records_.erase(stub.port_id);
       continue;
     }
-    pass.unchanged.insert(stub.port_id);
-    pass.hubs.push_back(it->second.spec);
+    listed.insert(stub.port_id);
   }
-  std::sort(pass.hubs.begin(), pass.hubs.end(),
-            [](const HubSpec& a, const HubSpec& b) { return a.port_id < b.port_id; });
+  // Hubs whose spokes did not all fit in the answer: the rest, page by page.
+  for (const auto& [id, marker] : pass.decoded.spokes_next) {
+    if (!listed.count(id)) continue;
+    if (cancelled_.load()) break;
+    auto base = delta_bases.find(id);
+    if (Status s = completeHub(
+            id, marker, base == delta_bases.end() ? std::nullopt : std::optional<uint64_t>(base->second),
+            problems);
+        !s.ok()) {
+      log_.warning(
+          str("hub ", id, ": reading its spokes failed (", s.error().message, "); retried next pass"));
+      listed.erase(id);
+      pass.decoded.invalid_hubs.push_back(id);
+      records_.erase(id);
+    }
+  }
+  for (const auto& p : problems) log_.warning(str("hub ", p.port_id, ": ", p.reason));
+  for (const auto& id : listed) pass.hubs.push_back(&records_.at(id).spec);  // sorted: `listed` is a set
   return true;
+}
+
+void Reconciler::recordFull(HubSpec hub) {
+  HubRecord& record = records_[hub.port_id];
+  record.spec = std::move(hub);
+  record.verified = false;  // read and planned in full this pass
+  record.pending.clear();
+  record.key_owner.clear();
+  for (const auto& spoke : record.spec.spokes) record.key_owner.emplace(spoke.public_key, spoke.port_id);
+}
+
+bool Reconciler::recordDelta(HubDelta delta, std::vector<DecodeProblem>& problems) {
+  auto it = records_.find(delta.hub.port_id);
+  if (it == records_.end() || it->second.spec.revision != delta.base_revision) return false;
+  HubRecord& record = it->second;
+  HubSpec& spec = record.spec;
+  if (!sameDeviceFields(spec, delta.hub)) {
+    record.verified = false;  // the device itself changes: the full path
+    record.pending.clear();
+  }
+  const auto find = [&](const std::string& id) -> const SpokeSpec* {
+    auto s = std::lower_bound(spec.spokes.begin(), spec.spokes.end(), id,
+                              [](const SpokeSpec& a, const std::string& b) { return a.port_id < b; });
+    return s != spec.spokes.end() && s->port_id == id ? &*s : nullptr;
+  };
+  std::vector<std::string> removed = std::move(delta.removed_spokes);
+  std::vector<SpokeSpec> upserts = std::move(delta.hub.spokes);
+  // A changed spoke that now shares its key with another spoke: both are left out, as a full answer
+  // leaves them out (they would fight over one WireGuard peer).
+  std::set<std::string> changing;
+  for (const auto& id : removed) changing.insert(id);
+  for (const auto& u : upserts) changing.insert(u.port_id);
+  std::set<std::string> clashing;
+  for (const auto& u : upserts) {
+    auto owner = record.key_owner.find(u.public_key);
+    if (owner != record.key_owner.end() && owner->second != u.port_id && !changing.count(owner->second)) {
+      problems.push_back({spec.port_id, str("spokes ", owner->second, " and ", u.port_id,
+                                            " share a public key; both left out")});
+      clashing.insert(owner->second);
+      clashing.insert(u.port_id);
+    }
+  }
+  if (!clashing.empty()) {
+    upserts.erase(std::remove_if(upserts.begin(), upserts.end(),
+                                 [&](const SpokeSpec& u) { return clashing.count(u.port_id) > 0; }),
+                  upserts.end());
+    removed.insert(removed.end(), clashing.begin(), clashing.end());
+  }
+  // What the device has of each changed spoke, kept until the change is applied.
+  std::set<std::string> ids(removed.begin(), removed.end());
+  for (const auto& u : upserts) ids.insert(u.port_id);
+  for (const auto& id : ids) {
+    const SpokeSpec* old = find(id);
+    if (old) record.key_owner.erase(old->public_key);
+    if (record.verified && !record.pending.count(id)) {
+      record.pending.emplace(id, old ? std::optional<SpokeSpec>(*old) : std::nullopt);
+    }
+  }
+  for (const auto& u : upserts) record.key_owner.emplace(u.public_key, u.port_id);
+  HubSpec fields = std::move(delta.hub);
+  fields.spokes = std::move(spec.spokes);
+  spec = std::move(fields);
+  spec.digest.clear();  // a delta carries no digest: never send a stale one
+  applySpokeChanges(spec, std::move(upserts), removed);
+  return true;
+}
+
+void Reconciler::applyPage(HubRecord& record, SpokePage page, std::vector<DecodeProblem>& problems) {
+  HubDelta delta;
+  std::vector<SpokeSpec> spokes = std::move(record.spec.spokes);  // the hub's own fields, not its spokes
+  delta.hub = record.spec;
+  record.spec.spokes = std::move(spokes);
+  delta.hub.spokes = std::move(page.spokes);
+  delta.hub.revision = std::max(page.revision, record.spec.revision.value_or(0));
+  delta.base_revision = record.spec.revision.value_or(0);
+  delta.removed_spokes = std::move(page.removed_spokes);
+  (void)recordDelta(std::move(delta), problems);  // applies: the base is the record's own revision
+}
+
+Status Reconciler::completeHub(const std::string& hub_id, std::string marker, std::optional<uint64_t> base,
+                               std::vector<DecodeProblem>& problems) {
+  constexpr int kCatchUps = 3;  // a hub changing faster than it can be read is retried next pass
+  for (int round = 0;; ++round) {
+    auto it = records_.find(hub_id);
+    if (it == records_.end()) return fail("no record");
+    const uint64_t first = it->second.spec.revision.value_or(0);
+    while (!marker.empty()) {
+      if (cancelled_.load()) return fail("the agent is stopping");
+      auto answer = server_.getHubSpokes(hub_id, marker, options_.spokes_per_answer, base);
+      if (!answer) return std::move(answer).error();
+      auto page = decodeSpokePage(*answer, problems);
+      if (!page) return std::move(page).error();
+      marker = page->spokes_next.value_or("");
+      applyPage(records_.at(hub_id), std::move(*page), problems);
+    }
+    // Changes made while the pages were read: a delta since the first page catches them.
+    HubsQuery catch_up;
+    catch_up.hub_ids = std::vector<std::string>{hub_id};
+    catch_up.revisions[hub_id] = first;
+    catch_up.spokes_limit = options_.spokes_per_answer;
+    auto answer = server_.getHubs(catch_up);
+    if (!answer) return std::move(answer).error();
+    auto decoded = decodeHubs(*answer);
+    if (!decoded) return std::move(decoded).error();
+    problems.insert(problems.end(), decoded->problems.begin(), decoded->problems.end());
+    HubRecord& record = records_.at(hub_id);
+    record.spec.revision = first;
+    if (!decoded->deltas.empty()) {
+      if (!recordDelta(std::move(decoded->deltas.front()), problems))
+        return fail("the catch-up delta does not apply");
+    } else if (!decoded->hubs.empty()) {
+      recordFull(std::move(decoded->hubs.front()));
+    } else {
+      return fail("the hub is no longer listed");  // removed meanwhile: the next pass sees it gone
+    }
+    auto next = decoded->spokes_next.find(hub_id);
+    if (next == decoded->spokes_next.end()) return okStatus();
+    if (round + 1 >= kCatchUps) return fail("its spokes change faster than they can be read");
+    marker = next->second;
+    base = records_.at(hub_id).spec.revision;
+  }
 }
 
 // --- phase 2: what the host has -----------------------------------------------------------------
@@ -137,18 +323,25 @@ bool Reconciler::observe(Pass& pass) {
   pass.host = std::move(*host);
   std::set<std::string> detail_devices;
   std::set<std::string> detail_namespaces;
-  for (const auto& hub : pass.hubs) {
-    if (pass.quick && pass.unchanged.count(hub.port_id) && stillAsVerified(hub, pass.host)) {
-      pass.report.realized.push_back(hub.port_id);
-      pass.report.peers += hub.spokes.size();
+  for (const HubSpec* hub : pass.hubs) {
+    const HubRecord& record = records_.at(hub->port_id);
+    // A device the agent verified and whose link is as it was then: trust it (docs/scale.md). Deep
+    // passes recorded every hub afresh (not verified), so they read every device.
+    if (record.verified && stillAsVerified(*hub, pass.host) && !refusal(*hub)) {
+      if (record.pending.empty()) {
+        pass.report.realized.push_back(hub->port_id);
+        pass.report.peers += hub->spokes.size();
+      } else {
+        pass.spoke_plans.push_back(hub);
+      }
       continue;
     }
-    pass.to_plan.push_back(&hub);
-    detail_devices.insert(deviceName(hub.port_id));
-    detail_namespaces.insert(hubNamespace(hub, pass.host));
+    pass.to_plan.push_back(hub);
+    detail_devices.insert(deviceName(hub->port_id));
+    detail_namespaces.insert(hubNamespace(*hub, pass.host));
   }
   observer_.fillDetails(pass.host, detail_devices, detail_namespaces);
-  if (!pass.to_plan.empty()) {
+  if (!pass.to_plan.empty() || !pass.spoke_plans.empty()) {
     auto addresses = host_facts_.localAddresses();
     if (addresses) {
       node_addresses_ = std::move(*addresses);
@@ -187,6 +380,21 @@ void Reconciler::realizeAll(Pass& pass) {
     (names.empty() ? now : later).push_back(hub);
     pending.merge(names);
   }
+  // Spoke changes on trusted devices first: each is a write of a few peers.
+  for (const HubSpec* hub : pass.spoke_plans) {
+    if (cancelled_.load()) return;
+    HubRecord& record = records_.at(hub->port_id);
+    auto actions = realizeSpokeChanges(*hub, record, pass.report);
+    if (!actions.ok()) {
+      log_.log(cancelled_.load() ? Severity::Info : Severity::Error,
+               str("hub ", hub->port_id, ": ", actions.error().message));
+      pass.report.failed.emplace(hub->port_id, actions.error().message);
+      record.verified = false;  // read and planned in full on the retry
+      record.pending.clear();
+      continue;
+    }
+    pass.report.realized.push_back(hub->port_id);
+  }
   for (const HubSpec* hub : now) {
     if (cancelled_.load()) return;
     realizeOne(*hub, pass);
@@ -204,9 +412,9 @@ void Reconciler::realizeAll(Pass& pass) {
 }
 
 void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
-  HubRecord& record = records_[hub.port_id];
-  record.spec = hub;
+  HubRecord& record = records_.at(hub.port_id);
   record.verified = false;
+  record.pending.clear();
   if (auto why = refusal(hub)) {
     if (options_.ignored_devices.count(deviceName(hub.port_id)) == 0)
       log_.error(str("hub ", hub.port_id, ": ", *why));
@@ -350,6 +558,15 @@ std::set<std::string> Reconciler::pendingNames(const HubSpec& hub) {
   return pending;
 }
 
+void Reconciler::pendingNamesOf(const std::string& hub_id, const HubSpec& some_spokes) {
+  std::lock_guard lock(names_mu_);
+  for (const auto& spoke : some_spokes.spokes) {
+    if (spoke.endpoint || !spoke.endpoint_name) continue;
+    (void)resolver_.query(spoke.endpoint_name->host);
+    name_users_[spoke.endpoint_name->host].insert(hub_id);  // forgotten at the hub's next full plan
+  }
+}
+
 void Reconciler::noteEndpointProblem(const std::string& spoke_id, const std::string& problem) {
   auto [it, added] = endpoint_problems_.try_emplace(spoke_id, problem);
   if (!added && it->second == problem) return;  // said already: once per change, not every pass
@@ -422,19 +639,59 @@ Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservati
   }
   memory = std::move(kept);
 
-  if (!applier_.dryRun()) {
-    const std::string& public_key = publicKeyText(hub.port_id, identity.private_key);
-    std::optional<std::string> endpoint = endpointFor(identity.listen_port);
-    bool key_differs = hub.neutron_public_key != public_key;
-    bool endpoint_differs = endpoint && hub.neutron_endpoint != endpoint;
-    if (key_differs || endpoint_differs) {
-      Status s = server_.updateHubPort(hub.port_id, endpoint, public_key);
-      if (!s.ok()) return std::move(s).error().context("report public key and endpoint to Neutron");
-      reported_hub_port_.insert(hub.port_id);
-      log_.info(str("hub ", hub.port_id, ": reported public key ", public_key, " and endpoint ",
-                    endpoint.value_or("(none: [wireguard] endpoint is not set)"), " to Neutron"));
-    }
+  NWG_RETURN_IF_ERROR(reportIdentity(hub, identity));
+  report.peers += hub.spokes.size();
+  return plan.actions.size();
+}
+
+Status Reconciler::reportIdentity(const HubSpec& hub, const HubIdentity& identity) {
+  if (applier_.dryRun()) return okStatus();
+  const std::string& public_key = publicKeyText(hub.port_id, identity.private_key);
+  std::optional<std::string> endpoint = endpointFor(identity.listen_port);
+  bool key_differs = hub.neutron_public_key != public_key;
+  bool endpoint_differs = endpoint && hub.neutron_endpoint != endpoint;
+  if (!key_differs && !endpoint_differs) return okStatus();
+  Status s = server_.updateHubPort(hub.port_id, endpoint, public_key);
+  if (!s.ok()) return std::move(s).error().context("report public key and endpoint to Neutron");
+  reported_hub_port_.insert(hub.port_id);
+  log_.info(str("hub ", hub.port_id, ": reported public key ", public_key, " and endpoint ",
+                endpoint.value_or("(none: [wireguard] endpoint is not set)"), " to Neutron"));
+  return okStatus();
+}
+
+Result<size_t> Reconciler::realizeSpokeChanges(const HubSpec& hub, HubRecord& record, PassReport& report) {
+  auto identity = identities_.find(hub.port_id);
+  if (!identity) return fail("no identity on record for a verified device");  // never: verified needs one
+  // The changed spokes before (what the device has) and after (usable endpoints only), by port ID.
+  HubSpec before;
+  HubSpec after;
+  std::set<std::string> changed;
+  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
+  for (const auto& [id, old] : record.pending) {
+    changed.insert(id);
+    if (old) before.spokes.push_back(*old);
+    auto now = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
+    if (now != hub.spokes.end() && now->port_id == id) after.spokes.push_back(*now);
   }
+  after.port_id = hub.port_id;
+  pendingNamesOf(hub.port_id,
+                 after);  // start lookups of new DNS names (the hub is synced again when they answer)
+  after = withUsableEndpoints(after);
+  PeerMemories& memory = peer_memory_[hub.port_id];
+  HubPlan plan = planSpokeChanges(before, after, changed, {record.netns, deviceName(hub.port_id)}, &memory);
+  for (const auto& action : plan.actions) {
+    Status s = applier_.apply(action);
+    ++report.actions;
+    if (!s.ok()) return std::move(s).error();
+  }
+  for (const auto& old : before.spokes) memory.erase(old.public_key);
+  for (const auto& spoke : after.spokes) {
+    PeerMemory& m = memory[spoke.public_key];
+    m.applied = spoke.endpoint;
+    m.applied_known = true;
+  }
+  NWG_RETURN_IF_ERROR(reportIdentity(hub, *identity));
+  record.pending.clear();  // the device is as `hub` wants again, without having been read
   report.peers += hub.spokes.size();
   return plan.actions.size();
 }
@@ -490,7 +747,7 @@ void Reconciler::removeUnlisted(Pass& pass) {
   // A hub named in the request but absent from a successful answer is positively no longer ours.
   for (const auto& id : *pass.only) {
     bool listed =
-        std::any_of(pass.hubs.begin(), pass.hubs.end(), [&](const HubSpec& h) { return h.port_id == id; }) ||
+        std::any_of(pass.hubs.begin(), pass.hubs.end(), [&](const HubSpec* h) { return h->port_id == id; }) ||
         std::count(pass.decoded.invalid_hubs.begin(), pass.decoded.invalid_hubs.end(), id) > 0;
     if (listed) continue;
     // Only a hub this agent holds a record or an identity of, by its exact ID: a notification may
@@ -520,9 +777,9 @@ void Reconciler::cleanup(Pass& pass) {
   empty_answer_pending_ = false;
   std::set<std::string> claimed;
   std::set<std::string> wanted_namespaces;
-  for (const auto& hub : pass.hubs) {
-    claimed.insert(deviceName(hub.port_id));
-    if (std::string target = hubNamespace(hub, pass.host); !target.empty()) wanted_namespaces.insert(target);
+  for (const HubSpec* hub : pass.hubs) {
+    claimed.insert(deviceName(hub->port_id));
+    if (std::string target = hubNamespace(*hub, pass.host); !target.empty()) wanted_namespaces.insert(target);
   }
   for (const auto& id : pass.decoded.invalid_hubs) claimed.insert(deviceName(id));
   CleanupPlan plan =
@@ -546,7 +803,7 @@ void Reconciler::cleanup(Pass& pass) {
     if (!s.ok()) log_.warning(s.error().message);
   }
   std::set<std::string> listed;
-  for (const auto& hub : pass.hubs) listed.insert(hub.port_id);
+  for (const HubSpec* hub : pass.hubs) listed.insert(hub->port_id);
   listed.insert(pass.decoded.invalid_hubs.begin(), pass.decoded.invalid_hubs.end());
   std::vector<std::string> stale;
   for (const auto& [id, identity] : identities_.all()) {
@@ -596,7 +853,8 @@ void Reconciler::reportToNeutron(Pass& pass) {
   std::vector<std::string> up;
   std::vector<std::string> down;
   std::set<std::string> realized(report.realized.begin(), report.realized.end());
-  for (const auto& hub : pass.hubs) {
+  for (const HubSpec* hub_ptr : pass.hubs) {
+    const HubSpec& hub = *hub_ptr;
     bool ok = realized.count(hub.port_id) > 0;
     if (ok && hub.admin_state_up) {
       // After update_hub_port the hub is reported up again: drivers older than this agent's wrote

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "reconcile/applier.h"
@@ -22,6 +23,7 @@
 #include "reconcile/observer.h"
 #include "reconcile/planner.h"
 #include "reconcile/server_api.h"
+#include "wireguard/key_hash.h"
 
 namespace nwg::reconcile {
 
@@ -42,6 +44,9 @@ struct ReconcilerOptions {
   // A device whose state cannot be read this many passes in a row (a wedged wireguard-go: timeouts,
   // broken connections) is destroyed and re-created with the same key and port.
   int replace_unreadable_after = 2;
+  // At most this many spokes in one get_hubs answer or page (docs/scale.md): no message grows with a
+  // hub or a host; larger hubs are read page by page.
+  size_t spokes_per_answer = 2000;
 };
 
 struct PassReport {
@@ -81,29 +86,36 @@ class Reconciler {
   // The number of hubs realized by the last full pass, for the heartbeat.
   size_t lastHubCount() const { return last_hub_count_; }
 
-  // The hubs whose spokes name DNS host `name` as their endpoint (thread-safe: the resolver's
-  // on_change asks it to mark them dirty).
+  // The hubs whose spokes name DNS host `name` as their endpoint (thread-safe).
   std::set<std::string> hubsUsingName(const std::string& name) const;
+  // The resolver found another answer for `name` (thread-safe; its on_change calls it): the spokes
+  // using it are re-planned at the next pass of their hubs, which it returns (to be marked dirty).
+  std::set<std::string> nameChanged(const std::string& name);
 
  private:
-  // What the agent knows of a hub between passes.
+  // What the agent knows of a hub between passes (docs/scale.md).
   struct HubRecord {
-    HubSpec spec;           // as last decoded (with the server's digest)
-    bool verified = false;  // the last pass planned nothing: the device was exactly as wanted
-    std::string netns;      // where its link was then, and the link itself
+    HubSpec spec;  // as the server last described it (with its digest or revision; deltas applied)
+    // Who has each public key among spec's spokes (deltas check a changed key against the others).
+    std::unordered_map<Key, std::string, wg::KeyHash, wg::PublicKeyEqual> key_owner;
+    // The device was exactly as `spec` wanted when a pass last verified it, but for the spokes in
+    // `pending` (changed since, by deltas), each with the version the device still has (none: absent).
+    bool verified = false;
+    std::map<std::string, std::optional<SpokeSpec>> pending;
+    std::string netns;  // where its link was when verified, and the link itself
     LinkInfo link;
   };
 
   // The working state of one pass, handed from phase to phase.
   struct Pass {
     std::optional<std::set<std::string>> only;  // syncHubs: these hubs; syncAll: none
-    bool quick = false;
+    bool quick = false;                         // trusted copies may stand for what the server says
     PassReport report;
     DecodedHubs decoded;
-    std::vector<HubSpec> hubs;        // the hubs of this host in the answer (stubs replaced by our copy)
-    std::set<std::string> unchanged;  // hubs the server says did not change since our copy
+    std::vector<const HubSpec*> hubs;  // this host's hubs in the answer, as recorded (records_)
     HostObservation host;
-    std::vector<const HubSpec*> to_plan;
+    std::vector<const HubSpec*> to_plan;      // the full path: device read, whole plan
+    std::vector<const HubSpec*> spoke_plans;  // trusted devices whose spokes changed: planSpokeChanges
   };
 
   PassReport run(const std::optional<std::set<std::string>>& only, Depth depth);
@@ -116,6 +128,17 @@ class Reconciler {
   void reportToNeutron(Pass& pass);
 
   bool stillAsVerified(const HubSpec& hub, const HostObservation& host) const;
+  // Records a full entry; applies a delta (false when it does not apply to what the agent holds).
+  void recordFull(HubSpec hub);
+  bool recordDelta(HubDelta delta, std::vector<DecodeProblem>& problems);
+  // Reads the rest of a hub's spokes page by page, then the changes made meanwhile (a delta since
+  // the first page). An error leaves the hub unknown: it is read in full next pass.
+  Status completeHub(const std::string& hub_id, std::string marker, std::optional<uint64_t> base,
+                     std::vector<DecodeProblem>& problems);
+  void applyPage(HubRecord& record, SpokePage page, std::vector<DecodeProblem>& problems);
+  // Spoke changes on a trusted device: plans and applies only their peers.
+  Result<size_t> realizeSpokeChanges(const HubSpec& hub, HubRecord& record, PassReport& report);
+  Status reportIdentity(const HubSpec& hub, const HubIdentity& identity);
   const std::string& publicKeyText(const std::string& port_id, const Key& private_key);
   Result<HubIdentity> identityFor(const HubSpec& hub, const HostObservation& host, bool& created);
   // Why this hub cannot be realized on this node at all (policy), or nothing.
@@ -129,6 +152,8 @@ class Reconciler {
   std::optional<std::string> endpointFor(uint16_t listen_port) const;
   // The DNS names among a hub's spoke endpoints that have no answer yet (starts their lookups).
   std::set<std::string> pendingNames(const HubSpec& hub);
+  // For spokes of a delta only: starts their lookups and notes the hub as their user.
+  void pendingNamesOf(const std::string& hub_id, const HubSpec& some_spokes);
   // The hub with every spoke endpoint the hub may send to: DNS names resolved where known, endpoints
   // that the endpoint policy refuses dropped (the spoke is then configured without one).
   HubSpec withUsableEndpoints(const HubSpec& hub);
@@ -157,6 +182,7 @@ class Reconciler {
   std::atomic<bool> cancelled_{false};
   mutable std::mutex names_mu_;
   std::map<std::string, std::set<std::string>> name_users_;  // DNS name -> hubs whose spokes use it
+  std::set<std::string> changed_names_;  // names with a new answer, for the next pass to re-plan
 };
 
 }  // namespace nwg::reconcile

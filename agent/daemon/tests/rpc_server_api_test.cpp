@@ -16,35 +16,62 @@ rpc::RpcError unsupportedVersion() {
       "q-wireguard.get_hubs");
 }
 
-TEST(RpcServerApiTest, AnOlderDriverIsAskedWithoutDigestsFromThenOn) {
+reconcile::HubsQuery trustedQuery() {
+  reconcile::HubsQuery q;
+  q.digests = {{"hub-1", "d1"}};
+  q.revisions = {{"hub-1", 7}};
+  q.spokes_limit = 500;
+  return q;
+}
+
+TEST(RpcServerApiTest, ACurrentDriverIsAskedForDeltasAndPages) {
   ScriptedCaller caller;
   RpcServerApi api(caller, "node-1");
-  const std::map<std::string, std::string> digests{{"hub-1", "d1"}};
-  caller.answer(unsupportedVersion());
   caller.answer(json{{"hubs", json::array()}});
-  caller.answer(json{{"hubs", json::array()}});
-  ASSERT_TRUE(api.getHubs(std::nullopt, &digests).ok());
-  ASSERT_TRUE(api.getHubs(std::nullopt, &digests).ok());
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
   auto sent = caller.sent();
-  ASSERT_EQ(sent.size(), 3u);
-  EXPECT_EQ(sent[0].target.version, "1.4");
-  EXPECT_TRUE(sent[0].args.contains("digests"));
-  EXPECT_EQ(sent[1].target.version, "1.3");  // the same pass, asked again the old way
-  EXPECT_FALSE(sent[1].args.contains("digests"));
-  EXPECT_EQ(sent[2].target.version, "1.3");  // and no more 1.4 attempts afterwards
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].target.version, "1.6");
+  EXPECT_EQ(sent[0].args["revisions"], json({{"hub-1", 7}}));
+  EXPECT_EQ(sent[0].args["spokes_limit"], 500);
+  EXPECT_FALSE(sent[0].args.contains("digests"));
+}
+
+TEST(RpcServerApiTest, OlderDriversAreAskedTheWayTheyUnderstandFromThenOn) {
+  ScriptedCaller caller;
+  RpcServerApi api(caller, "node-1");
+  caller.answer(unsupportedVersion());  // no 1.6: digests
+  caller.answer(json{{"hubs", json::array()}});
+  caller.answer(json{{"hubs", json::array()}});
+  caller.answer(unsupportedVersion());  // no 1.4 either: plain
+  caller.answer(json{{"hubs", json::array()}});
+  caller.answer(json{{"hubs", json::array()}});
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
+  auto sent = caller.sent();
+  ASSERT_EQ(sent.size(), 6u);
+  EXPECT_EQ(sent[0].target.version, "1.6");
+  EXPECT_EQ(sent[1].target.version, "1.4");  // the same pass, asked again the older way
+  EXPECT_TRUE(sent[1].args.contains("digests"));
+  EXPECT_EQ(sent[2].target.version, "1.4");  // and no more 1.6 attempts afterwards
+  EXPECT_EQ(sent[3].target.version, "1.4");
+  EXPECT_EQ(sent[4].target.version, "1.3");
+  EXPECT_FALSE(sent[4].args.contains("digests"));
+  EXPECT_EQ(sent[5].target.version, "1.3");
 }
 
 TEST(RpcServerApiTest, OtherErrorsAreNotAVersionProblem) {
   ScriptedCaller caller;
   RpcServerApi api(caller, "node-1");
-  const std::map<std::string, std::string> digests{{"hub-1", "d1"}};
   caller.answer(rpc::RpcError{rpc::RpcErrorKind::kTimeout, "q-wireguard.get_hubs: no reply", {}});
   caller.answer(json{{"hubs", json::array()}});
-  EXPECT_FALSE(api.getHubs(std::nullopt, &digests).ok());  // a timeout fails the pass
-  ASSERT_TRUE(api.getHubs(std::nullopt, &digests).ok());
+  EXPECT_FALSE(api.getHubs(trustedQuery()).ok());  // a timeout fails the pass
+  ASSERT_TRUE(api.getHubs(trustedQuery()).ok());
   auto sent = caller.sent();
   ASSERT_EQ(sent.size(), 2u);
-  EXPECT_EQ(sent[1].target.version, "1.4");  // still the new API
+  EXPECT_EQ(sent[1].target.version, "1.6");  // still the newest API
 }
 
 TEST(RpcServerApiTest, ServerRefusalsToUpdatePortsAreErrors) {

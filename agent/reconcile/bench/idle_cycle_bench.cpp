@@ -46,8 +46,9 @@ class CannedServer : public ServerApi {
  public:
   explicit CannedServer(json answer) : answer_(std::move(answer)) { prepare(); }
 
-  Result<json> getHubs(const std::optional<std::vector<std::string>>&,
-                       const std::map<std::string, std::string>* digests) override {
+  // A 1.4 driver's answers (digests and stubs): the idle cycle's figures predate revisions.
+  Result<json> getHubs(const HubsQuery& query) override {
+    const auto* digests = query.digests.empty() ? nullptr : &query.digests;
     std::string reply = "{\"hubs\":[";
     for (size_t i = 0; i < entries_.size(); ++i) {
       const Entry& e = entries_[i];
@@ -62,6 +63,9 @@ class CannedServer : public ServerApi {
     reply += "]}";
     last_reply_bytes = reply.size();
     return json::parse(reply);
+  }
+  Result<json> getHubSpokes(const std::string&, const std::string&, size_t, std::optional<uint64_t>) override {
+    return Error("get_hub_spokes: not served by this 1.4 stand-in");
   }
   Status updateHubPort(const std::string& id, const std::optional<std::string>& ep,
                        const std::string& key) override {

@@ -339,14 +339,14 @@ TEST_F(ReconcilerTest, DnsNamedSpokeEndpointsAreResolvedAndFollowed) {
   dns_.set("spoke.example.net", "198.51.100.41");
   ASSERT_TRUE(reconciler_->syncAll().complete);
   ASSERT_TRUE(waitForNameChange("spoke.example.net"));
-  ASSERT_TRUE(reconciler_->syncHubs(reconciler_->hubsUsingName("spoke.example.net")).complete);
+  ASSERT_TRUE(reconciler_->syncHubs(reconciler_->nameChanged("spoke.example.net")).complete);
   for (const auto& p : deviceOf(kHubA).peers) EXPECT_EQ(p.endpoint->address().toString(), "198.51.100.41");
   // An unresolvable name: the spokes are configured without it, with a warning; the hub is fine.
   forgetNameChanges();
   dns_.clear();
   ASSERT_TRUE(reconciler_->syncAll().complete);
   ASSERT_TRUE(waitForNameChange("spoke.example.net"));
-  PassReport r = reconciler_->syncHubs({kHubA});
+  PassReport r = reconciler_->syncHubs(reconciler_->nameChanged("spoke.example.net"));
   EXPECT_TRUE(r.failed.empty());
   EXPECT_TRUE(log_.contains("cannot resolve endpoint spoke.example.net"));
 }
@@ -736,7 +736,8 @@ TEST_F(ReconcilerTest, AWedgedDeviceIsReplacedWithTheSameKeyAndPort) {
   const auto identity = identities_->find(kHubA);
   ASSERT_TRUE(identity.has_value());
   host_.unreadable[dev] = Error("wireguard-go did not answer within 10000 ms", ETIMEDOUT);
-  PassReport first = reconciler_->syncHubs({kHubA});
+  // A deep pass reads the device (notification-driven passes trust a verified device: docs/scale.md).
+  PassReport first = reconciler_->syncAll(Depth::kDeep);
   EXPECT_EQ(first.failed.count(kHubA), 1u);
   EXPECT_TRUE(host_.unreadable.count(dev));  // left alone once: it may only be slow
   PassReport second = reconciler_->syncHubs({kHubA});
@@ -750,8 +751,136 @@ TEST_F(ReconcilerTest, AWedgedDeviceIsReplacedWithTheSameKeyAndPort) {
   EXPECT_EQ(server_.hubs[kHubA]["status"], "ACTIVE");
   // An error that a new device would meet again (permission) is never a reason to replace one.
   host_.unreadable[dev] = Error("connect: permission denied", EACCES);
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(reconciler_->syncHubs({kHubA}).failed.count(kHubA), 1u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(reconciler_->syncAll(Depth::kDeep).failed.count(kHubA), 1u);
   EXPECT_TRUE(host_.unreadable.count(dev));
+}
+
+// --- big hubs: the cost of a change follows the change (docs/scale.md) -----------------------------
+
+TEST_F(ReconcilerTest, ASpokeChangeOnATrustedHubIsAWriteOfItsPeerOnly) {
+  settle(*reconciler_);
+  host_.wireguard.resetCounts();
+  // Added.
+  Key added = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", added, "10.10.0.6"));
+  server_.hubs[kHubA]["spokes"].back()["endpoint"] = "198.51.100.6:51820";
+  const int deltas = server_.deltas;
+  PassReport r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  EXPECT_EQ(server_.deltas - deltas, 1);            // the server sent only what changed
+  EXPECT_EQ(host_.wireguard.counts().get, 0);       // the device was not read
+  EXPECT_EQ(host_.wireguard.counts().writes(), 1);  // one write
+  EXPECT_EQ(r.actions, 1u);
+  ASSERT_EQ(deviceOf(kHubA).peers.size(), 2u);
+  // Re-addressed and moved (endpoint): the peer updated in place.
+  server_.hubs[kHubA]["spokes"].back()["fixed_ips"] =
+      json{{{"ip_address", "10.10.0.16"}, {"subnet_id", "s1"}}};
+  server_.hubs[kHubA]["spokes"].back()["endpoint"] = "198.51.100.16:51820";
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  for (const auto& p : deviceOf(kHubA).peers) {
+    if (p.public_key != added) continue;
+    EXPECT_EQ(join(p.allowed_ips, ","), "10.10.0.16/32");
+    EXPECT_EQ(p.endpoint->toString(), "198.51.100.16:51820");
+  }
+  // Re-keyed: the old peer goes, the new one comes with the same address.
+  Key rekeyed = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].back()["public_key"] = rekeyed.toBase64();
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  std::set<std::string> keys;
+  for (const auto& p : deviceOf(kHubA).peers) keys.insert(p.public_key.toBase64());
+  EXPECT_EQ(keys, (std::set<std::string>{spoke_key_.toBase64(), rekeyed.toBase64()}));
+  // Removed.
+  server_.hubs[kHubA]["spokes"].erase(server_.hubs[kHubA]["spokes"].end() - 1);
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  ASSERT_EQ(deviceOf(kHubA).peers.size(), 1u);
+  EXPECT_EQ(deviceOf(kHubA).peers[0].public_key, spoke_key_);
+  EXPECT_EQ(host_.wireguard.counts().get, 5);  // only deviceOf() above read it: the agent never did
+  // And a deep pass finds the device exactly as the trusted path left it.
+  EXPECT_EQ(reconciler_->syncAll(Depth::kDeep).actions, 0u);
+}
+
+TEST_F(ReconcilerTest, ABurstOfSpokesIsOneWrite) {
+  settle(*reconciler_);
+  host_.wireguard.resetCounts();
+  for (int i = 0; i < 200; ++i) {
+    server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke(str("dddd", 1000 + i, "-0000"),
+                                                              publicKeyOf(generatePrivateKey()),
+                                                              str("10.10.", 1 + i / 200, ".", 1 + i % 200)));
+  }
+  server_.hubs[kHubA]["fixed_ips"][0]["cidr"] = "10.10.0.0/16";  // room for the burst's addresses
+  server_.hubs[kHubA]["fixed_ips"][0]["ip_address"] = "10.10.0.1";
+  // (the hub's own fields changed too: that pass takes the full path once, the next verifies)
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  ASSERT_EQ(reconciler_->syncHubs({kHubA}).actions, 0u);
+  host_.wireguard.resetCounts();
+  for (int i = 0; i < 200; ++i) {
+    server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke(str("eeee", 1000 + i, "-0000"),
+                                                              publicKeyOf(generatePrivateKey()),
+                                                              str("10.10.", 2 + i / 200, ".", 1 + i % 200)));
+  }
+  PassReport r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(host_.wireguard.counts().get, 0);
+  EXPECT_EQ(host_.wireguard.counts().writes(), 1);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 401u);
+}
+
+TEST_F(ReconcilerTest, AHubLargerThanAnAnswerIsReadPageByPage) {
+  options_.spokes_per_answer = 7;
+  restart();
+  for (int i = 0; i < 30; ++i) {
+    server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke(
+        str("dddd", 1000 + i, "-0000"), publicKeyOf(generatePrivateKey()), str("10.10.0.", 20 + i)));
+  }
+  // A spoke changes while the pages are read: the catch-up delta at the end brings it in.
+  Key late = publicKeyOf(generatePrivateKey());
+  server_.on_page = [&](std::map<std::string, json>& hubs) {
+    if (hubs[kHubA]["spokes"].size() == 31)
+      hubs[kHubA]["spokes"].push_back(FakeServer::spoke("aaaa0000-0000", late, "10.10.0.99"));
+  };
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete) << r.failure;
+  EXPECT_EQ(r.realized, std::vector<std::string>{kHubA});
+  EXPECT_GE(server_.page_calls, 4);
+  wg::Device d = deviceOf(kHubA);
+  EXPECT_EQ(d.peers.size(), 32u);
+  EXPECT_TRUE(
+      std::any_of(d.peers.begin(), d.peers.end(), [&](const wg::Peer& p) { return p.public_key == late; }));
+  // Quick passes afterwards: deltas, no pages, nothing written.
+  const int pages = server_.page_calls;
+  settle(*reconciler_);
+  EXPECT_EQ(reconciler_->syncAll(Depth::kQuick).actions, 0u);
+  EXPECT_EQ(server_.page_calls, pages + 4 * 2);  // the two deep passes of settle() read it in pages again
+}
+
+TEST_F(ReconcilerTest, ADeltaThatGivesASpokeAnotherSpokesKeyLeavesBothOut) {
+  Key other = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", other, "10.10.0.6"));
+  settle(*reconciler_);
+  server_.hubs[kHubA]["spokes"][1]["public_key"] = spoke_key_.toBase64();  // now the first spoke's key
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  EXPECT_TRUE(deviceOf(kHubA).peers.empty());
+  EXPECT_TRUE(log_.contains("share a public key; both left out"));
+  // As a full answer would leave it: a deep pass changes nothing.
+  EXPECT_EQ(reconciler_->syncAll(Depth::kDeep).actions, 0u);
+}
+
+TEST_F(ReconcilerTest, AnOlderDriverWithoutRevisionsIsServedWithDigests) {
+  server_.revisions_supported = false;
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  settle(*reconciler_);
+  host_.wireguard.resetCounts();
+  const int stubs = server_.stubs;
+  PassReport r = reconciler_->syncAll(Depth::kQuick);
+  EXPECT_EQ(r.actions, 0u);
+  EXPECT_EQ(server_.stubs - stubs, 2);
+  EXPECT_EQ(host_.wireguard.counts().get, 0);
+  // A change is a full entry, read and planned in full.
+  server_.hubs[kHubA]["spokes"].push_back(
+      FakeServer::spoke("dddd0000-0000", publicKeyOf(generatePrivateKey()), "10.10.0.6"));
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 2u);
 }
 
 }  // namespace

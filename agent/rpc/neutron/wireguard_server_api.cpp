@@ -30,6 +30,42 @@ RpcResult<nlohmann::json> WireguardServerApi::getHubs(const std::optional<std::v
   return answer;
 }
 
+RpcResult<nlohmann::json> WireguardServerApi::getHubsSince(
+    const std::optional<std::vector<std::string>>& hub_ids, const std::map<std::string, uint64_t>& revisions,
+    size_t spokes_limit) {
+  nlohmann::json args = {{"host", host_},
+                         {"hub_ids", hub_ids ? nlohmann::json(*hub_ids) : nlohmann::json(nullptr)},
+                         {"revisions", revisions},
+                         {"spokes_limit", spokes_limit}};
+  auto answer = rpc_.call(target("1.6"), "get_hubs", std::move(args));
+  if (!answer.ok()) return answer;
+  const auto hubs = answer->find("hubs");
+  if (!answer->is_object() || hubs == answer->end() || !hubs->is_array())
+    return malformed("get_hubs", *answer);
+  for (const auto& hub : *hubs) {
+    if (!hub.is_object() || !hub.contains("id") || !hub["id"].is_string())
+      return malformed("get_hubs", *answer);
+  }
+  return answer;
+}
+
+RpcResult<nlohmann::json> WireguardServerApi::getHubSpokes(const std::string& hub_id,
+                                                           const std::string& marker, size_t limit,
+                                                           std::optional<uint64_t> base_revision) {
+  nlohmann::json args = {
+      {"host", host_},
+      {"hub_id", hub_id},
+      {"marker", marker},
+      {"limit", limit},
+      {"base_revision", base_revision ? nlohmann::json(*base_revision) : nlohmann::json(nullptr)}};
+  auto answer = rpc_.call(target("1.6"), "get_hub_spokes", std::move(args));
+  if (!answer.ok()) return answer;
+  if (!answer->is_object() || !answer->contains("spokes") || !(*answer)["spokes"].is_array()) {
+    return malformed("get_hub_spokes", *answer);
+  }
+  return answer;
+}
+
 RpcStatus WireguardServerApi::updateHubPort(const std::string& port_id,
                                             const std::optional<std::string>& endpoint,
                                             const std::string& public_key) {

@@ -1,6 +1,7 @@
-// The wireguard ML2 driver's agent API on q-wireguard (docs/rpc.md): get_hubs (1.3) and the original
-// 1.2 methods. Answers are returned as JSON (the reconcile layer decodes them into its model); an answer
-// of the wrong shape is a kMalformedReply, never an empty result, so a bad answer cannot cause deletions.
+// The wireguard ML2 driver's agent API on q-wireguard (docs/rpc.md): get_hubs (1.3, 1.4 digests, 1.6
+// revisions and paging), get_hub_spokes (1.6) and the original 1.2 methods. Answers are returned as JSON (the
+// reconcile layer decodes them into its model); an answer of the wrong shape is a kMalformedReply, never an
+// empty result, so a bad answer cannot cause deletions.
 #pragma once
 
 #include <map>
@@ -27,6 +28,14 @@ class WireguardServerApi {
   // kUnsupportedVersion (the caller then asks again without digests).
   RpcResult<nlohmann::json> getHubs(const std::optional<std::vector<std::string>>& hub_ids = std::nullopt,
                                     const std::map<std::string, std::string>* digests = nullptr);
+  // get_hubs 1.6 (docs/scale.md): hubs listed in `revisions` come back as deltas since them; at most
+  // `spokes_limit` spokes in the answer (entries that did not fit carry "spokes_next").
+  RpcResult<nlohmann::json> getHubsSince(const std::optional<std::vector<std::string>>& hub_ids,
+                                         const std::map<std::string, uint64_t>& revisions,
+                                         size_t spokes_limit);
+  // get_hub_spokes 1.6: the next page of a hub's spokes (or of a delta, with `base_revision`).
+  RpcResult<nlohmann::json> getHubSpokes(const std::string& hub_id, const std::string& marker, size_t limit,
+                                         std::optional<uint64_t> base_revision);
   // update_hub_port(port_id, endpoint, public_key); endpoint "host:port" / "[v6]:port", or null.
   RpcStatus updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                           const std::string& public_key);
