@@ -556,3 +556,24 @@ class TestPolicies(ApiTestCase):
                                      expected=400)
         self.assertIn('no WireGuard hub of project %s' % base.OTHER_PROJECT,
                       self.error(spoke))
+
+
+class TestPlacement(ApiTestCase):
+
+    def test_a_hub_placed_meanwhile_is_left_alone(self):
+        # Two server processes may both try a waiting hub (an agent's report, a periodic check):
+        # the second finds it placed and does nothing.
+        helpers.kill_agent(self.agent['id'])
+        hub = self.create_hub_as()
+        helpers.revive_agent(self.agent['id'])
+        self.assertTrue(scheduler.place_hub(self.admin, hub['id'], base.HOST))
+        base.register_wireguard_agent(base.OTHER_HOST)
+        revision = self.show_port(hub['id'])['revision_number']
+        self.assertFalse(scheduler.place_hub(self.admin, hub['id'], base.OTHER_HOST))
+        self.assertEqual([], scheduler.schedule_waiting_hubs(self.admin))
+        port = self.show_port(hub['id'])
+        self.assertEqual((base.HOST, revision),
+                         (port[portbindings.HOST_ID], port['revision_number']))
+        # nor a hub that is gone
+        self.assertFalse(scheduler.place_hub(
+            self.admin, '00000000-0000-0000-0000-000000000000', base.HOST))
