@@ -180,10 +180,13 @@ keystone_up() {
   _keystone_package || return 1
   _keystone_write_config
   state=$(_keystone_db) || { log "Keystone's database could not be made"; return 1; }
+  # uwsgi's plain HTTP socket closes each connection after its answer: "Connection: close" keeps
+  # clients from reusing it (a reused one is reset). Single-threaded workers, and no Python
+  # teardown at exit: greenlet crashes in uwsgi's threads and at interpreter shutdown.
   start_bg keystone env OS_KEYSTONE_CONFIG_FILES="$_NWG_KS_CONF" uwsgi --plugins python3 \
-    --http-socket "127.0.0.1:$NWG_KEYSTONE_PORT" --wsgi-file /usr/bin/keystone-wsgi-public \
-    --master --die-on-term --lazy-apps --processes 3 --skip-atexit-teardown \
-    --buffer-size 65535 --need-app
+    --http-socket "127.0.0.1:$NWG_KEYSTONE_PORT" --add-header 'Connection: close' \
+    --wsgi-file /usr/bin/keystone-wsgi-public --master --die-on-term --lazy-apps --processes 3 \
+    --skip-atexit-teardown --buffer-size 65535 --need-app
   wait_for 60 _keystone_ok ||
     { tail -30 "$NWG_RUN/log/keystone.log" >&2; log "Keystone did not start"; return 1; }
   if [ "$state" = bootstrap ]; then
