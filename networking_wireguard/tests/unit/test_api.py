@@ -551,6 +551,12 @@ class TestPolicies(ApiTestCase):
         self.assertTrue(root['root_device'])
         self.assertEqual({'root_device': True},
                          self.show_port(root['id'])[PROFILE])
+        # on an up hub: its agent's key and endpoint stay the agent's, not ML2's profile
+        key = self.hub_up(self.hub['id'])
+        hub = self.api_update(HUB, self.hub['id'], context=admin, root_device=True)
+        self.assertEqual((True, key), (hub['root_device'], hub['public_key']))
+        self.assertEqual({'root_device': True},
+                         self.binding_profile_row(self.hub['id']))
         spoke = self.create_spoke_as(context=admin, tenant_id=base.OTHER_PROJECT,
                                      network_id=self.other_net['id'],
                                      expected=400)
