@@ -44,6 +44,14 @@ class WireGuardPort(model_base.BASEV2):
                                         nullable=True)
     # Spokes: PersistentKeepalive of the device's configuration (0: off); NULL: the default.
     persistent_keepalive = sa.Column(sa.Integer(), nullable=True)
+    # Hubs: counts the changes of the hub's spokes (docs/scale.md); agents ask for what changed since
+    # the revision they hold. Written with plain UPDATEs (not through the ORM): a spoke's change is not
+    # a change of the hub's Neutron port.
+    revision = sa.Column(sa.BigInteger(), nullable=False, default=0,
+                         server_default='0')
+    # Hubs: deltas from revisions below this can no longer be computed (removals pruned).
+    history_start = sa.Column(sa.BigInteger(), nullable=False, default=0,
+                              server_default='0')
 
     # Loaded with the port (one join), so that the port dict can show the hub's key and endpoint;
     # a change here is a change of the port (its revision_number is bumped).
@@ -62,6 +70,7 @@ class WireGuardPeering(model_base.BASEV2):
     __table_args__ = (
         sa.UniqueConstraint('hub_id', 'public_key',
                             name='uniq_wireguard_peerings0hub_id0public_key'),
+        sa.Index('ix_wireguard_peerings_hub_id_revision', 'hub_id', 'revision'),
         model_base.BASEV2.__table_args__,
     )
 
@@ -74,3 +83,23 @@ class WireGuardPeering(model_base.BASEV2):
     # A copy of the spoke's public key. NULL only for rows the migration could not fill (two spokes
     # of a hub that already shared a key).
     public_key = sa.Column(sa.String(PUBLIC_KEY_LEN), nullable=True)
+    # The hub's revision when this peering or its spoke last changed (deltas select by it).
+    revision = sa.Column(sa.BigInteger(), nullable=False, default=0,
+                         server_default='0')
+
+
+class WireGuardPeerRemoval(model_base.BASEV2):
+    """A spoke that left a hub (deleted, disabled or re-peered), at the hub's revision then: what
+    a delta since an older revision reports as removed. Pruned beyond a window of revisions."""
+
+    __tablename__ = 'wireguard_peer_removals'
+    __table_args__ = (
+        sa.Index('ix_wireguard_peer_removals_hub_id_revision', 'hub_id', 'revision'),
+        model_base.BASEV2.__table_args__,
+    )
+
+    hub_id = sa.Column(sa.String(36),
+                       sa.ForeignKey('ports.id', ondelete='CASCADE'),
+                       primary_key=True)
+    spoke_id = sa.Column(sa.String(36), primary_key=True)  # no foreign key: the spoke may be gone
+    revision = sa.Column(sa.BigInteger(), nullable=False)

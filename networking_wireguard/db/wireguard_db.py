@@ -326,14 +326,9 @@ def _fixed_ips(session, port_ids_query):
     return result
 
 
-@db_api.CONTEXT_READER
-def get_hub_details(context, host, hub_ids=None):
-    """Plain dicts of the hubs bound to host, with their enabled spokes (docs/rpc.md, get_hubs).
-
-    A handful of queries whose size is the hubs of this host plus their spokes; spokes are selected
-    through the peering table's hub_id index, never by listing ports.
-    """
-    session = context.session
+def _hub_fields(session, host, hub_ids):
+    """The hubs bound to host (or those of hub_ids that are), ordered by ID: their entries without
+    spokes, each with '_revision' and '_history_start' for the caller to take out."""
     hub_q = session.query(models.WireGuardPort.port_id).filter(
         models.WireGuardPort.host == host,
         models.WireGuardPort.role == constants.ROLE_HUB)
@@ -343,7 +338,9 @@ def get_hub_details(context, host, hub_ids=None):
     hubs = session.query(Port.id, Port.project_id, Port.network_id,
                          Port.admin_state_up, Port.status,
                          models.WireGuardPort.public_key,
-                         models.WireGuardPort.endpoint).join(
+                         models.WireGuardPort.endpoint,
+                         models.WireGuardPort.revision,
+                         models.WireGuardPort.history_start).join(
         models.WireGuardPort, models.WireGuardPort.port_id == Port.id).filter(
         Port.id.in_(hub_q)).order_by(Port.id).all()
     if not hubs:
@@ -356,7 +353,6 @@ def get_hub_details(context, host, hub_ids=None):
     routers = {row.port_id: row.router_id for row in session.query(
         l3_models.RouterPort.port_id, l3_models.RouterPort.router_id).filter(
         l3_models.RouterPort.port_id.in_(ids))}
-
     subnet_ids = {ip['subnet_id'] for ips in fixed_ips.values() for ip in ips}
     subnets = {row.id: row for row in session.query(
         models_v2.Subnet.id, models_v2.Subnet.cidr, models_v2.Subnet.gateway_ip,
@@ -365,20 +361,6 @@ def get_hub_details(context, host, hub_ids=None):
     mtus = {row.id: row.mtu for row in session.query(
         models_v2.Network.id, models_v2.Network.mtu).filter(
         models_v2.Network.id.in_({hub.network_id for hub in hubs}))}
-
-    # Spokes: through the hub_id index of the peering table; disabled spokes are left out.
-    peering_q = (session.query(models.WireGuardPeering.hub_id,
-                               models.WireGuardPeering.spoke_id).
-                 join(Port, Port.id == models.WireGuardPeering.spoke_id).
-                 filter(models.WireGuardPeering.hub_id.in_(ids),
-                        Port.admin_state_up.is_(True)))
-    peerings = {}
-    for row in peering_q:
-        peerings.setdefault(row.hub_id, []).append(row.spoke_id)
-    spoke_q = peering_q.with_entities(models.WireGuardPeering.spoke_id)
-    spoke_profiles = _profiles(session, spoke_q)
-    spoke_ips = _fixed_ips(session, spoke_q)
-
     result = []
     for hub in hubs:
         profile = profiles.get(hub.id, {})
@@ -388,15 +370,6 @@ def get_hub_details(context, host, hub_ids=None):
             hub_ips.append(dict(ip, cidr=subnet.cidr,
                                 gateway_ip=subnet.gateway_ip,
                                 ip_version=subnet.ip_version))
-        spokes = []
-        for spoke_id in sorted(peerings.get(hub.id, [])):
-            spoke_profile = spoke_profiles.get(spoke_id, {})
-            spokes.append({
-                'id': spoke_id,
-                'public_key': spoke_profile.get(constants.PROFILE_PUBLIC_KEY),
-                'endpoint': spoke_profile.get(constants.PROFILE_ENDPOINT),
-                'fixed_ips': spoke_ips.get(spoke_id, []),
-            })
         result.append({
             'id': hub.id,
             'project_id': hub.project_id,
@@ -409,9 +382,155 @@ def get_hub_details(context, host, hub_ids=None):
             'mtu': mtus.get(hub.network_id),
             'router_id': routers.get(hub.id),
             'fixed_ips': hub_ips,
-            'spokes': spokes,
+            '_revision': hub.revision,
+            '_history_start': hub.history_start,
         })
     return result
+
+
+def _spoke_entries(session, spoke_ids_query):
+    """{spoke_id: entry} of the spokes the query selects (key, endpoint, fixed IPs)."""
+    spoke_profiles = _profiles(session, spoke_ids_query)
+    spoke_ips = _fixed_ips(session, spoke_ids_query)
+    return {spoke_id: {
+        'id': spoke_id,
+        'public_key': profile.get(constants.PROFILE_PUBLIC_KEY),
+        'endpoint': profile.get(constants.PROFILE_ENDPOINT),
+        'fixed_ips': spoke_ips.get(spoke_id, []),
+    } for spoke_id, profile in spoke_profiles.items()}
+
+
+@db_api.CONTEXT_READER
+def get_hub_details(context, host, hub_ids=None):
+    """Plain dicts of the hubs bound to host, with their enabled spokes (docs/rpc.md, get_hubs
+    1.3 and 1.4: every spoke, however many).
+
+    A handful of queries whose size is the hubs of this host plus their spokes; spokes are selected
+    through the peering table's hub_id index, never by listing ports.
+    """
+    session = context.session
+    hubs = _hub_fields(session, host, hub_ids)
+    if not hubs:
+        return []
+    ids = [hub['id'] for hub in hubs]
+    Port = models_v2.Port
+    # Spokes: through the hub_id index of the peering table; disabled spokes are left out.
+    peering_q = (session.query(models.WireGuardPeering.hub_id,
+                               models.WireGuardPeering.spoke_id).
+                 join(Port, Port.id == models.WireGuardPeering.spoke_id).
+                 filter(models.WireGuardPeering.hub_id.in_(ids),
+                        Port.admin_state_up.is_(True)))
+    peerings = {}
+    for row in peering_q:
+        peerings.setdefault(row.hub_id, []).append(row.spoke_id)
+    spokes = _spoke_entries(session, peering_q.with_entities(
+        models.WireGuardPeering.spoke_id))
+    for hub in hubs:
+        hub.pop('_revision')
+        hub.pop('_history_start')
+        hub['spokes'] = [spokes[spoke_id] for spoke_id in sorted(peerings.get(hub['id'], []))
+                         if spoke_id in spokes]
+    return hubs
+
+
+@db_api.CONTEXT_READER
+def get_hub_heads(context, host, hub_ids=None):
+    """The hubs of host for get_hubs 1.6: entries without spokes, with 'revision', and the
+    revision below which deltas cannot be computed ('_history_start', for the caller)."""
+    hubs = _hub_fields(context.session, host, hub_ids)
+    for hub in hubs:
+        hub['revision'] = hub.pop('_revision')
+    return hubs
+
+
+@db_api.CONTEXT_READER
+def get_hub_spokes(context, hub_id, marker=None, limit=None, since=None):
+    """A page of a hub's spokes, ordered by ID, after `marker`: (entries, removed IDs, next marker).
+
+    Without `since`: its enabled spokes. With `since` (a revision): only the spokes whose peering
+    changed after it (a disabled one is reported removed), and, on the first page (no marker), the
+    spokes removed after it. `next` is the last ID of a page that did not hold them all.
+    """
+    session = context.session
+    Port = models_v2.Port
+    query = (session.query(models.WireGuardPeering.spoke_id, Port.admin_state_up).
+             join(Port, Port.id == models.WireGuardPeering.spoke_id).
+             filter(models.WireGuardPeering.hub_id == hub_id))
+    if since is not None:
+        query = query.filter(models.WireGuardPeering.revision > since)
+    else:
+        query = query.filter(Port.admin_state_up.is_(True))
+    if marker:
+        query = query.filter(models.WireGuardPeering.spoke_id > marker)
+    query = query.order_by(models.WireGuardPeering.spoke_id)
+    if limit is not None:
+        query = query.limit(limit + 1)
+    rows = query.all()
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit is not None else rows
+    enabled = [row.spoke_id for row in rows if row.admin_state_up]
+    removed = [row.spoke_id for row in rows if not row.admin_state_up]
+    entries = _spoke_entries(session, enabled) if enabled else {}
+    spokes = [entries[spoke_id] for spoke_id in enabled if spoke_id in entries]
+    if since is not None and not marker:
+        removed += [row.spoke_id for row in session.query(
+            models.WireGuardPeerRemoval.spoke_id).filter(
+            models.WireGuardPeerRemoval.hub_id == hub_id,
+            models.WireGuardPeerRemoval.revision > since)]
+    return spokes, sorted(set(removed)), rows[-1].spoke_id if more else None
+
+
+@db_api.CONTEXT_READER
+def count_removals(context, hub_id, since):
+    return context.session.query(models.WireGuardPeerRemoval).filter(
+        models.WireGuardPeerRemoval.hub_id == hub_id,
+        models.WireGuardPeerRemoval.revision > since).count()
+
+
+# Removals kept per hub: deltas reach back this many changes (agents hold a revision at most one
+# deep-sync interval old: far fewer changes in practice). Pruned every PRUNE_EVERY revisions.
+REVISION_HISTORY = 20000
+PRUNE_EVERY = 512
+
+
+@db_api.CONTEXT_WRITER
+def record_spoke_change(context, spoke_id, hubs_before, hubs_now):
+    """A spoke changed what some hubs' entries show (created, deleted, its key, endpoint, fixed IPs,
+    admin state or peers): bump each of those hubs' revision, stamp the spoke's peering with it, and
+    leave a removal where the spoke left a hub. Inside the port's transaction; the hub row's UPDATE
+    locks it, so a hub's revisions follow the commit order of its changes.
+    """
+    session = context.session
+    Hub = models.WireGuardPort.__table__
+    Peering = models.WireGuardPeering.__table__
+    Removal = models.WireGuardPeerRemoval.__table__
+    now = set(hubs_now)
+    for hub_id in sorted(set(hubs_before) | now):
+        # Plain statements, not the ORM: the hub's Neutron port does not change.
+        updated = session.execute(Hub.update().where(
+            (Hub.c.port_id == hub_id) & (Hub.c.role == constants.ROLE_HUB)).values(
+            revision=Hub.c.revision + 1))
+        if not updated.rowcount:
+            continue  # not a hub (any more)
+        revision = session.execute(sa.select(Hub.c.revision).where(
+            Hub.c.port_id == hub_id)).scalar()
+        if hub_id in now:
+            session.execute(Peering.update().where(
+                (Peering.c.hub_id == hub_id) & (Peering.c.spoke_id == spoke_id)).values(
+                revision=revision))
+            session.execute(Removal.delete().where(
+                (Removal.c.hub_id == hub_id) & (Removal.c.spoke_id == spoke_id)))
+        else:
+            session.execute(Removal.delete().where(
+                (Removal.c.hub_id == hub_id) & (Removal.c.spoke_id == spoke_id)))
+            session.execute(Removal.insert().values(hub_id=hub_id, spoke_id=spoke_id,
+                                                    revision=revision))
+        if revision % PRUNE_EVERY == 0 and revision > REVISION_HISTORY:
+            start = revision - REVISION_HISTORY
+            session.execute(Removal.delete().where(
+                (Removal.c.hub_id == hub_id) & (Removal.c.revision <= start)))
+            session.execute(Hub.update().where(Hub.c.port_id == hub_id).values(
+                history_start=start))
 
 
 # --- the agent's report of a hub's key and endpoint ---

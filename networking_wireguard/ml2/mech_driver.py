@@ -288,8 +288,9 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         if role == constants.ROLE_HUB:
             self._remember_hubs(context, [port['id']])
         else:
-            self._remember_hubs(
-                context, port[portbindings.PROFILE][constants.PROFILE_PEERS])
+            peers = port[portbindings.PROFILE][constants.PROFILE_PEERS]
+            self._remember_hubs(context, peers)
+            wg_db.record_spoke_change(plugin_context, port['id'], set(), peers)
         super().create_port_precommit(context)
 
     def update_port_precommit(self, context):
@@ -305,7 +306,7 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         role = stored_role or owner_role
         is_new = stored_role is None
         self._remember_role(context, role)
-        old_peers = set()
+        old_peers = None
         if is_new or _changed(original, port, VALIDATED_FIELDS, role):
             validation.validate_port(plugin_context, port, role, is_new,
                                      original)
@@ -316,7 +317,12 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         elif is_new or _changed(original, port, SPOKE_NOTIFY_FIELDS):
             new_peers = validation.profile_of(port).get(
                 constants.PROFILE_PEERS) or []
-            self._remember_hubs(context, old_peers | set(new_peers))
+            before = (old_peers if old_peers is not None
+                      else wg_db.get_peers(plugin_context, port['id']))
+            self._remember_hubs(context, before | set(new_peers))
+            # What the hubs' agents ask for next is a delta since their revision (docs/scale.md).
+            wg_db.record_spoke_change(plugin_context, port['id'], before,
+                                      new_peers)
         super().update_port_precommit(context)
 
     def delete_port_precommit(self, context):
@@ -330,8 +336,9 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             # its spokes no longer list it (a spoke whose last hub this was: peers [])
             wg_db.remove_hub_from_spokes(plugin_context, port_id)
         else:
-            self._remember_hubs(context, wg_db.get_peers(plugin_context,
-                                                         port_id))
+            peers = wg_db.get_peers(plugin_context, port_id)
+            self._remember_hubs(context, peers)
+            wg_db.record_spoke_change(plugin_context, port_id, peers, set())
         wg_db.delete_port(plugin_context, port_id)
 
     def _show_agent_values(self, context):
