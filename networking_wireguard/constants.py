@@ -56,7 +56,9 @@ SPOKE_MAX_MTU = 1420
 
 # RPC: agents call the server on RPC_TOPIC; the server casts to agents on NOTIFIER_TOPIC (fanout).
 RPC_TOPIC = 'q-wireguard'
-RPC_VERSION = '1.4'
+RPC_VERSION = '1.6'
+# get_hubs 1.6 answers and pages hold at most this many spokes, whatever an agent asks for.
+MAX_SPOKES_PER_ANSWER = 10000
 NOTIFIER_TOPIC = 'q-wireguard-notifier'
 NOTIFIER_VERSION = '1.0'
 

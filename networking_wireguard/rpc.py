@@ -24,6 +24,31 @@ def hub_digest(hub):
         hub, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
 
 
+def _revision(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise n_exc.InvalidInput(error_message='revision: %r is not a non-negative integer'
+                                 % (value,))
+    return value
+
+
+def _revisions(value):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise n_exc.InvalidInput(
+            error_message='revisions: a mapping of hub ID to revision expected')
+    return {hub_id: _revision(revision) for hub_id, revision in value.items()}
+
+
+def _limit(value):
+    if value is None:
+        return constants.MAX_SPOKES_PER_ANSWER
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise n_exc.InvalidInput(error_message='spokes_limit: %r is not a positive integer'
+                                 % (value,))
+    return min(value, constants.MAX_SPOKES_PER_ANSWER)
+
+
 class WireGuardAgentNotifyAPI(object):
     """Server -> agents: fanout casts on q-wireguard-notifier.
 
@@ -55,6 +80,9 @@ class WireGuardRpcCallback(object):
         1.2 - the original design's API: get_ports_for_agent, update_hub_port, get_subnet
         1.3 - get_hubs
         1.4 - get_hubs: a digest in every hub entry; digests argument (stubs)
+        1.5 - (reserved for the agents' spoke status reports)
+        1.6 - get_hubs: a revision in every hub entry; revisions argument (deltas) and
+              spokes_limit (paging); get_hub_spokes (docs/scale.md)
     The agent bus is trusted like Neutron's own agent RPC: every method reads with an admin context.
     """
 
@@ -115,17 +143,26 @@ class WireGuardRpcCallback(object):
         except n_exc.SubnetNotFound:
             return None
 
-    def get_hubs(self, context, host, hub_ids=None, digests=None):
+    def get_hubs(self, context, host, hub_ids=None, digests=None,
+                 revisions=None, spokes_limit=None):
         """Everything the agent on `host` needs to realize its hubs (docs/rpc.md).
 
         digests (1.4): {hub_id: digest} of the agent's copies; a hub whose digest is the same
         comes back as a stub {'id', 'digest', 'unchanged': True}.
+        revisions, spokes_limit (1.6, docs/scale.md): a hub whose revision the agent holds comes
+        back as a delta (its fields, 'base_revision', the spokes changed since, 'removed_spokes');
+        at most spokes_limit spokes in the answer, an entry that did not get them all has
+        'spokes_next' (the rest through get_hub_spokes).
         """
         if digests is not None and not isinstance(digests, dict):
             raise n_exc.InvalidInput(
                 error_message='digests: a mapping of hub ID to digest expected')
         admin = n_context.get_admin_context()
         self._bind_hubs(admin, host, hub_ids)
+        if revisions is not None or spokes_limit is not None:
+            return {'hubs': self._get_hubs_since(admin, host, hub_ids,
+                                                 _revisions(revisions),
+                                                 _limit(spokes_limit))}
         hubs = []
         for hub in wg_db.get_hub_details(admin, host, hub_ids):
             digest = hub_digest(hub)
@@ -135,6 +172,58 @@ class WireGuardRpcCallback(object):
                 hub['digest'] = digest
             hubs.append(hub)
         return {'hubs': hubs}
+
+    @staticmethod
+    def _get_hubs_since(admin, host, hub_ids, revisions, limit):
+        # The answer's spokes are shared out so that it stays bounded: each hub gets at least one
+        # page entry (so that a cut entry always has a real marker), and what is left of the limit.
+        budget = limit
+        hubs = []
+        for hub in wg_db.get_hub_heads(admin, host, hub_ids):
+            history_start = hub.pop('_history_start')
+            since = revisions.get(hub['id'])
+            page = max(1, budget)
+            if (since is not None and history_start <= since <= hub['revision'] and
+                    wg_db.count_removals(admin, hub['id'], since) <= limit):
+                spokes, removed, next_marker = wg_db.get_hub_spokes(
+                    admin, hub['id'], limit=page, since=since)
+                hub.update(base_revision=since, spokes=spokes,
+                           removed_spokes=removed)
+            else:
+                # A delta cannot be computed (history pruned, or more removals than an answer
+                # holds): the whole entry, page by page.
+                spokes, _, next_marker = wg_db.get_hub_spokes(admin, hub['id'],
+                                                              limit=page)
+                hub['spokes'] = spokes
+            if next_marker:
+                hub['spokes_next'] = next_marker
+            budget = max(0, budget - len(spokes))
+            hubs.append(hub)
+        return hubs
+
+    def get_hub_spokes(self, context, host, hub_id, marker=None, limit=None,
+                       base_revision=None):
+        """A page of a hub's spokes after `marker` (1.6, docs/scale.md): {'revision', 'spokes',
+        'removed_spokes', 'spokes_next'}; with base_revision, only what changed since it. The hub
+        must be bound to `host`."""
+        admin = n_context.get_admin_context()
+        heads = wg_db.get_hub_heads(admin, host, [hub_id])
+        if not heads:
+            raise n_exc.InvalidInput(
+                error_message='hub_id: %s is not a hub bound to %s' % (hub_id, host))
+        head = heads[0]
+        since = None if base_revision is None else _revision(base_revision)
+        if since is not None and since < head['_history_start']:
+            raise n_exc.InvalidInput(
+                error_message='base_revision: %d is older than the history of hub %s; '
+                              'read it in full' % (since, hub_id))
+        if marker is not None and not validators.is_port_id(marker):
+            raise n_exc.InvalidInput(error_message='marker: not a port ID')
+        spokes, removed, next_marker = wg_db.get_hub_spokes(
+            admin, hub_id, marker=marker or None, limit=_limit(limit), since=since)
+        return {'revision': head['revision'], 'spokes': spokes,
+                'removed_spokes': removed if not marker else [],
+                'spokes_next': next_marker}
 
     def _bind_hubs(self, context, host, hub_ids):
         # A hub created while its agent was down stays binding_failed until something rebinds it.

@@ -5,6 +5,7 @@
 import base64
 import binascii
 import re
+import uuid
 
 import netaddr
 
@@ -168,3 +169,11 @@ def parse_address(value):
             netaddr.valid_ipv6(value)):
         return None
     return _unmapped(netaddr.IPAddress(value))
+
+
+def is_port_id(value):
+    """A Neutron port ID as Neutron writes it: a lowercase UUID string."""
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False

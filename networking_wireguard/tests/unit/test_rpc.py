@@ -314,7 +314,10 @@ class TestHubDigests(base.WireGuardTestCase):
         digests = {h['id']: h['digest'] for h in full['hubs']}
         self.assertTrue(all(h.get('unchanged') for h in call(
             '1.4', digests=digests)['hubs']))
-        for version in ('1.5', '2.0'):
+        revisions = {h['id']: h['revision'] for h in call('1.6', spokes_limit=100)['hubs']}
+        self.assertTrue(all(h['base_revision'] == revisions[h['id']] for h in call(
+            '1.6', revisions=revisions)['hubs']))
+        for version in ('1.7', '2.0'):
             with self.subTest(version=version):
                 self.assertRaises(oslo_messaging.UnsupportedVersion, call,
                                   version)
@@ -450,7 +453,8 @@ class TestRpcListeners(base.WireGuardTestCase):
         topic, endpoints = conn.create_consumer.call_args.args
         self.assertEqual('q-wireguard', topic)
         self.assertIsInstance(endpoints[0], wg_rpc.WireGuardRpcCallback)
-        self.assertEqual('1.4', endpoints[0].target.version)
+        self.assertEqual(constants.RPC_VERSION, endpoints[0].target.version)
+        self.assertEqual('1.6', constants.RPC_VERSION)
         self.assertEqual({'fanout': False}, conn.create_consumer.call_args.kwargs)
         conn.consume_in_threads.assert_called_once_with()
         for worker in (service.RpcReportsWorker([], worker_process_count=1),
