@@ -29,7 +29,8 @@ json scenarios() {
 // Plays one scenario on a FakeServer, the way the Python runner plays it on Neutron.
 class ScenarioPlayer {
  public:
-  ScenarioPlayer() { server_.revisions_supported = false; }  // these scenarios are get_hubs 1.4's
+  // Scenarios are get_hubs 1.4's (digests) unless they say "version": "1.6" (revisions, paging).
+  explicit ScenarioPlayer(bool v16) : v16_(v16) { server_.revisions_supported = v16; }
 
   void step(const json& s) {
     const std::string what = s["do"];
@@ -93,10 +94,12 @@ class ScenarioPlayer {
     const bool send = s.value("digests", "none") == "remembered";
     HubsQuery query;
     query.hub_ids = ids;
-    if (send) query.digests = remembered_;
+    query.spokes_limit = 1000;
+    if (send && v16_) query.revisions = remembered_revisions_;
+    if (send && !v16_) query.digests = remembered_;
     auto answer = server_.getHubs(query);
     ASSERT_TRUE(answer.ok());
-    std::set<std::string> full, stubs;
+    std::set<std::string> full, stubs, deltas;
     const json& expect = s["expect"];
     for (const auto& hub : (*answer)["hubs"]) {
       const std::string name = names_.at(hub["id"]);
@@ -104,8 +107,16 @@ class ScenarioPlayer {
         stubs.insert(name);
         continue;
       }
-      full.insert(name);
-      if (s.value("remember", false)) remembered_[hub["id"]] = hub["digest"];
+      (hub.contains("base_revision") ? deltas : full).insert(name);
+      if (s.value("remember", false)) {
+        if (hub.contains("digest")) remembered_[hub["id"]] = hub["digest"];
+        if (hub.contains("revision")) remembered_revisions_[hub["id"]] = hub["revision"];
+      }
+      if (expect.contains("removed") && expect["removed"].contains(name)) {
+        std::set<std::string> removed;
+        for (const auto& id : hub.value("removed_spokes", json::array())) removed.insert(names_.at(id));
+        EXPECT_EQ(removed, expect["removed"][name].get<std::set<std::string>>()) << "removed from " << name;
+      }
       if (expect.contains("spokes") && expect["spokes"].contains(name)) {
         std::set<std::string> spokes;
         for (const auto& spoke : hub["spokes"]) spokes.insert(names_.at(spoke["id"]));
@@ -127,6 +138,9 @@ class ScenarioPlayer {
     if (expect.contains("stubs")) {
       EXPECT_EQ(stubs, expect["stubs"].get<std::set<std::string>>()) << "answered as stubs";
     }
+    if (expect.contains("deltas")) {
+      EXPECT_EQ(deltas, expect["deltas"].get<std::set<std::string>>()) << "answered as deltas";
+    }
     if (expect.contains("reported")) {
       for (const auto& name : expect["reported"]) {
         for (const auto& hub : (*answer)["hubs"]) {
@@ -143,6 +157,8 @@ class ScenarioPlayer {
   std::map<std::string, std::string> names_;  // port ID -> name
   std::map<std::string, std::string> hub_keys_;
   std::map<std::string, std::string> remembered_;  // port ID -> digest
+  std::map<std::string, uint64_t> remembered_revisions_;
+  bool v16_ = false;
   int addresses_ = 1;
 };
 
@@ -152,7 +168,7 @@ TEST(FakeServerContract, BehavesAsTheDriverInEveryScenario) {
   ASSERT_FALSE(all.empty());
   for (const auto& scenario : all) {
     SCOPED_TRACE(scenario["name"].get<std::string>());
-    ScenarioPlayer player;
+    ScenarioPlayer player(scenario.value("version", "1.4") == "1.6");
     int n = 0;
     for (const auto& step : scenario["steps"]) {
       SCOPED_TRACE(str("step ", ++n, ": ", step.dump()));

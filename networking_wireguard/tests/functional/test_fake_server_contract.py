@@ -23,7 +23,9 @@ def load():
 class Player(object):
     """Plays a scenario on Neutron: names become ports of this scenario's own agent host."""
 
-    def __init__(self, api, agent, network, project):
+    def __init__(self, api, agent, network, project, version='1.4'):
+        self.v16 = version == '1.6'
+        self.remembered_revisions = {}
         self.api = api
         self.agent = agent
         self.network, self.subnet = network
@@ -81,19 +83,31 @@ class Player(object):
     def get_hubs(self, s):
         hubs = s.get('hubs')
         send = s.get('digests', 'none') == 'remembered'
-        answer = self.agent.get_hubs(
-            hub_ids=None if hubs is None else [self.ids[h] for h in hubs],
-            digests=dict(self.remembered) if send else None, host=self.host)
+        hub_ids = None if hubs is None else [self.ids[h] for h in hubs]
+        if self.v16:
+            answer = self.agent.call('get_hubs', version='1.6', host=self.host, hub_ids=hub_ids,
+                                     revisions=dict(self.remembered_revisions) if send else None,
+                                     spokes_limit=1000)
+        else:
+            answer = self.agent.get_hubs(hub_ids=hub_ids,
+                                         digests=dict(self.remembered) if send else None,
+                                         host=self.host)
         expect = s['expect']
-        full, stubs = set(), set()
+        full, stubs, deltas = set(), set(), set()
         for hub in answer['hubs']:
             name = self.names[hub['id']]
             if hub.get('unchanged'):
                 stubs.add(name)
                 continue
-            full.add(name)
+            (deltas if 'base_revision' in hub else full).add(name)
             if s.get('remember'):
-                self.remembered[hub['id']] = hub['digest']
+                if 'digest' in hub:
+                    self.remembered[hub['id']] = hub['digest']
+                if 'revision' in hub:
+                    self.remembered_revisions[hub['id']] = hub['revision']
+            if name in expect.get('removed', {}):
+                assert {self.names[i] for i in hub.get('removed_spokes', [])} == set(
+                    expect['removed'][name]), hub
             if name in expect.get('spokes', {}):
                 assert {self.names[sp['id']] for sp in hub['spokes']} == set(expect['spokes'][name]), hub
             if name in expect.get('status', {}):
@@ -108,6 +122,8 @@ class Player(object):
             assert full == set(expect['full']), ('answered in full', full)
         if 'stubs' in expect:
             assert stubs == set(expect['stubs']), ('answered as stubs', stubs)
+        if 'deltas' in expect:
+            assert deltas == set(expect['deltas']), ('answered as deltas', deltas)
 
     def close(self):
         for port_id in self.ids.values():
@@ -116,7 +132,7 @@ class Player(object):
 
 @pytest.mark.parametrize('scenario', load(), ids=lambda s: s['name'])
 def test_the_driver_behaves_as_the_fake_server_assumes(api, agent, network, project, scenario):
-    player = Player(api, agent, network, project)
+    player = Player(api, agent, network, project, scenario.get('version', '1.4'))
     try:
         for number, step in enumerate(scenario['steps'], 1):
             try:
