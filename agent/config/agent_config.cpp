@@ -77,7 +77,7 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kWireguard, "mtu", "0"},
       {kWireguard, "underlay_mtu", "1500"},
       {kWireguard, "wireguard_go", "wireguard-go"},
-      {kWireguard, "wireguard_go_memory_limit", ""},
+      {kWireguard, "wireguard_go_memory_limit", "auto"},
       {kRabbit, "ssl", "false", {{kRabbit, "rabbit_use_ssl"}}},
       {kRabbit, "ssl_version", "", {{kRabbit, "kombu_ssl_version"}}},
       {kRabbit, "ssl_key_file", "", {{kRabbit, "kombu_ssl_keyfile"}}},

@@ -55,7 +55,7 @@ struct AgentConfig {
   int mtu = 0;                     // 0: underlay_mtu minus WireGuard's overhead
   int underlay_mtu = 1500;
   std::string wireguard_go = "wireguard-go";
-  std::string wireguard_go_memory_limit;  // GOMEMLIMIT for wireguard-go; "" leaves it unset
+  std::string wireguard_go_memory_limit;  // GOMEMLIMIT for wireguard-go, or "auto"; "" leaves it unset
 
   // [oslo_messaging_rabbit]
   RabbitOptions rabbit;

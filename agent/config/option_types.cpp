@@ -98,6 +98,7 @@ Result<PortRange> parsePortRange(std::string_view text) {
 
 Result<std::string> parseGoMemoryLimit(std::string_view text) {
   const std::string_view v = trim(text);
+  if (v == "auto" || v == "off") return std::string(v);
   size_t digits = 0;
   while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
   const std::string_view unit = v.substr(digits);
@@ -105,7 +106,7 @@ Result<std::string> parseGoMemoryLimit(std::string_view text) {
       !(unit.empty() || unit == "B" || unit == "KiB" || unit == "MiB" || unit == "GiB" || unit == "TiB")) {
     return fail("'", text,
                 "' is not a Go memory limit (a number of bytes with an optional B, KiB, MiB, GiB or TiB "
-                "suffix, e.g. 512MiB)");
+                "suffix, e.g. 512MiB; or off, or auto)");
   }
   return std::string(v);
 }

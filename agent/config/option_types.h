@@ -30,7 +30,7 @@ struct PortRange {
 Result<PortRange> parsePortRange(std::string_view text);
 
 // A Go memory limit as GOMEMLIMIT accepts it: digits with an optional B, KiB, MiB, GiB or TiB suffix
-// (e.g. "512MiB"); returns the text unchanged when valid.
+// (e.g. "512MiB"), "off", or "auto" (sized per device by its peers); returns the text when valid.
 Result<std::string> parseGoMemoryLimit(std::string_view text);
 
 }  // namespace nwg::config

@@ -26,7 +26,7 @@ Status Applier::perform(const Action& action) {
       }
       return okStatus();
     }
-    Status operator()(const CreateDevice& x) { return a.backend_.create(x.ifname); }
+    Status operator()(const CreateDevice& x) { return a.backend_.create(x.ifname, {x.expected_peers}); }
     Status operator()(const SetAlias& x) {
       return a.links_.setAlias(x.device.netns, x.device.ifname, x.alias);
     }

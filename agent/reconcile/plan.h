@@ -32,6 +32,7 @@ inline constexpr std::pair<const char*, const char*> kRoutingSysctls[] = {
 // A new WireGuard device, always in the agent's own namespace: its UDP socket stays there.
 struct CreateDevice {
   std::string ifname;
+  size_t expected_peers = 0;  // the hub's spokes (wireguard-go's memory limit follows them)
 };
 // The device's alias (IFLA_IFALIAS): the ownership mark "networking-wireguard:<host>" (names.h).
 // The kernel keeps it across moves, so it is set once.

@@ -125,7 +125,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   }
 
   if (!exists) {
-    plan.actions.push_back(CreateDevice{plan.ifname});
+    plan.actions.push_back(CreateDevice{plan.ifname, hub.spokes.size()});
     location = "";
     config = wg::Device{};
     link = LinkInfo{plan.ifname, 0, "", false, 0};

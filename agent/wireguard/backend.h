@@ -3,6 +3,7 @@
 // test suite runs against all three.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,13 @@ struct DeviceRef {
   bool operator==(const DeviceRef&) const = default;
 };
 
+// What a backend may want to know about a device it creates.
+struct CreateOptions {
+  // How many peers the device will have right away (its hub's spokes): wireguard-go sizes its memory
+  // limit by it (UapiBackend, memory limit "auto").
+  size_t expected_peers = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -29,7 +37,7 @@ class Backend {
   // Creates a device named `ifname` in the agent's own namespace, where its UDP socket will stay for
   // the device's whole life (moving the link later moves only the clear-text side). The device has no
   // key and no peers. Fails with EEXIST if a device of that name exists.
-  virtual Status create(const std::string& ifname) = 0;
+  virtual Status create(const std::string& ifname, const CreateOptions& options) = 0;
 
   // Reads the full configuration. Fails with code ENODEV if there is no such WireGuard device.
   virtual Result<Device> get(const DeviceRef& device) = 0;

@@ -47,7 +47,7 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->mtu, 0);
   EXPECT_EQ(c->underlay_mtu, 1500);
   EXPECT_EQ(c->wireguard_go, "wireguard-go");
-  EXPECT_EQ(c->wireguard_go_memory_limit, "");
+  EXPECT_EQ(c->wireguard_go_memory_limit, "auto");
   const RabbitOptions d;
   EXPECT_EQ(c->rabbit.heartbeat_timeout_threshold, 60);
   EXPECT_EQ(c->rabbit.heartbeat_rate, d.heartbeat_rate);

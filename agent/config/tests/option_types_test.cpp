@@ -63,7 +63,7 @@ TEST(OptionTypesTest, PortRanges) {
 }
 
 TEST(OptionTypesTest, GoMemoryLimits) {
-  for (const char* good : {"512MiB", "1GiB", "1048576", "100B", "4KiB", "1TiB"})
+  for (const char* good : {"512MiB", "1GiB", "1048576", "100B", "4KiB", "1TiB", "auto", "off"})
     EXPECT_TRUE(parseGoMemoryLimit(good).ok()) << good;
   for (const char* bad : {"", "MiB", "512MB", "512 MiB", "-1", "1.5GiB", "512mib"})
     EXPECT_FALSE(parseGoMemoryLimit(bad).ok()) << bad;

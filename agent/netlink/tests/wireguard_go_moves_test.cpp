@@ -129,7 +129,7 @@ class WireguardGoMoves : public ::testing::Test {
 };
 
 TEST_F(WireguardGoMoves, FromTheAgentsNamespaceIntoAAndOnIntoB) {
-  Status created = backend_.create(device_);
+  Status created = backend_.create(device_, {});
   ASSERT_TRUE(created.ok()) << created.error().message;
   created_ = true;
   auto link = links_.get("", device_);

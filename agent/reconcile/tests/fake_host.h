@@ -21,13 +21,14 @@ class FakeHost : public wg::Backend {
   FakeHost() : links(&namespaces) {}
 
   std::string_view kind() const override { return "fake"; }
-  Status create(const std::string& ifname) override {
+  Status create(const std::string& ifname, const wg::CreateOptions& options) override {
     if (on_create) on_create(ifname);
+    expected_peers_at_create[ifname] = options.expected_peers;
     if (auto it = failing_creates.find(ifname); it != failing_creates.end() && it->second > 0) {
       --it->second;
       return Error(str("cannot create ", ifname, " (injected)"), EIO);
     }
-    NWG_RETURN_IF_ERROR(wireguard.create(ifname));
+    NWG_RETURN_IF_ERROR(wireguard.create(ifname, options));
     links.addExisting("", LinkInfo{ifname, 0, "tun", false, 1420});
     return okStatus();
   }
@@ -58,6 +59,7 @@ class FakeHost : public wg::Backend {
   std::function<void(const std::string&)> on_create;
   // Device name -> how many more create() calls of it fail.
   std::map<std::string, int> failing_creates;
+  std::map<std::string, size_t> expected_peers_at_create;  // what each create was told to expect
   // Device name -> the error every get() of it fails with (a wedged wireguard-go), until erased.
   std::map<std::string, Error> unreadable;
 

@@ -133,6 +133,8 @@ TEST_F(ReconcilerTest, FirstSyncRealizesTheHubAndReportsIt) {
   EXPECT_EQ(server_.reported_keys[kHubA], publicKeyOf(identity->private_key).toBase64());
   EXPECT_EQ(server_.reported_endpoints[kHubA], "203.0.113.1:51820");
   EXPECT_EQ(server_.hubs[kHubA]["status"], "ACTIVE");
+  // The device was created knowing its spokes (wireguard-go's "auto" memory limit is sized by them).
+  EXPECT_EQ(host_.expected_peers_at_create[dev], 1u);
 }
 
 TEST_F(ReconcilerTest, SecondPassAndRestartWriteNothing) {
@@ -172,14 +174,14 @@ TEST_F(ReconcilerTest, AnotherAgentsDevicesSurviveCleanupAndNotifications) {
   // Another agent on this machine (host demo-node) realizes this hub; its device carries its mark.
   const std::string their_hub = "ffffffff-0000-0000-0000-00000000000f";
   const std::string theirs = deviceName(their_hub);
-  ASSERT_TRUE(host_.create(theirs).ok());
+  ASSERT_TRUE(host_.create(theirs, {}).ok());
   ASSERT_TRUE(host_.links.setAlias("", theirs, "networking-wireguard:demo-node").ok());
   // Unclaimed devices marked as ours or not marked at all are this agent's leftovers.
   const std::string ours = "wg-dddddddd-00";
-  ASSERT_TRUE(host_.create(ours).ok());
+  ASSERT_TRUE(host_.create(ours, {}).ok());
   ASSERT_TRUE(host_.links.setAlias("", ours, kMark).ok());
   const std::string unmarked = "wg-eeeeeeee-00";
-  ASSERT_TRUE(host_.create(unmarked).ok());
+  ASSERT_TRUE(host_.create(unmarked, {}).ok());
 
   PassReport r = reconciler_->syncAll();
   ASSERT_TRUE(r.complete);
@@ -212,7 +214,7 @@ TEST_F(ReconcilerTest, AnotherAgentsDevicesSurviveCleanupAndNotifications) {
 
   // Another of their devices appears: the changed set is worth INFO again.
   const std::string second = "wg-ffffffff-01";
-  ASSERT_TRUE(host_.create(second).ok());
+  ASSERT_TRUE(host_.create(second, {}).ok());
   ASSERT_TRUE(host_.links.setAlias("", second, "networking-wireguard:demo-node").ok());
   ASSERT_TRUE(reconciler_->syncAll().complete);
   EXPECT_TRUE(host_.links.get("", second).ok());
@@ -456,7 +458,7 @@ TEST_F(ReconcilerTest, DryRunLogsEveryOperationAndPerformsNone) {
 
 TEST_F(ReconcilerTest, IgnoredDevicesAreNeverTouched) {
   const std::string stray = "wg-eeeeeeee-00";
-  ASSERT_TRUE(host_.create(stray).ok());
+  ASSERT_TRUE(host_.create(stray, {}).ok());
   options_.ignored_devices = {stray};
   restart();
   ASSERT_TRUE(reconciler_->syncAll().complete);

@@ -177,7 +177,7 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
   name_ = str("wgb-", std::to_string(getpid() % 100000), "-", n / 1000, "k");
   UapiBackend backend(options_);
   DeviceRef ref{"", name_};
-  check(backend.create(name_), "create");
+  check(backend.create(name_, {}), "create");
 
   Device wanted;
   wanted.private_key = generatePrivateKey();

@@ -90,7 +90,7 @@ void BackendContractTest::TearDown() {
 std::string BackendContractTest::createDevice() {
   std::string name = ut_.fresh_name();
   created_.push_back(name);
-  Status s = backend().create(name);
+  Status s = backend().create(name, {});
   EXPECT_TRUE(s.ok()) << "create " << name << ": " << s.error().message;
   if (s.ok() && ut_.after_create) ut_.after_create(name);
   return name;
@@ -127,7 +127,7 @@ TEST_P(BackendContractTest, CreatedDeviceHasNoKeyAndNoPeers) {
 
 TEST_P(BackendContractTest, CreateExistingFailsWithEexist) {
   std::string name = createDevice();
-  Status again = backend().create(name);
+  Status again = backend().create(name, {});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, EEXIST) << again.error().message;
   EXPECT_NE(again.error().message.find(name), std::string::npos) << again.error().message;
@@ -137,7 +137,7 @@ TEST_P(BackendContractTest, CreateExistingFailsWithEexist) {
 TEST_P(BackendContractTest, CreateRejectsInvalidNames) {
   for (std::string bad : {std::string("--help"), std::string("-x"), std::string(16, 'a'), std::string(""),
                           std::string("a/b"), std::string("a b")}) {
-    Status s = backend().create(bad);
+    Status s = backend().create(bad, {});
     ASSERT_FALSE(s.ok()) << "'" << bad << "' was accepted";
     EXPECT_EQ(s.error().code, EINVAL) << s.error().message;
     if (s.ok()) created_.push_back(bad);
@@ -179,7 +179,7 @@ TEST_P(BackendContractTest, PublicKeyFollowsAChangedPrivateKey) {
   }
   // A device re-created under the same name starts without a key.
   ASSERT_TRUE(backend().destroy(ref(name)).ok());
-  ASSERT_TRUE(backend().create(name).ok());
+  ASSERT_TRUE(backend().create(name, {}).ok());
   if (ut_.after_create) ut_.after_create(name);
   auto fresh = backend().get(ref(name));
   ASSERT_TRUE(fresh.ok()) << fresh.error().message;
@@ -511,7 +511,7 @@ TEST_P(BackendContractTest, DestroyIsIdempotent) {
   EXPECT_TRUE(backend().destroy(ref(name)).ok());
   EXPECT_TRUE(backend().destroy(ref(ut_.fresh_name())).ok()) << "a never-created device";
   // The name is free again.
-  ASSERT_TRUE(backend().create(name).ok());
+  ASSERT_TRUE(backend().create(name, {}).ok());
   if (ut_.after_create) ut_.after_create(name);
   EXPECT_TRUE(backend().get(ref(name))->peers.empty());
 }

@@ -71,7 +71,7 @@ std::optional<uint16_t> FakeBackend::freePort(uint16_t preferred) const {
   return port;
 }
 
-Status FakeBackend::create(const std::string& ifname) {
+Status FakeBackend::create(const std::string& ifname, const CreateOptions& /*options*/) {
   std::lock_guard lock(mu_);
   ++counts_.create;
   if (auto e = takeFailure(Op::kCreate)) return *e;

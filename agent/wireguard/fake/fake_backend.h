@@ -32,7 +32,7 @@ class FakeBackend : public Backend {
   FakeBackend() = default;
 
   std::string_view kind() const override { return "fake"; }
-  Status create(const std::string& ifname) override;
+  Status create(const std::string& ifname, const CreateOptions& options) override;
   Result<Device> get(const DeviceRef& device) override;
   Status set(const DeviceRef& device, const Device& update) override;
   Status destroy(const DeviceRef& device) override;

@@ -58,7 +58,7 @@ Result<uint16_t> GenlBackend::family(netlink::NetlinkSocket& socket) {
   return *family_;
 }
 
-Status GenlBackend::create(const std::string& ifname) {
+Status GenlBackend::create(const std::string& ifname, const CreateOptions& /*options*/) {
   const std::string ctx = str("device ", ifname);
   NWG_RETURN_IF_ERROR(validateInterfaceName(ifname));
   NWG_RETURN_IF_ERROR(links_.create("", ifname, "wireguard"));

@@ -32,7 +32,7 @@ class GenlBackend final : public Backend {
   // the device's UDP socket only while the link is up, so this makes the socket (and a busy listen
   // port's EADDRINUSE at set()) behave as with wireguard-go, whose socket exists from the start.
   // Moving the link later sets it down; the agent sets it up again where it lands.
-  Status create(const std::string& ifname) override;
+  Status create(const std::string& ifname, const CreateOptions& options) override;
   Result<Device> get(const DeviceRef& device) override;
   Status set(const DeviceRef& device, const Device& update) override;
   // Deletes the link in device.netns after checking it is a WireGuard link; absent (no such link or

@@ -13,7 +13,7 @@ class FakeBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(initCrypto().ok());
-    ASSERT_TRUE(fake.create("wg-a").ok());
+    ASSERT_TRUE(fake.create("wg-a", {}).ok());
   }
   FakeBackend fake;
   DeviceRef a{"", "wg-a"};
@@ -66,7 +66,7 @@ TEST_F(FakeBackendTest, InjectedFailuresHappenOnceEachAndChangeNothing) {
   fake.failNext(FakeBackend::Op::kGet, Error("timeout", ETIMEDOUT));
   EXPECT_EQ(fake.get(a).error().code, ETIMEDOUT);
   fake.failNext(FakeBackend::Op::kCreate, Error("busy", EBUSY));
-  EXPECT_EQ(fake.create("wg-b").error().code, EBUSY);
+  EXPECT_EQ(fake.create("wg-b", {}).error().code, EBUSY);
   EXPECT_EQ(fake.devices(), std::vector<std::string>{"wg-a"});
   fake.failNext(FakeBackend::Op::kDestroy, Error("stuck", EBUSY));
   EXPECT_FALSE(fake.destroy(a).ok());
@@ -77,11 +77,11 @@ TEST_F(FakeBackendTest, VanishSimulatesAKilledDevice) {
   fake.vanish("wg-a");
   EXPECT_EQ(fake.get(a).error().code, ENODEV);
   EXPECT_EQ(fake.counts().destroy, 0);
-  EXPECT_TRUE(fake.create("wg-a").ok());
+  EXPECT_TRUE(fake.create("wg-a", {}).ok());
 }
 
 TEST_F(FakeBackendTest, ListenPortConflictLeavesThePortAsItWas) {
-  ASSERT_TRUE(fake.create("wg-b").ok());
+  ASSERT_TRUE(fake.create("wg-b", {}).ok());
   Device update;
   update.listen_port = 51820;
   ASSERT_TRUE(fake.set(a, update).ok());

@@ -52,7 +52,7 @@ class TunnelTest : public ::testing::Test {
   std::string createIn(const std::string& netns, char side) {
     std::string name = str("wgt-", testing::runToken(), "-t", side);
     devices_.push_back(name);
-    Status s = ts::inNetns(netns, [&] { return backend_->create(name); });
+    Status s = ts::inNetns(netns, [&] { return backend_->create(name, {}); });
     EXPECT_TRUE(s.ok()) << s.error().message;
     return name;
   }

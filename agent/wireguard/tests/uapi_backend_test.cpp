@@ -43,7 +43,7 @@ class UapiBackendTest : public ::testing::Test {
   std::string create() {
     std::string name = ts::freshName();
     names_.push_back(name);
-    Status s = backend_->create(name);
+    Status s = backend_->create(name, {});
     EXPECT_TRUE(s.ok()) << s.error().message;
     return name;
   }
@@ -96,7 +96,7 @@ TEST_F(UapiBackendTest, LogDirReceivesTheDaemonsLogWithoutSecrets) {
   UapiBackend logging(o);
   std::string name = ts::freshName();
   names_.push_back(name);
-  Status s = logging.create(name);
+  Status s = logging.create(name, {});
   ASSERT_TRUE(s.ok()) << s.error().message;
   Device update;
   update.private_key = generatePrivateKey();
@@ -135,7 +135,7 @@ TEST_F(UapiBackendTest, KilledDaemonIsReportedMissingAndCanBeRecreated) {
   EXPECT_NE(got.error().message.find("stale"), std::string::npos) << got.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s) << "a stale socket must not hang";
 
-  Status again = backend_->create(name);
+  Status again = backend_->create(name, {});
   ASSERT_TRUE(again.ok()) << again.error().message;
   auto fresh = backend_->get(DeviceRef{"", name});
   ASSERT_TRUE(fresh.ok()) << fresh.error().message;
@@ -149,7 +149,7 @@ TEST_F(UapiBackendTest, DestroyFindsADeviceMovedToAnotherNamespace) {
   EXPECT_EQ(::if_nametoindex(name.c_str()), 0u);
   // The UAPI socket is host-global: the device is still reachable from here.
   EXPECT_TRUE(backend_->get(DeviceRef{ns, name}).ok());
-  Status create_again = backend_->create(name);
+  Status create_again = backend_->create(name, {});
   ASSERT_FALSE(create_again.ok());
   EXPECT_EQ(create_again.error().code, EEXIST) << create_again.error().message;
 
@@ -269,7 +269,7 @@ TEST_F(UapiBackendTest, CreateRefusesANameTakenByAnotherLink) {
   names_.push_back(name);
   // A persistent tun: wireguard-go would even attach to it.
   ASSERT_EQ(ts::sh(str("ip tuntap add dev ", name, " mode tun")), 0);
-  Status s = backend_->create(name);
+  Status s = backend_->create(name, {});
   ts::sh(str("ip tuntap del dev ", name, " mode tun"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, EEXIST) << s.error().message;

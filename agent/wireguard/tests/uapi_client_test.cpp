@@ -254,22 +254,22 @@ TEST_F(UapiClientTest, MalformedReplyNamesTheDevice) {
 
 TEST_F(UapiClientTest, CreateRefusesALiveSocketAndBadSettings) {
   ScriptedUapiServer server(sock("wg-u1"), [](int) {});
-  Status s = backend_->create("wg-u1");
+  Status s = backend_->create("wg-u1", {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, EEXIST) << s.error().message;
 
-  EXPECT_EQ(backend_->create("--help").error().code, EINVAL);
+  EXPECT_EQ(backend_->create("--help", {}).error().code, EINVAL);
   UapiBackendOptions o = backend_->options();
   o.memory_limit = "lots";
   UapiBackend bad(o);
-  Status m = bad.create("wg-u2");
+  Status m = bad.create("wg-u2", {});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, EINVAL);
   EXPECT_NE(m.error().message.find("memory limit"), std::string::npos) << m.error().message;
 }
 
 TEST_F(UapiClientTest, CreateReportsAMissingBinary) {
-  Status s = backend_->create("wg-u3");
+  Status s = backend_->create("wg-u3", {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("/nonexistent/wireguard-go"), std::string::npos) << s.error().message;
   EXPECT_FALSE(UapiBackend::available("/nonexistent/wireguard-go"));
@@ -293,7 +293,7 @@ class FakeWireguardGoTest : public UapiClientTest {
 
 TEST_F(FakeWireguardGoTest, StartFailureCarriesWhatWireguardGoPrinted) {
   UapiBackend b = withScript("echo 'Failed to create TUN device: boom' >&2; exit 1");
-  Status s = b.create("wg-u4");
+  Status s = b.create("wg-u4", {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("wg-u4"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("status 1"), std::string::npos) << s.error().message;
@@ -306,7 +306,7 @@ TEST_F(FakeWireguardGoTest, LaunchedWithACleanEnvironmentInItsOwnSession) {
   UapiBackend b = withScript(
       "echo \"args=$*\"; echo \"cwd=$(pwd)\"; echo \"session=$(cut -d' ' -f6 /proc/$$/stat)\"; "
       "echo \"pid=$$\"; env; exit 3");
-  Status s = b.create("wg-u5");
+  Status s = b.create("wg-u5", {});
   ::unsetenv("WG_PROCESS_FOREGROUND");
   ::unsetenv("NWG_SECRET_SHOULD_NOT_LEAK");
   ASSERT_FALSE(s.ok());
@@ -328,7 +328,7 @@ TEST_F(FakeWireguardGoTest, LaunchedWithACleanEnvironmentInItsOwnSession) {
 
 TEST_F(FakeWireguardGoTest, LauncherThatLeavesNoSocketIsAnError) {
   UapiBackend b = withScript("exit 0");
-  Status s = b.create("wg-u6");
+  Status s = b.create("wg-u6", {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("does not answer"), std::string::npos) << s.error().message;
 }
@@ -342,14 +342,32 @@ TEST_F(FakeWireguardGoTest, HungLauncherIsKilledAfterTheStartTimeout) {
   o.start_timeout = std::chrono::milliseconds(300);
   UapiBackend b(o);
   auto start = std::chrono::steady_clock::now();
-  Status s = b.create("wg-u7");
+  Status s = b.create("wg-u7", {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, ETIMEDOUT) << s.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
+TEST_F(FakeWireguardGoTest, AutoMemoryLimitIsSizedByTheDevicesExpectedPeers) {
+  UapiBackendOptions o = withScript("env; exit 3").options();
+  o.memory_limit = "auto";
+  UapiBackend b(o);
+  Status s = b.create("wg-u8", {.expected_peers = 10000});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("GOMEMLIMIT=413MiB"), std::string::npos) << s.error().message;
+}
+
+TEST(WireguardGoProcessesTest, AutoMemoryLimitGrowsWithPeers) {
+  EXPECT_EQ(uapi::goMemoryLimitFor("auto", 0), "256MiB");
+  EXPECT_EQ(uapi::goMemoryLimitFor("auto", 1), "257MiB");  // rounded up to a whole MiB
+  EXPECT_EQ(uapi::goMemoryLimitFor("auto", 10000), "413MiB");
+  EXPECT_EQ(uapi::goMemoryLimitFor("auto", 100000), "1819MiB");
+  EXPECT_EQ(uapi::goMemoryLimitFor("512MiB", 100000), "512MiB");  // an explicit limit is kept
+  EXPECT_EQ(uapi::goMemoryLimitFor("off", 10), "off");
+}
+
 TEST(WireguardGoProcessesTest, MemoryLimitSyntax) {
-  for (const char* ok : {"512MiB", "1GiB", "300000000", "64KiB", "1TiB", "100B", "off"}) {
+  for (const char* ok : {"512MiB", "1GiB", "300000000", "64KiB", "1TiB", "100B", "off", "auto"}) {
     EXPECT_TRUE(uapi::isValidMemoryLimit(ok)) << ok;
   }
   for (const char* bad : {"", "MiB", "1.5GiB", "1GB", "-1", "1 GiB", "1gib", "1GiB\n"}) {

@@ -55,11 +55,11 @@ bool UapiBackend::available(const std::string& wireguard_go_path) {
          ::access("/dev/net/tun", F_OK) == 0;
 }
 
-Status UapiBackend::create(const std::string& ifname) {
+Status UapiBackend::create(const std::string& ifname, const CreateOptions& options) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ifname));
   if (!options_.memory_limit.empty() && !uapi::isValidMemoryLimit(options_.memory_limit)) {
     return Error(str("device ", ifname, ": invalid wireguard-go memory limit '", options_.memory_limit,
-                     "' (want e.g. 512MiB, 1GiB or off)"),
+                     "' (want e.g. 512MiB, 1GiB, off or auto)"),
                  EINVAL);
   }
   // if_nametoindex asks the calling thread's namespace, where wireguard-go will create the tun.
@@ -75,7 +75,7 @@ Status UapiBackend::create(const std::string& ifname) {
   }
   if (state == uapi::UapiClient::SocketState::kStale) NWG_RETURN_IF_ERROR(removeStaleSocket(path, ifname));
 
-  if (Status started = processes_.start(ifname); !started.ok()) {
+  if (Status started = processes_.start(ifname, options.expected_peers); !started.ok()) {
     // A launcher that hung was killed, but it may have forked its daemon already. (After any other
     // failure, a daemon of that name belongs to someone else, e.g. a concurrent create: leave it.)
     if (started.error().code == ETIMEDOUT) static_cast<void>(destroy(DeviceRef{"", ifname}));

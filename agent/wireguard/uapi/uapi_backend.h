@@ -18,7 +18,8 @@ namespace nwg::wg {
 struct UapiBackendOptions {
   std::string wireguard_go = "/usr/bin/wireguard-go";
   // GOMEMLIMIT for each daemon, e.g. "512MiB": wireguard-go's heap grows with peer churn and is not
-  // returned to the OS otherwise (about 900 MB after 21 loads of 10,000 peers). "" leaves it unset.
+  // returned to the OS otherwise (about 900 MB after 21 loads of 10,000 peers). "auto" sizes it by the
+  // device's peers at creation (goMemoryLimitFor); "" leaves it unset.
   std::string memory_limit;
   // "" discards the daemons' logs (start-up errors are still captured and reported); otherwise each
   // daemon appends to <log_dir>/<ifname>.log at log_level (error, verbose, silent).
@@ -49,7 +50,7 @@ class UapiBackend final : public Backend {
   // stays there) and returns once the socket answers. EEXIST when a link of that name exists in this
   // namespace or a wireguard-go socket of that name answers (the device may have been moved); a stale
   // socket left by a killed daemon is removed first. EINVAL for a name wireguard-go cannot take.
-  Status create(const std::string& ifname) override;
+  Status create(const std::string& ifname, const CreateOptions& options) override;
 
   // The UAPI socket is global to the host, so device.netns is not needed to reach the device.
   // ENODEV when there is no socket or it is stale (the message says which). wireguard-go does not

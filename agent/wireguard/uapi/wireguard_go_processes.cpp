@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -108,7 +109,7 @@ std::string describeExit(int status) {
 }  // namespace
 
 bool isValidMemoryLimit(std::string_view limit) {
-  if (limit == "off") return true;
+  if (limit == "off" || limit == "auto") return true;
   size_t digits = 0;
   while (digits < limit.size() && limit[digits] >= '0' && limit[digits] <= '9') ++digits;
   if (digits == 0 || digits > 19) return false;
@@ -116,7 +117,15 @@ bool isValidMemoryLimit(std::string_view limit) {
   return unit.empty() || unit == "B" || unit == "KiB" || unit == "MiB" || unit == "GiB" || unit == "TiB";
 }
 
-Status WireguardGoProcesses::start(const std::string& ifname) const {
+std::string goMemoryLimitFor(std::string_view setting, size_t expected_peers) {
+  if (setting != "auto") return std::string(setting);
+  constexpr size_t kBaseMiB = 256;
+  constexpr size_t kKiBPerPeer = 16;
+  const size_t peers = std::min<size_t>(expected_peers, size_t{1} << 32);  // no overflow below
+  return str(kBaseMiB + (peers * kKiBPerPeer + 1023) / 1024, "MiB");
+}
+
+Status WireguardGoProcesses::start(const std::string& ifname, size_t expected_peers) const {
   const std::string& bin = options_.binary;
   const bool to_log = !options_.log_dir.empty();
   // A clean environment: nothing of the agent's leaks in. Above all no WG_PROCESS_FOREGROUND other
@@ -124,7 +133,8 @@ Status WireguardGoProcesses::start(const std::string& ifname) const {
   // the daemon child sends its log to /dev/null, so our pipe only ever carries the launcher's output
   // and the daemon can never die of SIGPIPE once we close it.
   std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-  if (!options_.memory_limit.empty()) env.push_back("GOMEMLIMIT=" + options_.memory_limit);
+  if (!options_.memory_limit.empty())
+    env.push_back("GOMEMLIMIT=" + goMemoryLimitFor(options_.memory_limit, expected_peers));
   if (to_log) env.push_back("LOG_LEVEL=" + (options_.log_level.empty() ? "error" : options_.log_level));
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());

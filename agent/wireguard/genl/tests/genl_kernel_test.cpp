@@ -160,7 +160,7 @@ class GenlKernelTest : public ::testing::Test {
 TEST_F(GenlKernelTest, TwoThousandPeersThroughSmallMessagesReadBackIdentical) {
   GenlBackend small(namespaces_, links_, 1024);  // forces peers to split across messages
   const std::string name = device("big");
-  ASSERT_TRUE(small.create(name).ok());
+  ASSERT_TRUE(small.create(name, {}).ok());
   Device wanted;  // no private key: under TCG each peer's precomputed DH would dominate the run
   for (int i = 0; i < 2000; ++i) wanted.peers.push_back(randomPeer(i, i % 10 == 0 ? 3 : 0));
   // One peer with more allowed IPs than one dump message holds: the kernel splits it when reading.
@@ -180,7 +180,7 @@ TEST_F(GenlKernelTest, TwoThousandPeersThroughSmallMessagesReadBackIdentical) {
 
 TEST_F(GenlKernelTest, RemovalReplaceAllowedIpsAndUpdateOnly) {
   const std::string name = device("ops");
-  ASSERT_TRUE(backend_.create(name).ok());
+  ASSERT_TRUE(backend_.create(name, {}).ok());
   const DeviceRef ref{"", name};
   Peer a = randomPeer(1, 0), b = randomPeer(2, 2);
   Device update;
@@ -209,7 +209,7 @@ TEST_F(GenlKernelTest, RemovalReplaceAllowedIpsAndUpdateOnly) {
 
 TEST_F(GenlKernelTest, InterruptedDumpsAreRetriedWhole) {
   const std::string name = device("intr");
-  ASSERT_TRUE(backend_.create(name).ok());
+  ASSERT_TRUE(backend_.create(name, {}).ok());
   const DeviceRef ref{"", name};
   Device wanted;
   for (int i = 0; i < 400; ++i) wanted.peers.push_back(randomPeer(i, 1));
@@ -259,7 +259,7 @@ TEST_F(GenlKernelTest, MovedDeviceIsConfiguredInItsNamespaceAndKeepsItsSocketAtH
   const std::string a = makeNamespace("ma");
   const std::string b = makeNamespace("mb");
   const std::string name = device("mv");
-  ASSERT_TRUE(backend_.create(name).ok());
+  ASSERT_TRUE(backend_.create(name, {}).ok());
   Device first;
   first.private_key = generatePrivateKey();
   first.listen_port = 38211;
@@ -301,7 +301,7 @@ TEST_F(GenlKernelTest, MovedDeviceIsConfiguredInItsNamespaceAndKeepsItsSocketAtH
 TEST_F(GenlKernelTest, ANamespaceReCreatedUnderTheSameNameIsNeverReachedThroughAnOldSocket) {
   const std::string a = makeNamespace("rc");
   const std::string name = device("rc");
-  ASSERT_TRUE(backend_.create(name).ok());
+  ASSERT_TRUE(backend_.create(name, {}).ok());
   Device keyed;
   keyed.private_key = generatePrivateKey();
   ASSERT_TRUE(backend_.set(DeviceRef{"", name}, keyed).ok());
@@ -405,8 +405,8 @@ TEST_F(GenlKernelTest, TunnelBetweenTwoNamespacesCarriesTraffic) {
   const std::string ns2 = makeNamespace("t2");
   const std::string w1 = device("t1");
   const std::string w2 = device("t2");
-  ASSERT_TRUE(backend_.create(w1).ok());
-  ASSERT_TRUE(backend_.create(w2).ok());
+  ASSERT_TRUE(backend_.create(w1, {}).ok());
+  ASSERT_TRUE(backend_.create(w2, {}).ok());
   const Key k1 = generatePrivateKey(), k2 = generatePrivateKey();
   // Both UDP sockets stay in the VM's root namespace (where the devices were born): the underlay is
   // its loopback, the clear-text sides live in ns1 and ns2.
@@ -451,7 +451,7 @@ TEST_F(GenlKernelTest, TunnelBetweenTwoNamespacesCarriesTraffic) {
 
 TEST_F(GenlKernelTest, ErrorsNameTheDeviceAndCarryTheKernelsReason) {
   const std::string name = device("err");
-  ASSERT_TRUE(backend_.create(name).ok());
+  ASSERT_TRUE(backend_.create(name, {}).ok());
   Device bad;
   bad.fwmark = 1;
   Peer p;
