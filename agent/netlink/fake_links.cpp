@@ -58,6 +58,7 @@ void FakeLinks::addExisting(const std::string& netns, LinkInfo link, std::vector
 }
 
 Result<std::vector<LinkInfo>> FakeLinks::list(const std::string& netns) {
+  ++lists_[netns];
   NWG_RETURN_IF_ERROR(injected("list"));
   NWG_RETURN_IF_ERROR(checkNamespace(netns));
   std::vector<LinkInfo> out;

@@ -40,12 +40,16 @@ class FakeLinks : public Links {
   void failNext(const std::string& op, Error error) { failures_[op] = std::move(error); }
   // Calls that changed something; a call that found nothing to do does not count.
   int mutations() const { return mutations_; }
+  // How many times list() was called for each namespace ("" the agent's own).
+  const std::map<std::string, int>& lists() const { return lists_; }
+  void resetLists() { lists_.clear(); }
 
  private:
   struct Link {
     LinkInfo info;
     std::vector<IpPrefix> addresses;  // sorted
   };
+  std::map<std::string, int> lists_;
   Status injected(const std::string& op);
   Status checkNamespace(const std::string& netns);
   Result<Link*> find(const std::string& netns, const std::string& name);

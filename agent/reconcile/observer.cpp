@@ -18,12 +18,19 @@ bool sysctlIs(Namespaces& namespaces, const std::string& netns, const std::strin
 
 }  // namespace
 
-Result<HostObservation> Observer::observe(const std::optional<std::set<std::string>>& details_for) {
+Result<HostObservation> Observer::observe(const std::optional<std::set<std::string>>& details_for,
+                                          const std::set<std::string>* only_in) {
   HostObservation host;
-  std::vector<std::string> scan{""};
+  std::vector<std::string> scan;
+  if (!only_in || only_in->count("")) scan.push_back("");
   NWG_ASSIGN_OR_RETURN(auto names, namespaces_.list());
   for (const auto& ns : names) {
-    if (isProjectNamespace(ns) || isRouterNamespace(ns)) scan.push_back(ns);
+    if (!isProjectNamespace(ns) && !isRouterNamespace(ns)) continue;
+    if (only_in && !only_in->count(ns)) {
+      host.namespaces[ns];  // exists (where a hub belongs depends on it); its links were not listed
+      continue;
+    }
+    scan.push_back(ns);
   }
   for (const auto& ns : scan) {
     auto links = links_.list(ns);

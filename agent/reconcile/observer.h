@@ -22,8 +22,10 @@ class Observer {
 
   // Lists every namespace that may hold managed devices and the links in each; then reads the details
   // (see fillDetails) of the managed devices named in `details_for`, or of all of them and of every
-  // project namespace when it is absent.
-  Result<HostObservation> observe(const std::optional<std::set<std::string>>& details_for);
+  // project namespace when it is absent. With `only_in`, links are listed only in those namespaces
+  // ("" is the agent's own): the others are known to exist, with no links or devices seen.
+  Result<HostObservation> observe(const std::optional<std::set<std::string>>& details_for,
+                                  const std::set<std::string>* only_in = nullptr);
 
   // Reads the addresses and WireGuard configuration of the named devices, and the routing sysctls of
   // the named project namespaces. A device whose state cannot be read for a reason other than "not

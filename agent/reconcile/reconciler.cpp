@@ -313,14 +313,41 @@ Status Reconciler::completeHub(const std::string& hub_id, std::string marker, st
 
 // --- phase 2: what the host has -----------------------------------------------------------------
 
-bool Reconciler::observe(Pass& pass) {
-  // List the links everywhere (cheap), then read details only where this pass may act.
-  auto host = observer_.observe(std::set<std::string>{});
+std::optional<std::set<std::string>> Reconciler::trustedNamespaces(const Pass& pass) const {
+  // A notified pass whose hubs all came back and were all verified looks only where they are: the
+  // links of other namespaces cannot change what it does (docs/scale.md). Anything else looks
+  // everywhere (a hub to remove may be anywhere).
+  if (!pass.only || pass.hubs.size() != pass.only->size()) return std::nullopt;
+  std::set<std::string> where;
+  for (const HubSpec* hub : pass.hubs) {
+    const HubRecord& record = records_.at(hub->port_id);
+    if (!record.verified) return std::nullopt;
+    where.insert(record.netns);
+  }
+  return where;
+}
+
+bool Reconciler::readHost(Pass& pass, const std::set<std::string>* only_in) {
+  auto host = observer_.observe(std::set<std::string>{}, only_in);
   if (!host) {
     pass.report.failure = str("reading the host failed: ", host.error().message);
     return false;
   }
   pass.host = std::move(*host);
+  return true;
+}
+
+bool Reconciler::observe(Pass& pass) {
+  // List the links (everywhere, or only where a notified pass's trusted hubs are), then read details
+  // only where this pass may act.
+  const std::optional<std::set<std::string>> trusted = trustedNamespaces(pass);
+  if (!readHost(pass, trusted ? &*trusted : nullptr)) return false;
+  if (trusted && !std::all_of(pass.hubs.begin(), pass.hubs.end(), [&](const HubSpec* hub) {
+        return stillAsVerified(*hub, pass.host) && !refusal(*hub);
+      })) {
+    // A trusted hub is not as it was left (moved, re-created, set down): look at the whole host.
+    if (!readHost(pass, nullptr)) return false;
+  }
   std::set<std::string> detail_devices;
   std::set<std::string> detail_namespaces;
   for (const HubSpec* hub : pass.hubs) {
@@ -341,7 +368,19 @@ bool Reconciler::observe(Pass& pass) {
     detail_namespaces.insert(hubNamespace(*hub, pass.host));
   }
   observer_.fillDetails(pass.host, detail_devices, detail_namespaces);
-  if (!pass.to_plan.empty() || !pass.spoke_plans.empty()) {
+  // The node's own addresses are what spoke endpoints are checked against: read them when a pass
+  // plans a hub in full, or a changed spoke names an endpoint (not for a key or an address).
+  const bool endpoints_to_check =
+      !pass.to_plan.empty() || std::any_of(pass.spoke_plans.begin(), pass.spoke_plans.end(), [&](const HubSpec* hub) {
+        const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
+        return std::any_of(records_.at(hub->port_id).pending.begin(), records_.at(hub->port_id).pending.end(),
+                           [&](const auto& p) {
+                             auto now = std::lower_bound(hub->spokes.begin(), hub->spokes.end(), p.first, byId);
+                             return now != hub->spokes.end() && now->port_id == p.first &&
+                                    (now->endpoint || now->endpoint_name);
+                           });
+      });
+  if (endpoints_to_check) {
     auto addresses = host_facts_.localAddresses();
     if (addresses) {
       node_addresses_ = std::move(*addresses);

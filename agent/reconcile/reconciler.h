@@ -122,6 +122,8 @@ class Reconciler {
   // The phases of a pass, in order; a phase that returns false ends the pass (report.failure says why).
   bool fetch(Pass& pass);
   bool observe(Pass& pass);
+  std::optional<std::set<std::string>> trustedNamespaces(const Pass& pass) const;
+  bool readHost(Pass& pass, const std::set<std::string>* only_in);
   void realizeAll(Pass& pass);
   void removeUnlisted(Pass& pass);
   void cleanup(Pass& pass);

@@ -802,6 +802,39 @@ TEST_F(ReconcilerTest, ASpokeChangeOnATrustedHubIsAWriteOfItsPeerOnly) {
   EXPECT_EQ(reconciler_->syncAll(Depth::kDeep).actions, 0u);
 }
 
+TEST_F(ReconcilerTest, ANotifiedPassOnTrustedHubsLooksOnlyWhereTheyAre) {
+  // Hub B in another project: its namespace is none of a notified pass of hub A's business.
+  server_.hubs[kHubB] = FakeServer::hub(kHubB, "10.10.0.2");
+  server_.hubs[kHubB]["project_id"] = "p2";
+  settle(*reconciler_);
+  host_.links.resetLists();
+  server_.hubs[kHubA]["spokes"].push_back(
+      FakeServer::spoke("dddd0000-0000", publicKeyOf(generatePrivateKey()), "10.10.0.6"));
+  PassReport r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete) << r.failure;
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 2u);
+  EXPECT_EQ(host_.links.lists(), (std::map<std::string, int>{{"tun-p1", 1}}));
+
+  // The device set down by hand: the trusted look finds it changed, and the pass looks everywhere.
+  ASSERT_TRUE(host_.links.setUp("tun-p1", deviceName(kHubA), false).ok());
+  host_.links.resetLists();
+  server_.hubs[kHubA]["spokes"].push_back(
+      FakeServer::spoke("dddd0000-0001", publicKeyOf(generatePrivateKey()), "10.10.0.7"));
+  r = reconciler_->syncHubs({kHubA});
+  ASSERT_TRUE(r.complete) << r.failure;
+  EXPECT_TRUE(host_.links.get("tun-p1", deviceName(kHubA))->up);
+  EXPECT_EQ(deviceOf(kHubA).peers.size(), 3u);
+  EXPECT_EQ(host_.links.lists().count("tun-p2"), 1u);
+  EXPECT_EQ(host_.links.lists().count(""), 1u);
+
+  // A hub named but no longer listed (deleted): everywhere too, to find its device.
+  host_.links.resetLists();
+  server_.hubs.erase(kHubB);
+  ASSERT_TRUE(reconciler_->syncHubs({kHubB}).complete);
+  EXPECT_FALSE(host_.links.get("tun-p2", deviceName(kHubB)).ok());
+  EXPECT_EQ(host_.links.lists().count(""), 1u);
+}
+
 TEST_F(ReconcilerTest, ABurstOfSpokesIsOneWrite) {
   settle(*reconciler_);
   host_.wireguard.resetCounts();
