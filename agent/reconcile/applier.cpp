@@ -1,5 +1,7 @@
 #include "reconcile/applier.h"
 
+#include <chrono>
+
 namespace nwg::reconcile {
 
 Status Applier::apply(const Action& action) {
@@ -11,8 +13,14 @@ Status Applier::apply(const Action& action) {
   // Every change to the host is worth a line at INFO (an idle pass makes none): an operator must be able
   // to see what the agent did, deletions above all.
   log_.info(describe(action));
+  const auto t0 = std::chrono::steady_clock::now();
   Status s = perform(action);
   if (!s.ok()) return std::move(s).error().context(describe(action));
+  // When the host took the change (its time stamp), and what the write cost: how long a change takes
+  // from the API to the kernel is read from here (tests/e2e/bench_scale.py).
+  log_.debug(str("applied in ",
+                 std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(),
+                 " us"));
   return s;
 }
 
