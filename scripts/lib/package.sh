@@ -36,8 +36,10 @@ package_build() {
   rm -rf "$src" && mkdir -p "$src" || return 1
   _package_files | (cd "$NWG_ROOT" && tar --null -T - -cf -) | tar -xf - -C "$src" || return 1
   log "dpkg-buildpackage -us -uc -b (log: $NWG_RUN/log/dpkg-buildpackage.log)"
+  # (CCACHE_DIR named here: debhelper 13 gives the build a HOME of its own, inside the copy)
   local launcher=()
-  command -v ccache >/dev/null && launcher=(env PATH="/usr/lib/ccache:$PATH" CCACHE_BASEDIR="$src")
+  command -v ccache >/dev/null && launcher=(env PATH="/usr/lib/ccache:$PATH" CCACHE_BASEDIR="$src"
+    CCACHE_DIR="$(ccache -k cache_dir)")
   (cd "$src" && "${launcher[@]}" NWG_WERROR="${NWG_WERROR:-OFF}" dpkg-buildpackage -us -uc -b \
      -j"${NWG_JOBS:-2}") >"$NWG_RUN/log/dpkg-buildpackage.log" 2>&1 ||
     { tail -40 "$NWG_RUN/log/dpkg-buildpackage.log" >&2; return 1; }
