@@ -314,7 +314,7 @@ class TestHubDigests(base.WireGuardTestCase):
         digests = {h['id']: h['digest'] for h in full['hubs']}
         self.assertTrue(all(h.get('unchanged') for h in call(
             '1.4', digests=digests)['hubs']))
-        for version in ('1.5', '2.0'):
+        for version in ('1.6', '2.0'):
             with self.subTest(version=version):
                 self.assertRaises(oslo_messaging.UnsupportedVersion, call,
                                   version)
