@@ -450,7 +450,7 @@ class TestRpcListeners(base.WireGuardTestCase):
         topic, endpoints = conn.create_consumer.call_args.args
         self.assertEqual('q-wireguard', topic)
         self.assertIsInstance(endpoints[0], wg_rpc.WireGuardRpcCallback)
-        self.assertEqual('1.4', endpoints[0].target.version)
+        self.assertEqual('1.5', endpoints[0].target.version)
         self.assertEqual({'fanout': False}, conn.create_consumer.call_args.kwargs)
         conn.consume_in_threads.assert_called_once_with()
         for worker in (service.RpcReportsWorker([], worker_process_count=1),
