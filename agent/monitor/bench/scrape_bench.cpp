@@ -41,7 +41,7 @@ Key keyOf(int n) {
   return Key(bytes);
 }
 
-std::string uuid(int kind, int n) {
+std::string uuid(unsigned kind, int n) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-1111-2222-3333-%012d", kind, n);
   return buf;
