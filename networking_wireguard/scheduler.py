@@ -53,8 +53,12 @@ def choose_host(context, hints=None, exclude=()):
     return min(candidates, key=lambda host: (counts.get(host, 0), host))
 
 
-def place_hub(context, hub_id, host):
-    """Bind the hub on host as the scheduler's choice; False if the hub is gone."""
+def place_hub(context, hub_id, host, current_host=None):
+    """Bind the hub on host as the scheduler's choice, if it is still on current_host (None: it
+    waits); False if it is gone or was placed meanwhile (by another server process, an admin)."""
+    found, host_now = wg_db.get_hub_host(context, hub_id)
+    if not found or host_now != current_host:
+        return False
     with validation.row_values(context, scheduled=True):
         try:
             directory.get_plugin().update_port(
@@ -104,7 +108,7 @@ def reschedule_hubs(context=None):
             LOG.warning('Hub %s: its agent on %s is dead and no other WireGuard '
                         'agent can take it', row.port_id, row.host)
             continue
-        if place_hub(context, row.port_id, host):
+        if place_hub(context, row.port_id, host, current_host=row.host):
             LOG.warning('Hub %s rescheduled from dead WireGuard agent %s to %s; '
                         'it gets a new key there', row.port_id, row.host, host)
             moved.append((row.port_id, row.host, host))

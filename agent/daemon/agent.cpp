@@ -146,7 +146,9 @@ class AgentImpl final : public Agent {
   }
 
   int run() override {
-    if (!prepare()) return 1;
+    // A SIGTERM during start-up makes the steps after it fail on purpose (the RPC client is
+    // stopping): that is a clean stop, not a failure.
+    if (!prepare()) return stop_requested_.load() ? 0 : 1;
     if (!waitConnected() && !stop_requested_.load()) {
       log_.warning("not connected to RabbitMQ yet; retrying in the background, tunnels are left as they are");
     }
@@ -175,7 +177,7 @@ class AgentImpl final : public Agent {
   }
 
   int runOnce() override {
-    if (!prepare()) return 1;
+    if (!prepare()) return stop_requested_.load() ? 0 : 1;
     if (!waitConnected()) {
       if (!stop_requested_.load()) log_.error("could not connect to RabbitMQ");
       rpc_->stop();
@@ -252,7 +254,7 @@ class AgentImpl final : public Agent {
     }
     rpc_->onReconnect([this] { loop_->requestFullSync("reconnected to RabbitMQ"); });
     if (Status s = notifications_->subscribe(*rpc_); !s.ok()) {
-      log_.error("cannot subscribe to notifications: ", s.error().message);
+      if (!stop_requested_.load()) log_.error("cannot subscribe to notifications: ", s.error().message);
       return false;
     }
     if (Status s = rpc_->start(); !s.ok()) {

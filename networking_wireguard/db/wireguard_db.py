@@ -245,6 +245,14 @@ def count_hubs(context, hosts):
 
 
 @db_api.CONTEXT_READER
+def get_hub_host(context, hub_id):
+    """(whether the hub exists, its host now): a column, never a cached row."""
+    row = context.session.query(models.WireGuardPort.host).filter_by(
+        port_id=hub_id, role=constants.ROLE_HUB).one_or_none()
+    return row is not None, row.host if row else None
+
+
+@db_api.CONTEXT_READER
 def get_waiting_hubs(context):
     """Rows of the hubs without a host (created through the WireGuard API, no agent yet)."""
     return (context.session.query(models.WireGuardPort).

@@ -266,12 +266,15 @@ class WireGuardPlugin(service_base.ServicePluginBase):
         if attrs.get(wg_apidef.HOST):
             update[HOST_ID] = attrs[wg_apidef.HOST]  # pinned by an admin
         if wg_apidef.ROOT_DEVICE in attrs:
-            profile = _profile(port)
+            # the port dict shows the agent's key and endpoint in the profile: not ours to write
+            profile = {k: v for k, v in _profile(port).items()
+                       if k not in constants.HUB_AGENT_KEYS}
             if attrs[wg_apidef.ROOT_DEVICE]:
                 profile[constants.PROFILE_ROOT_DEVICE] = True
             else:
                 profile.pop(constants.PROFILE_ROOT_DEVICE, None)
-            if profile != _profile(port):
+            if profile != {k: v for k, v in _profile(port).items()
+                           if k not in constants.HUB_AGENT_KEYS}:
                 update[PROFILE] = profile
         if update:
             with _tenant_errors():

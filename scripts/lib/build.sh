@@ -35,7 +35,8 @@ build_tsan() {
 # (most of them wait on networks and services); `background_wait NAME` returns its exit status.
 background_build() {
   mkdir -p "$NWG_RUN/log"
-  ( nice -n 19 "$2" >"$NWG_RUN/log/build-$1.log" 2>&1; echo $? >"$NWG_RUN/log/build-$1.rc" ) &
+  # (renice: `nice` cannot run a shell function)
+  ( renice -n 19 -p "$BASHPID" >/dev/null; "$2" >"$NWG_RUN/log/build-$1.log" 2>&1; echo $? >"$NWG_RUN/log/build-$1.rc" ) &
   echo $! >"$NWG_RUN/log/build-$1.pid"
 }
 background_wait() {

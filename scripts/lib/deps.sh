@@ -8,7 +8,9 @@ NWG_DEPS_BUILD="build-essential cmake ninja-build pkg-config clang libclang-rt-1
 NWG_DEPS_RUNTIME="wireguard-go wireguard-tools iproute2 iputils-ping procps socat jq curl bc openssl prometheus"
 NWG_DEPS_SERVICES="rabbitmq-server mariadb-server python3-pymysql python3-neutron neutron-server
   neutron-l3-agent python3-oslo.messaging python3-openstackclient python3-pytest python3-setuptools
-  python3-pip python3-stestr python3-oslotest"
+  python3-pip python3-stestr python3-oslotest
+  keystone python3-keystonemiddleware uwsgi-core uwsgi-plugin-python3 python3-openstacksdk python3-osc-lib
+  python3-qrcode python3-cryptography"
 NWG_DEPS_VM="qemu-system-x86 cpio kmod xz-utils zstd"
 
 install_deps() {

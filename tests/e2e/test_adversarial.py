@@ -105,6 +105,9 @@ def test_a_spoke_endpoint_naming_the_node_is_dropped(world):
         assert peers[sneaky.public_key]['endpoint'] is None  # a peer, but the hub sends it nothing
         assert tunnel_works(world)
         world.api.delete('port', port['id'])
+        harness.wait_until(lambda: sneaky.public_key not in harness.wg_dump(hub_dev(world.hubs[0]),
+                                                                            netns=world.tun_ns)[1],
+                           WAIT, 'the sneaky spoke to leave the hub')
     finally:
         with open('/etc/hosts', 'w') as f:
             f.write(hosts)

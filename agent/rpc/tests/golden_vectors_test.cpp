@@ -47,9 +47,18 @@ json expectedInner(const json& golden) {
 // tests/golden is a copy of the shared protocol vectors (shared/protocol/oslo/golden): every file here
 // must be byte-identical to the shared one of the same name, so a re-capture there cannot silently
 // leave this copy behind. (Every shared vector is copied today; a file only there is drift too.)
+//
+// The shared vectors live outside this repository (beside it, in the workspace), so a checkout on its
+// own cannot run this check: scripts/test looks for them and, when it finds them, sets
+// NWG_SHARED_GOLDEN_DIR and NWG_REQUIRE_SHARED=1, which makes their absence here a failure; by hand
+// (or without the workspace) the test skips, saying where it looked.
 TEST(GoldenVectorsTest, OurCopyIsByteIdenticalToTheSharedVectors) {
-  const fs::path shared = NWG_SHARED_GOLDEN_DIR;
-  NWG_REQUIRE(fs::is_directory(shared), "the shared protocol vectors at " + shared.string());
+  const std::string from_env = ::nwg::testing::env("NWG_SHARED_GOLDEN_DIR");
+  const fs::path shared = from_env.empty() ? fs::path(NWG_SHARED_GOLDEN_DIR) : fs::path(from_env);
+  if (!fs::is_directory(shared)) {
+    if (::nwg::testing::env("NWG_REQUIRE_SHARED") == "1") FAIL() << "the shared protocol vectors are missing: " << shared;
+    GTEST_SKIP() << "SKIPPED: the shared protocol vectors (outside this repository) are not at " << shared;
+  }
   auto bytes = [](const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;

@@ -117,7 +117,13 @@ class _Find(object):
 
     def find(self, resource, name_or_id):
         client = self.app.client_manager.wireguard
-        return resource.find(client, name_or_id, ignore_missing=False)
+        found = resource.find(client, name_or_id, ignore_missing=True)
+        if found is None:
+            what = 'hub' if resource is resources.WireGuardHub else 'spoke'
+            raise exceptions.CommandError(
+                'No WireGuard %s %s could be found (or it is not yours)' % (
+                    what, name_or_id))
+        return found
 
 
 # --- hubs ---

@@ -551,8 +551,35 @@ class TestPolicies(ApiTestCase):
         self.assertTrue(root['root_device'])
         self.assertEqual({'root_device': True},
                          self.show_port(root['id'])[PROFILE])
+        # on an up hub: its agent's key and endpoint stay the agent's, not ML2's profile
+        key = self.hub_up(self.hub['id'])
+        hub = self.api_update(HUB, self.hub['id'], context=admin, root_device=True)
+        self.assertEqual((True, key), (hub['root_device'], hub['public_key']))
+        self.assertEqual({'root_device': True},
+                         self.binding_profile_row(self.hub['id']))
         spoke = self.create_spoke_as(context=admin, tenant_id=base.OTHER_PROJECT,
                                      network_id=self.other_net['id'],
                                      expected=400)
         self.assertIn('no WireGuard hub of project %s' % base.OTHER_PROJECT,
                       self.error(spoke))
+
+
+class TestPlacement(ApiTestCase):
+
+    def test_a_hub_placed_meanwhile_is_left_alone(self):
+        # Two server processes may both try a waiting hub (an agent's report, a periodic check):
+        # the second finds it placed and does nothing.
+        helpers.kill_agent(self.agent['id'])
+        hub = self.create_hub_as()
+        helpers.revive_agent(self.agent['id'])
+        self.assertTrue(scheduler.place_hub(self.admin, hub['id'], base.HOST))
+        base.register_wireguard_agent(base.OTHER_HOST)
+        revision = self.show_port(hub['id'])['revision_number']
+        self.assertFalse(scheduler.place_hub(self.admin, hub['id'], base.OTHER_HOST))
+        self.assertEqual([], scheduler.schedule_waiting_hubs(self.admin))
+        port = self.show_port(hub['id'])
+        self.assertEqual((base.HOST, revision),
+                         (port[portbindings.HOST_ID], port['revision_number']))
+        # nor a hub that is gone
+        self.assertFalse(scheduler.place_hub(
+            self.admin, '00000000-0000-0000-0000-000000000000', base.HOST))
