@@ -56,7 +56,9 @@ SPOKE_MAX_MTU = 1420
 
 # RPC: agents call the server on RPC_TOPIC; the server casts to agents on NOTIFIER_TOPIC (fanout).
 RPC_TOPIC = 'q-wireguard'
-RPC_VERSION = '1.4'
+RPC_VERSION = '1.5'
+# update_spoke_status: the most spokes one call may report (agents send at most 1,000).
+MAX_SPOKE_REPORTS = 10000
 NOTIFIER_TOPIC = 'q-wireguard-notifier'
 NOTIFIER_VERSION = '1.0'
 

@@ -3,8 +3,9 @@
 # policy-rc.d refuses, and the harness starts each service by hand.
 
 NWG_DEPS_BUILD="build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-  libsodium-dev libmnl-dev nlohmann-json3-dev librabbitmq-dev libgtest-dev libgmock-dev libbenchmark-dev"
-NWG_DEPS_RUNTIME="wireguard-go wireguard-tools iproute2 iputils-ping procps socat jq curl bc openssl"
+  libsodium-dev libmnl-dev nlohmann-json3-dev librabbitmq-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev"
+NWG_DEPS_RUNTIME="wireguard-go wireguard-tools iproute2 iputils-ping procps socat jq curl bc openssl prometheus"
 NWG_DEPS_SERVICES="rabbitmq-server mariadb-server python3-pymysql python3-neutron neutron-server
   neutron-l3-agent python3-oslo.messaging python3-openstackclient python3-pytest python3-setuptools
   python3-pip python3-stestr python3-oslotest

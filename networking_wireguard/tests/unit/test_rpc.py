@@ -314,7 +314,7 @@ class TestHubDigests(base.WireGuardTestCase):
         digests = {h['id']: h['digest'] for h in full['hubs']}
         self.assertTrue(all(h.get('unchanged') for h in call(
             '1.4', digests=digests)['hubs']))
-        for version in ('1.5', '2.0'):
+        for version in ('1.6', '2.0'):
             with self.subTest(version=version):
                 self.assertRaises(oslo_messaging.UnsupportedVersion, call,
                                   version)
@@ -450,7 +450,7 @@ class TestRpcListeners(base.WireGuardTestCase):
         topic, endpoints = conn.create_consumer.call_args.args
         self.assertEqual('q-wireguard', topic)
         self.assertIsInstance(endpoints[0], wg_rpc.WireGuardRpcCallback)
-        self.assertEqual('1.4', endpoints[0].target.version)
+        self.assertEqual('1.5', endpoints[0].target.version)
         self.assertEqual({'fanout': False}, conn.create_consumer.call_args.kwargs)
         conn.consume_in_threads.assert_called_once_with()
         for worker in (service.RpcReportsWorker([], worker_process_count=1),
