@@ -10,7 +10,7 @@ function install_networking_wireguard {
 function install_wireguard_agent {
     install_package $WIREGUARD_AGENT_BUILD_PACKAGES $WIREGUARD_AGENT_RUNTIME_PACKAGES
     cmake -S $NETWORKING_WIREGUARD_DIR -B $NETWORKING_WIREGUARD_BUILD_DIR -G Ninja \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNWG_TESTS=OFF -DNWG_BENCHMARKS=OFF
+        -DCMAKE_BUILD_TYPE=Release -DNWG_TESTS=OFF -DNWG_BENCHMARKS=OFF
     cmake --build $NETWORKING_WIREGUARD_BUILD_DIR
     sudo cmake --install $NETWORKING_WIREGUARD_BUILD_DIR --prefix /usr/local
 }

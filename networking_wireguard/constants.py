@@ -59,6 +59,8 @@ RPC_TOPIC = 'q-wireguard'
 RPC_VERSION = '1.6'
 # get_hubs 1.6 answers and pages hold at most this many spokes, whatever an agent asks for.
 MAX_SPOKES_PER_ANSWER = 10000
+# update_spoke_status: the most spokes one call may report (agents send at most 1,000).
+MAX_SPOKE_REPORTS = 10000
 NOTIFIER_TOPIC = 'q-wireguard-notifier'
 NOTIFIER_VERSION = '1.0'
 

@@ -1,15 +1,19 @@
 # The driver's RPC API (docs/rpc.md): the server endpoint that WireGuard agents call on topic
 # q-wireguard, and the fanout notifier that tells them which hubs changed.
 
+import datetime
 import hashlib
 import json
 
+from neutron_lib import constants as n_const
 from neutron_lib import context as n_context
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins import directory
 from neutron_lib import rpc as n_rpc
 from oslo_log import log as logging
 import oslo_messaging
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
@@ -49,6 +53,34 @@ def _limit(value):
     return min(value, constants.MAX_SPOKES_PER_ANSWER)
 
 
+_MAX_BYTES = 2 ** 63 - 1  # a BIGINT column; WireGuard's counters are u64
+
+
+def _spoke_report(entry):
+    """An update_spoke_status entry checked and converted for the database, or None."""
+    if not isinstance(entry, dict):
+        return None
+    hub_id, spoke_id = entry.get('hub_id'), entry.get('spoke_id')
+    active = entry.get('active')
+    handshake = entry.get('latest_handshake')
+    endpoint = entry.get('endpoint')
+    counters = [entry.get('rx_bytes'), entry.get('tx_bytes')]
+    if (not uuidutils.is_uuid_like(hub_id) or not uuidutils.is_uuid_like(spoke_id) or
+            not isinstance(active, bool) or
+            not (handshake is None or (type(handshake) is int and
+                                       0 < handshake < 2 ** 40)) or
+            not (endpoint is None or (isinstance(endpoint, str) and
+                                      not validators.validate_endpoint(endpoint))) or
+            not all(type(c) is int and c >= 0 for c in counters)):
+        return None
+    return {'hub_id': hub_id, 'spoke_id': spoke_id, 'active': active,
+            'latest_handshake': (datetime.datetime.utcfromtimestamp(handshake)
+                                 if handshake else None),
+            'endpoint': endpoint,
+            'rx_bytes': min(counters[0], _MAX_BYTES),
+            'tx_bytes': min(counters[1], _MAX_BYTES)}
+
+
 class WireGuardAgentNotifyAPI(object):
     """Server -> agents: fanout casts on q-wireguard-notifier.
 
@@ -80,7 +112,7 @@ class WireGuardRpcCallback(object):
         1.2 - the original design's API: get_ports_for_agent, update_hub_port, get_subnet
         1.3 - get_hubs
         1.4 - get_hubs: a digest in every hub entry; digests argument (stubs)
-        1.5 - (reserved for the agents' spoke status reports)
+        1.5 - update_spoke_status
         1.6 - get_hubs: a revision in every hub entry; revisions argument (deltas) and
               spokes_limit (paging); get_hub_spokes (docs/scale.md)
     The agent bus is trusted like Neutron's own agent RPC: every method reads with an admin context.
@@ -224,6 +256,43 @@ class WireGuardRpcCallback(object):
         return {'revision': head['revision'], 'spokes': spokes,
                 'removed_spokes': removed if not marker else [],
                 'spokes_next': next_marker}
+
+    def update_spoke_status(self, context, host, spokes):
+        """Spoke liveness from the agent on `host` (1.5, docs/rpc.md).
+
+        spokes: [{'hub_id', 'spoke_id', 'active', 'latest_handshake' (unix seconds or None),
+        'endpoint', 'rx_bytes', 'tx_bytes'}], what the hub's device says of each spoke. The agent
+        sends a spoke when its status changed, or at most every spoke_report_interval otherwise.
+        Peerings of hubs bound to other hosts are ignored. A spoke's port becomes ACTIVE when any
+        of its hubs' agents reports it active, DOWN when none does; hubs are never touched.
+        """
+        if not isinstance(spokes, list) or len(spokes) > constants.MAX_SPOKE_REPORTS:
+            raise n_exc.InvalidInput(
+                error_message='spokes: a list of at most %d entries expected'
+                % constants.MAX_SPOKE_REPORTS)
+        reports = []
+        for entry in spokes:
+            report = _spoke_report(entry)
+            if report is None:
+                LOG.warning('update_spoke_status from %s: malformed entry %.200r '
+                            'ignored', host, entry)
+                continue
+            reports.append(report)
+        admin = n_context.get_admin_context()
+        now = timeutils.utcnow().replace(microsecond=0)
+        written, statuses = wg_db.set_spoke_liveness(admin, host, reports, now)
+        if statuses:
+            # Through ML2, one port at a time (its own transaction, callbacks, port revision):
+            # only spokes whose status flips get here.
+            self.plugin.update_port_statuses(admin, statuses)
+            for status in (n_const.PORT_STATUS_ACTIVE, n_const.PORT_STATUS_DOWN):
+                ids = sorted(s for s, v in statuses.items() if v == status)
+                if ids:
+                    LOG.info('Spokes now %s (agent on %s): %s', status, host,
+                             ', '.join(ids))
+        LOG.debug('update_spoke_status from %s: %d reported, %d written, %d '
+                  'status changes', host, len(reports), written, len(statuses))
+        return None
 
     def _bind_hubs(self, context, host, hub_ids):
         # A hub created while its agent was down stays binding_failed until something rebinds it.

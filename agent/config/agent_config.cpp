@@ -65,6 +65,7 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kDefault, "use_stderr", "false"},
       {kAgent, "polling_interval", "30"},
       {kAgent, "report_interval", "30"},
+      {kAgent, "metrics_bind", ""},
       {kWireguard, "endpoint", ""},
       {kWireguard, "backend", "auto"},
       {kWireguard, "state_path", "/var/lib/neutron/wireguard"},
@@ -78,6 +79,9 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kWireguard, "underlay_mtu", "1500"},
       {kWireguard, "wireguard_go", "wireguard-go"},
       {kWireguard, "wireguard_go_memory_limit", "auto"},
+      {kWireguard, "peer_read_interval", "15"},
+      {kWireguard, "spoke_active_window", "180"},
+      {kWireguard, "spoke_report_interval", "300"},
       {kRabbit, "ssl", "false", {{kRabbit, "rabbit_use_ssl"}}},
       {kRabbit, "ssl_version", "", {{kRabbit, "kombu_ssl_version"}}},
       {kRabbit, "ssl_key_file", "", {{kRabbit, "kombu_ssl_keyfile"}}},
@@ -133,6 +137,18 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   // [AGENT]
   NWG_RETURN_IF_ERROR(readInt(r, kAgent, "polling_interval", 1, 86400, c.polling_interval));
   NWG_ASSIGN_OR_RETURN(c.report_interval, r.getFloat(kAgent, "report_interval", 0.0, 86400.0));
+  {
+    NWG_ASSIGN_OR_RETURN(std::string bind, r.getString(kAgent, "metrics_bind"));
+    const std::string_view b = trim(bind);
+    if (!b.empty()) {
+      auto endpoint = Endpoint::parse(b);
+      if (!endpoint.ok() || endpoint->port() == 0) {
+        return optionError(r, kAgent, "metrics_bind",
+                           str("'", b, "' is not address:port (e.g. 127.0.0.1:9586 or [::1]:9586)"));
+      }
+      c.metrics_bind = *endpoint;
+    }
+  }
 
   // [wireguard]
   {
@@ -203,6 +219,10 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
       c.wireguard_go_memory_limit = *parsed;
     }
   }
+
+  NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "peer_read_interval", 0, 3600, c.peer_read_interval));
+  NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "spoke_active_window", 1, 86400, c.spoke_active_window));
+  NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "spoke_report_interval", 0, 86400, c.spoke_report_interval));
 
   // [oslo_messaging_rabbit]
   RabbitOptions& q = c.rabbit;

@@ -41,6 +41,7 @@ struct AgentConfig {
   // [AGENT]
   int polling_interval = 30;      // seconds between full resyncs
   double report_interval = 30.0;  // seconds between report_state heartbeats; 0 disables them
+  std::optional<Endpoint> metrics_bind;  // Prometheus /metrics on this address:port; unset: off
 
   // [wireguard]
   std::optional<IpAddress> endpoint;  // address advertised to spokes; unset: no endpoint reported
@@ -56,6 +57,9 @@ struct AgentConfig {
   int underlay_mtu = 1500;
   std::string wireguard_go = "wireguard-go";
   std::string wireguard_go_memory_limit;  // GOMEMLIMIT for wireguard-go, or "auto"; "" leaves it unset
+  int peer_read_interval = 15;            // seconds between readings of every hub's peers; 0: never
+  int spoke_active_window = 180;          // a spoke is ACTIVE with a handshake this recent
+  int spoke_report_interval = 300;        // a spoke's handshake/endpoint/bytes sent at most this often
 
   // [oslo_messaging_rabbit]
   RabbitOptions rabbit;

@@ -7,9 +7,15 @@
 #include "daemon/heartbeat.h"
 #include "daemon/linux_host_facts.h"
 #include "daemon/log_sink_adapter.h"
+#include "daemon/metered_caller.h"
+#include "daemon/metrics_loop_observer.h"
 #include "daemon/rpc_client_options.h"
 #include "daemon/rpc_server_api.h"
+#include "daemon/rpc_spoke_status_api.h"
 #include "logging/log.h"
+#include "metrics/agent_metrics.h"
+#include "metrics/metrics_server.h"
+#include "monitor/peer_monitor.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
 #include "reconcile/agent_loop.h"
@@ -21,6 +27,10 @@
 #include "rpc/rpc_client.h"
 #include "wireguard/genl/genl_backend.h"
 #include "wireguard/uapi/uapi_backend.h"
+
+#ifndef NWG_VERSION
+#define NWG_VERSION "unknown"
+#endif
 
 namespace nwg::daemon {
 
@@ -42,17 +52,27 @@ class AgentImpl final : public Agent {
     NWG_ASSIGN_OR_RETURN(BackendKind kind,
                          chooseBackend(config_.backend, wg::GenlBackend::available(),
                                        wg::UapiBackend::available(wireguard_go_), config_.wireguard_go));
-    if (kind == BackendKind::kKernel) {
-      backend_ = std::make_unique<wg::GenlBackend>(namespaces_, links_);
-    } else {
-      wg::UapiBackendOptions options;
-      options.wireguard_go = wireguard_go_;
-      options.memory_limit = config_.wireguard_go_memory_limit;
-      backend_ = std::make_unique<wg::UapiBackend>(options);
+    // The peer monitor reads through a backend of its own: no lock, socket or cache is shared with
+    // the reconcile thread's, so a reading never waits for a pass nor a pass for a reading.
+    for (auto* backend : {&backend_, &monitor_backend_}) {
+      if (kind == BackendKind::kKernel) {
+        *backend = std::make_unique<wg::GenlBackend>(namespaces_, links_);
+      } else {
+        wg::UapiBackendOptions options;
+        options.wireguard_go = wireguard_go_;
+        options.memory_limit = config_.wireguard_go_memory_limit;
+        // A reading is retried every peer_read_interval: a stopped wireguard-go must not hold it up.
+        if (backend == &monitor_backend_) options.request_timeout = std::chrono::seconds(5);
+        *backend = std::make_unique<wg::UapiBackend>(options);
+      }
     }
+    metrics_ = std::make_unique<metrics::AgentMetrics>(
+        metrics::AgentMetrics::Identity{config_.host, std::string(backend_->kind()), NWG_VERSION});
     identities_ = std::make_unique<reconcile::IdentityStore>(config_.state_path);
     rpc_ = std::make_unique<rpc::RpcClient>(rpcClientOptions(config_));
-    server_ = std::make_unique<RpcServerApi>(*rpc_, config_.host);
+    // Every Neutron API call goes through the meter (RPC errors by method and kind).
+    caller_ = std::make_unique<MeteredCaller>(*rpc_, *metrics_);
+    server_ = std::make_unique<RpcServerApi>(*caller_, config_.host);
     observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_);
     applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run);
 
@@ -79,11 +99,37 @@ class AgentImpl final : public Agent {
     loop_options.polling_interval = std::chrono::seconds(config_.polling_interval);
     loop_options.deep_interval = std::chrono::seconds(config_.deep_resync_interval);
     loop_ = std::make_unique<reconcile::AgentLoop>(*reconciler_, sink_, loop_options);
+    loop_observer_ = std::make_unique<MetricsLoopObserver>(*metrics_);
+    loop_->setObserver(loop_observer_.get());
+
+    if (config_.peer_read_interval > 0) {
+      spoke_status_ = std::make_unique<RpcSpokeStatusApi>(*caller_, config_.host);
+      monitor::PeerMonitorOptions monitor_options;
+      monitor_options.interval = std::chrono::seconds(config_.peer_read_interval);
+      monitor_options.liveness.active_window = std::chrono::seconds(config_.spoke_active_window);
+      monitor_options.liveness.report_interval = std::chrono::seconds(config_.spoke_report_interval);
+      monitor_options.report_status = !config_.dry_run;
+      monitor_options.render_metrics = config_.metrics_bind.has_value();
+      monitor_ = std::make_unique<monitor::PeerMonitor>(
+          *monitor_backend_, [this] { return reconciler_->realizedHubs(); }, *spoke_status_, monitor_sink_,
+          monitor_options, metrics_.get());
+    }
+    if (config_.metrics_bind) {
+      metrics::MetricsServerOptions server_options;
+      server_options.address = config_.metrics_bind->address();
+      server_options.port = config_.metrics_bind->port();
+      metrics_server_ = std::make_unique<metrics::MetricsServer>(server_options, [this] {
+        // The agent's health now (a few dozen lines), then the peers as of the last reading.
+        auto health = std::make_shared<std::string>();
+        metrics_->write(*health, rpc_->reconnects());
+        return metrics::Body{std::move(health), monitor_ ? monitor_->peerMetrics() : nullptr};
+      });
+    }
 
     rpc::StateReporterOptions reporter_options;
     reporter_options.host = config_.host;
     reporter_options.timeout = milliseconds(static_cast<int64_t>(config_.report_interval * 1000));
-    reporter_ = std::make_unique<rpc::StateReporter>(*rpc_, reporter_options);
+    reporter_ = std::make_unique<rpc::StateReporter>(*caller_, reporter_options);
     heartbeat_ = std::make_unique<Heartbeat>(
         *reporter_, milliseconds(static_cast<int64_t>(config_.report_interval * 1000)),
         [this] { return configurations(); }, [this](const std::string& why) { loop_->requestFullSync(why); },
@@ -113,11 +159,20 @@ class AgentImpl final : public Agent {
         return 1;
       }
     }
+    if (Status s = startObservability(); !s.ok()) {
+      log_.error(s.error().message);
+      rpc_->stop();
+      heartbeat_->stop();
+      return 1;
+    }
     loop_->run();
     log_.info("stopping: devices and tunnels stay up");
-    // The RPC client first: it fails a heartbeat in flight at once, which the heartbeat's join needs.
+    // The RPC client first: it fails a heartbeat or a spoke report in flight at once, which the
+    // joins of their threads need.
     rpc_->stop();
     heartbeat_->stop();
+    if (monitor_) monitor_->stop();
+    if (metrics_server_) metrics_server_->stop();
     return 0;
   }
 
@@ -140,6 +195,7 @@ class AgentImpl final : public Agent {
     stop_requested_.store(true);
     loop_->stop();
     rpc_->stop();
+    if (monitor_) monitor_->cancel();  // a reading in progress ends at its next hub
   }
 
  private:
@@ -154,6 +210,17 @@ class AgentImpl final : public Agent {
       if (std::chrono::steady_clock::now() >= deadline) return false;
     }
     return false;
+  }
+
+  // The metrics endpoint (a bind that fails stops the agent: an operator asked for it) and the
+  // peer monitor's thread.
+  Status startObservability() {
+    if (metrics_server_) {
+      NWG_RETURN_IF_ERROR(metrics_server_->start());
+      log_.info("serving Prometheus metrics on http://", config_.metrics_bind->toString(), "/metrics");
+    }
+    if (monitor_) NWG_RETURN_IF_ERROR(monitor_->start());
+    return okStatus();
   }
 
   nlohmann::json configurations() const {
@@ -202,23 +269,32 @@ class AgentImpl final : public Agent {
   std::string wireguard_go_;  // [wireguard] wireguard_go resolved through PATH
   logging::Log log_{"networking_wireguard.agent"};
   LogSinkAdapter sink_{logging::Log("networking_wireguard.agent.reconcile")};
+  LogSinkAdapter monitor_sink_{logging::Log("networking_wireguard.agent.monitor")};
   LinuxNamespaces namespaces_;
   RtnetlinkLinks links_{namespaces_};
   std::unique_ptr<wg::Backend> backend_;
+  std::unique_ptr<wg::Backend> monitor_backend_;
+  std::unique_ptr<metrics::AgentMetrics> metrics_;
   std::unique_ptr<reconcile::IdentityStore> identities_;
   std::unique_ptr<rpc::RpcClient> rpc_;
+  std::unique_ptr<MeteredCaller> caller_;
   std::unique_ptr<RpcServerApi> server_;
   LinuxHostFacts host_facts_;
   std::unique_ptr<reconcile::Observer> observer_;
   std::unique_ptr<reconcile::Applier> applier_;
   std::unique_ptr<reconcile::Reconciler> reconciler_;
   std::unique_ptr<reconcile::AgentLoop> loop_;
+  std::unique_ptr<MetricsLoopObserver> loop_observer_;
   // After the loop and the reconciler: destroyed before them, so its on_change (which uses both)
   // has ended for good by the time they go.
   std::unique_ptr<reconcile::EndpointResolver> resolver_;
   std::unique_ptr<rpc::StateReporter> reporter_;
   std::unique_ptr<Heartbeat> heartbeat_;
   std::unique_ptr<rpc::HubNotificationConsumer> notifications_;
+  // Last: stopped and destroyed first (they read the reconciler, the metrics and the RPC client).
+  std::unique_ptr<RpcSpokeStatusApi> spoke_status_;
+  std::unique_ptr<monitor::PeerMonitor> monitor_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
 };
 
 }  // namespace

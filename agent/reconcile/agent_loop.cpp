@@ -5,9 +5,15 @@
 namespace nwg::reconcile {
 
 void AgentLoop::hubsChanged(const std::vector<std::string>& hub_ids) {
+  const auto now = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mu_);
     dirty_.insert(hub_ids.begin(), hub_ids.end());
+    // Notifications name the changed hubs of every host; entries of hubs that are not this host's
+    // go when the pass that covers them ends (settleNotified).
+    if (observer_) {
+      for (const auto& id : hub_ids) notified_.try_emplace(id, now);
+    }
   }
   wake_.notify_all();
 }
@@ -75,6 +81,47 @@ void AgentLoop::afterPass(const PassReport& report, bool full) {
   }
 }
 
+std::map<std::string, AgentLoop::Clock::time_point> AgentLoop::takeNotified(bool full,
+                                                                           const std::set<std::string>& hubs) {
+  std::map<std::string, Clock::time_point> covered;
+  if (full) {
+    covered.swap(notified_);
+  } else {
+    for (const auto& id : hubs) {
+      if (auto it = notified_.find(id); it != notified_.end()) covered.insert(notified_.extract(it));
+    }
+  }
+  return covered;
+}
+
+void AgentLoop::settleNotified(std::map<std::string, Clock::time_point> covered, const PassReport& report,
+                               bool after_first_sync) {
+  // The first full sync covers what was notified during start-up: that is not a notification's
+  // latency, and every hub is applied by then anyway.
+  if (covered.empty() || !after_first_sync) return;
+  const auto now = Clock::now();
+  std::vector<Clock::duration> applied;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto done = [&](const std::vector<std::string>& ids) {
+      for (const auto& id : ids) {
+        if (auto it = covered.find(id); it != covered.end()) {
+          applied.push_back(now - it->second);
+          covered.erase(it);
+        }
+      }
+    };
+    done(report.realized);
+    done(report.removed);
+    for (auto& [id, since] : covered) {
+      // Not applied yet (failed, or the pass did not complete): the retry's success counts from
+      // the first notification. Anything else was not this host's hub.
+      if (!report.complete || report.failed.count(id)) notified_.try_emplace(id, since);
+    }
+  }
+  for (auto latency : applied) observer_->notificationApplied(latency);
+}
+
 void AgentLoop::run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
@@ -109,12 +156,15 @@ void AgentLoop::run() {
     } else {
       for (const auto& id : hubs) dirty_.erase(id);
     }
+    auto covered = takeNotified(full, hubs);
+    const bool after_first_sync = had_full_sync_;
     lock.unlock();
 
     const auto t0 = Clock::now();
     PassReport report =
         full ? reconciler_.syncAll(deep ? Depth::kDeep : Depth::kQuick) : reconciler_.syncHubs(hubs);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+    const auto took = Clock::now() - t0;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
     if (report.cancelled || (!report.complete && stopRequested())) {
       lock.lock();
       break;  // stop() was called: end quietly, changing nothing more
@@ -129,6 +179,13 @@ void AgentLoop::run() {
                    ": ", report.realized.size(), " realized, ", report.failed.size(), " failed, ",
                    report.removed.size(), " removed, ", report.actions, " action(s) in ", ms, " ms"));
       afterPass(report, full);
+    }
+    if (observer_) {
+      observer_->passEnded(!full  ? LoopObserver::PassKind::kPartial
+                           : deep ? LoopObserver::PassKind::kDeep
+                                  : LoopObserver::PassKind::kQuick,
+                           report, took);
+      settleNotified(std::move(covered), report, after_first_sync);
     }
 
     lock.lock();

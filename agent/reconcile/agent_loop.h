@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "reconcile/log_sink.h"
+#include "reconcile/loop_observer.h"
 #include "reconcile/reconciler.h"
 
 namespace nwg::reconcile {
@@ -32,6 +33,9 @@ class AgentLoop {
 
   AgentLoop(Reconciler& reconciler, LogSink& log, LoopOptions options)
       : reconciler_(reconciler), log_(log), options_(options) {}
+
+  // Before run(): who hears about each pass (metrics). Optional.
+  void setObserver(LoopObserver* observer) { observer_ = observer; }
 
   // From any thread.
   void hubsChanged(const std::vector<std::string>& hub_ids);
@@ -53,12 +57,18 @@ class AgentLoop {
 
  private:
   void afterPass(const PassReport& report, bool full);
+  // The notified hubs a pass covers, with when each was first notified (taken out of notified_).
+  std::map<std::string, Clock::time_point> takeNotified(bool full, const std::set<std::string>& hubs);
+  // After the pass: latencies of the covered hubs it realized or removed; those it failed wait on.
+  void settleNotified(std::map<std::string, Clock::time_point> covered, const PassReport& report,
+                      bool after_first_sync);
   bool stopRequested() const;
   std::chrono::milliseconds backoff(int attempts) const;
 
   Reconciler& reconciler_;
   LogSink& log_;
   LoopOptions options_;
+  LoopObserver* observer_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -70,6 +80,7 @@ class AgentLoop {
   Clock::time_point next_full_{};
   Clock::time_point next_deep_{};
   std::set<std::string> dirty_;
+  std::map<std::string, Clock::time_point> notified_;  // hubs notified and not applied yet: since when
   struct Retry {
     int attempts = 0;
     Clock::time_point due{};

@@ -81,6 +81,7 @@ PassReport Reconciler::run(const std::optional<std::set<std::string>>& only, Dep
     cleanup(pass);
   }
   reportToNeutron(pass);
+  publishRealized(pass);
   return pass.report;
 }
 
@@ -883,6 +884,61 @@ void Reconciler::cleanup(Pass& pass) {
     resolver_.refresh(names);
   }
   last_hub_count_ = report.realized.size();
+}
+
+// --- what other threads see ------------------------------------------------------------------
+
+std::shared_ptr<const RealizedHubs> Reconciler::realizedHubs() const {
+  std::lock_guard lock(realized_mu_);
+  return realized_snapshot_;
+}
+
+void Reconciler::publishRealized(const Pass& pass) {
+  if (applier_.dryRun()) return;  // a dry run realizes nothing
+  bool changed = false;
+  std::map<std::string, const HubSpec*> listed;
+  for (const auto& hub : pass.hubs) listed.emplace(hub.port_id, &hub);
+  for (const auto& id : pass.report.realized) {
+    auto spec = listed.find(id);
+    if (spec == listed.end()) continue;
+    const HubSpec& hub = *spec->second;
+    wg::DeviceRef device{hubNamespace(hub, pass.host), deviceName(id)};
+    auto& entry = realized_[id];
+    // The same spec (the server's digest) in the same place: the entry stays, so that an idle
+    // quick pass publishes nothing and copies no spoke.
+    if (entry && !hub.digest.empty() && entry->digest == hub.digest && entry->device == device) continue;
+    auto made = std::make_shared<RealizedHub>();
+    made->port_id = hub.port_id;
+    made->project_id = hub.project_id;
+    made->network_id = hub.network_id;
+    made->device = std::move(device);
+    made->digest = hub.digest;
+    made->spokes.reserve(hub.spokes.size());
+    for (const auto& spoke : hub.spokes) made->spokes.push_back({spoke.port_id, spoke.public_key, spoke.allowed_ips});
+    entry = std::move(made);
+    changed = true;
+  }
+  // A hub that failed this pass keeps its entry (its device may work: its spokes' liveness and
+  // metrics go on); one no longer this host's, or removed, goes.
+  // An empty full answer is not believed before the next one confirms it (cleanup()): keep all.
+  const bool doubtful = !pass.only && pass.hubs.empty() && empty_answer_pending_;
+  const std::set<std::string> invalid(pass.decoded.invalid_hubs.begin(), pass.decoded.invalid_hubs.end());
+  for (auto it = realized_.begin(); it != realized_.end();) {
+    const bool asked = !pass.only || pass.only->count(it->first);
+    const bool gone = asked && !doubtful && !listed.count(it->first) && !invalid.count(it->first);
+    if (gone || std::count(pass.report.removed.begin(), pass.report.removed.end(), it->first)) {
+      it = realized_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (!changed) return;
+  auto snapshot = std::make_shared<RealizedHubs>();
+  snapshot->reserve(realized_.size());
+  for (const auto& [id, entry] : realized_) snapshot->push_back(entry);
+  std::lock_guard lock(realized_mu_);
+  realized_snapshot_ = std::move(snapshot);
 }
 
 // --- phase 5: tell Neutron ----------------------------------------------------------------------

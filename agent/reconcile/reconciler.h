@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "reconcile/log_sink.h"
 #include "reconcile/observer.h"
 #include "reconcile/planner.h"
+#include "reconcile/realized_hubs.h"
 #include "reconcile/server_api.h"
 #include "wireguard/key_hash.h"
 
@@ -92,6 +94,10 @@ class Reconciler {
   // using it are re-planned at the next pass of their hubs, which it returns (to be marked dirty).
   std::set<std::string> nameChanged(const std::string& name);
 
+  // The hubs realized and their spokes, as of the last pass that changed them (thread-safe: the
+  // peer monitor reads the devices on its own schedule). Never null.
+  std::shared_ptr<const RealizedHubs> realizedHubs() const;
+
  private:
   // What the agent knows of a hub between passes (docs/scale.md).
   struct HubRecord {
@@ -152,6 +158,8 @@ class Reconciler {
   void realizeOne(const HubSpec& hub, Pass& pass);
   void removeHub(const std::string& port_id, const HostObservation& host, PassReport& report);
   std::optional<std::string> endpointFor(uint16_t listen_port) const;
+  // Updates what is realized after a pass and publishes it when it changed (realizedHubs()).
+  void publishRealized(const Pass& pass);
   // The DNS names among a hub's spoke endpoints that have no answer yet (starts their lookups).
   std::set<std::string> pendingNames(const HubSpec& hub);
   // For spokes of a delta only: starts their lookups and notes the hub as their user.
@@ -180,6 +188,11 @@ class Reconciler {
   bool empty_answer_pending_ = false;  // a full answer listed no hub while devices exist: await the next
   std::string last_foreign_;  // the other agents' devices last reported by a cleanup (logged on change)
   size_t last_hub_count_ = 0;
+
+  // Hubs realized (kept while a pass fails them: their device may well work), and their snapshot.
+  std::map<std::string, std::shared_ptr<const RealizedHub>> realized_;
+  mutable std::mutex realized_mu_;
+  std::shared_ptr<const RealizedHubs> realized_snapshot_ = std::make_shared<const RealizedHubs>();
 
   std::atomic<bool> cancelled_{false};
   mutable std::mutex names_mu_;

@@ -101,10 +101,10 @@ inline void prefetch(const void* p) {
 class PeerMatcher {
  public:
   PeerMatcher(const std::vector<Peer>& current, const std::vector<Peer>& wanted)
-      : current_(current), wanted_(wanted) {
-    // Filled as the matching pass goes, a few peers ahead: one pass over the wanted peers, not two.
-    wanted_hashes_.resize(wanted.size());
-  }
+      // wanted_hashes_ is filled as the matching pass goes, a few peers ahead: one pass over the
+      // wanted peers, not two. (Sized here, not by resize(): GCC 12 at -O3 sees resize()'s append
+      // path on the empty vector's null begin and warns -Wnull-dereference.)
+      : current_(current), wanted_(wanted), wanted_hashes_(wanted.size()) {}
 
   // The peers of `wanted` that are new or changed (only what changed), in wanted order; a key
   // listed twice in `wanted` keeps its first place with its last entry.

@@ -83,6 +83,21 @@ class WireGuardPeering(model_base.BASEV2):
     # A copy of the spoke's public key. NULL only for rows the migration could not fill (two spokes
     # of a hub that already shared a key).
     public_key = sa.Column(sa.String(PUBLIC_KEY_LEN), nullable=True)
+
+    # The spoke as the hub's agent last reported it (update_spoke_status, docs/rpc.md): whether it
+    # is connected to this hub (a handshake within the agent's spoke_active_window), when it last
+    # handshook, from which endpoint, and the hub's byte counters for it. Written when the status
+    # changes and otherwise at most every spoke_report_interval; reset when the spoke's key changes.
+    active = sa.Column(sa.Boolean(), nullable=False, default=False,
+                       server_default=sa.sql.false())
+    latest_handshake = sa.Column(sa.DateTime(), nullable=True)
+    endpoint = sa.Column(sa.String(ENDPOINT_LEN), nullable=True)
+    rx_bytes = sa.Column(sa.BigInteger(), nullable=False, default=0,
+                         server_default='0')
+    tx_bytes = sa.Column(sa.BigInteger(), nullable=False, default=0,
+                         server_default='0')
+    reported_at = sa.Column(sa.DateTime(), nullable=True)
+
     # The hub's revision when this peering or its spoke last changed (deltas select by it).
     revision = sa.Column(sa.BigInteger(), nullable=False, default=0,
                          server_default='0')

@@ -104,6 +104,8 @@ def set_peers(context, spoke_id, hub_ids, public_key):
             context.session.delete(row)
         elif row.public_key != public_key:
             row.public_key = public_key
+            # A new key is a new WireGuard peer: what was known of the old one does not apply.
+            reset_liveness(row)
     for hub_id in sorted(new - set(rows)):
         context.session.add(models.WireGuardPeering(
             spoke_id=spoke_id, hub_id=hub_id, public_key=public_key))
@@ -138,6 +140,95 @@ def remove_hub_from_spokes(context, hub_id):
                                                 if p != hub_id]
             binding.profile = jsonutils.dumps(profile)
     return spoke_ids
+
+
+# --- spoke liveness (update_spoke_status, docs/rpc.md) ---
+
+LIVENESS_COLUMNS = ('active', 'latest_handshake', 'endpoint', 'rx_bytes',
+                    'tx_bytes')
+
+
+def reset_liveness(row):
+    row.active = False
+    row.latest_handshake = None
+    row.endpoint = None
+    row.rx_bytes = 0
+    row.tx_bytes = 0
+    row.reported_at = None
+
+
+def _spoke_statuses(session, spoke_ids):
+    """{spoke_id: (port status, status its peerings call for)} of existing spokes."""
+    if not spoke_ids:
+        return {}
+    active = {row.spoke_id for row in session.query(
+        models.WireGuardPeering.spoke_id).filter(
+        models.WireGuardPeering.spoke_id.in_(spoke_ids),
+        models.WireGuardPeering.active.is_(True))}
+    return {row.id: (row.status, n_const.PORT_STATUS_ACTIVE if row.id in active
+                     else n_const.PORT_STATUS_DOWN)
+            for row in session.query(models_v2.Port.id, models_v2.Port.status).filter(
+                models_v2.Port.id.in_(spoke_ids))}
+
+
+@db_api.CONTEXT_WRITER
+def set_spoke_liveness(context, host, reports, now):
+    """Store what the agent on `host` reports about spokes of its hubs.
+
+    reports: [{'hub_id', 'spoke_id', 'active', 'latest_handshake' (naive UTC datetime or None),
+    'endpoint', 'rx_bytes', 'tx_bytes'}]. Only peerings of hubs bound to `host` are written, and
+    a row only when one of its values changed (an agent's first report after a start repeats what
+    the table has: no write). Returns (rows written, {spoke_id: status}) with the port status each
+    spoke should now have where its port's differs: ACTIVE when any of its peerings is active, so a
+    spoke of two hubs on two hosts is ACTIVE while either sees it.
+    """
+    session = context.session
+    hub_ids = {r['hub_id'] for r in reports}
+    own = {row.port_id for row in session.query(models.WireGuardPort.port_id).filter(
+        models.WireGuardPort.role == constants.ROLE_HUB,
+        models.WireGuardPort.host == host,
+        models.WireGuardPort.port_id.in_(hub_ids))} if hub_ids else set()
+    wanted = {(r['spoke_id'], r['hub_id']): r for r in reports if r['hub_id'] in own}
+    if not wanted:
+        return 0, {}
+    written = 0
+    spoke_ids = set()  # those a report is about: spokes of this host's hubs, nothing else
+    for row in session.query(models.WireGuardPeering).filter(
+            models.WireGuardPeering.spoke_id.in_({s for s, _ in wanted}),
+            models.WireGuardPeering.hub_id.in_({h for _, h in wanted})):
+        report = wanted.get((row.spoke_id, row.hub_id))
+        if report is None:
+            continue
+        spoke_ids.add(row.spoke_id)
+        changed = False
+        for column in LIVENESS_COLUMNS:
+            if getattr(row, column) != report[column]:
+                setattr(row, column, report[column])
+                changed = True
+        if changed:
+            row.reported_at = now
+            written += 1
+    session.flush()
+    return written, {spoke_id: status for spoke_id, (current, status) in
+                     _spoke_statuses(session, spoke_ids).items() if current != status}
+
+
+@db_api.CONTEXT_READER
+def get_spoke_status(context, spoke_id):
+    """The port status a spoke's peerings call for (ACTIVE when any is active), or None."""
+    statuses = _spoke_statuses(context.session, [spoke_id])
+    return statuses[spoke_id][1] if spoke_id in statuses else None
+
+
+@db_api.CONTEXT_READER
+def get_spoke_liveness(context, spoke_ids):
+    """{spoke_id: [WireGuardPeering, ...]} of those spokes."""
+    result = {spoke_id: [] for spoke_id in spoke_ids}
+    if spoke_ids:
+        for row in context.session.query(models.WireGuardPeering).filter(
+                models.WireGuardPeering.spoke_id.in_(spoke_ids)):
+            result[row.spoke_id].append(row)
+    return result
 
 
 # --- the hub scheduler ---

@@ -47,6 +47,8 @@ SPOKE_NOTIFY_FIELDS = (portbindings.PROFILE, 'fixed_ips', 'admin_state_up')
 CHECKED_ATTRIBUTES = (portbindings.PROFILE, portbindings.HOST_ID,
                       'device_owner', 'device_id')
 REQUEST_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID, 'device_owner')
+# What ML2's update_port_status(es) publishes in PORT BEFORE_UPDATE: not a request to check.
+STATUS_UPDATE_ATTRIBUTES = frozenset(('id', 'status', portbindings.HOST_ID))
 
 
 class RouterInterfaceNotSupported(n_exc.Conflict):
@@ -221,6 +223,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         original, attrs = payload.states[0], payload.states[1]
         if not any(k in attrs for k in CHECKED_ATTRIBUTES):
             return
+        if 'status' in attrs and set(attrs) <= STATUS_UPDATE_ATTRIBUTES:
+            return  # ML2 setting a status (an agent's report), with the agent's host or none
         context, port_id = payload.context, payload.resource_id
         stored_role = wg_db.get_role(context, port_id)
         owner = attrs.get('device_owner', original['device_owner'])
@@ -356,7 +360,31 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
 
     def update_port_postcommit(self, context):
         self._show_agent_values(context)
+        self._restore_spoke_status(context)
         self._notify(context)
+
+    def _restore_spoke_status(self, context):
+        # ML2 sets a port DOWN when its binding:profile changes (it unbinds it). A spoke is never
+        # bound: its status is its liveness, which a profile change (a new endpoint, one hub less)
+        # does not end. Its agents report only changes, so put back what its peerings say. A new
+        # key resets them (wireguard_db.set_peers): that spoke stays DOWN until it handshakes.
+        if (getattr(context, '_wireguard_role', None) != constants.ROLE_SPOKE or
+                context.original.get('status') != n_const.PORT_STATUS_ACTIVE or
+                context.current.get('status') != n_const.PORT_STATUS_DOWN):
+            return
+        plugin_context = context._plugin_context
+        port_id = context.current['id']
+        if wg_db.get_spoke_status(plugin_context, port_id) != n_const.PORT_STATUS_ACTIVE:
+            return
+        try:
+            context._plugin.update_port_status(plugin_context, port_id,
+                                               n_const.PORT_STATUS_ACTIVE)
+        except Exception:
+            LOG.warning('Spoke %s: could not restore its status ACTIVE after a '
+                        'profile change; its agent will report it again when it '
+                        'changes', port_id, exc_info=True)
+            return
+        context.current['status'] = n_const.PORT_STATUS_ACTIVE
 
     def delete_port_postcommit(self, context):
         self._notify(context)

@@ -62,6 +62,13 @@ class WireGuardSpoke(resource.Resource):
     persistent_keepalive = resource.Body('persistent_keepalive', type=int)
     admin_state_up = resource.Body('admin_state_up', type=bool)
     status = resource.Body('status')
+    # the device's connection as its hubs see it (read-only)
+    connection_status = resource.Body('connection_status')
+    latest_handshake_at = resource.Body('latest_handshake_at')
+    last_endpoint = resource.Body('last_endpoint')
+    rx_bytes = resource.Body('rx_bytes', type=int)
+    tx_bytes = resource.Body('tx_bytes', type=int)
+    connection_updated_at = resource.Body('connection_updated_at')
 
     def fetch_config(self, session):
         """The device's WireGuard configuration (the API's wireguard_config object)."""

@@ -1,5 +1,6 @@
 from neutron.conf.policies import base as n_base
 
+from networking_wireguard.api.definitions import wireguard as wg_apidef
 from networking_wireguard.policies import base
 
 COLLECTION_PATH = '/wireguard_spokes'
@@ -30,6 +31,15 @@ rules = [
               'private key: the server never has it)',
               [{'method': 'GET', 'path': RESOURCE_PATH + '/config'}],
               deprecated=n_base.RULE_ADMIN_OR_OWNER),
+    # The device's connection as its hubs see it: the spoke's owner (and admins) by default
+    *[base.rule('get_wireguard_spoke:%s' % attribute,
+                base.ADMIN_OR_PROJECT_READER,
+                'Get ``%s`` of a %s (its connection, as its hubs see it)' % (
+                    attribute, WHAT),
+                [{'method': 'GET', 'path': COLLECTION_PATH},
+                 {'method': 'GET', 'path': RESOURCE_PATH}],
+                deprecated=n_base.RULE_ADMIN_OR_OWNER)
+      for attribute in wg_apidef.CONNECTION_ATTRIBUTES],
 ]
 
 

@@ -76,6 +76,34 @@ def _tenant_errors():
                 ).replace(PROFILE + '.', ''))
 
 
+def _timestamp(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
+
+
+def _connection(port, peerings):
+    """A spoke's connection attributes from its peerings (one per hub) as their agents report.
+
+    Its port's status is its liveness (ACTIVE when any hub sees a recent handshake); the latest
+    handshake and its endpoint are those of the hub that saw it last; bytes are summed over hubs.
+    """
+    latest = max((p for p in peerings if p.latest_handshake),
+                 key=lambda p: p.latest_handshake, default=None)
+    updated = [p.reported_at for p in peerings if p.reported_at]
+    return {
+        wg_apidef.CONNECTION_STATUS: (
+            n_const.PORT_STATUS_ACTIVE
+            if port['status'] == n_const.PORT_STATUS_ACTIVE
+            else n_const.PORT_STATUS_DOWN),
+        wg_apidef.LATEST_HANDSHAKE_AT: _timestamp(latest.latest_handshake)
+        if latest else None,
+        wg_apidef.LAST_ENDPOINT: latest.endpoint if latest else None,
+        wg_apidef.RX_BYTES: sum(p.rx_bytes or 0 for p in peerings),
+        wg_apidef.TX_BYTES: sum(p.tx_bytes or 0 for p in peerings),
+        wg_apidef.CONNECTION_UPDATED_AT: _timestamp(max(updated))
+        if updated else None,
+    }
+
+
 class WireGuardPlugin(service_base.ServicePluginBase):
 
     supported_extension_aliases = [wg_apidef.ALIAS]
@@ -263,6 +291,7 @@ class WireGuardPlugin(service_base.ServicePluginBase):
         admin = n_context.get_admin_context()
         ids = [port['id'] for port in ports]
         rows = wg_db.get_rows(admin, ids)
+        liveness = wg_db.get_spoke_liveness(admin, ids)
         profiles = {port['id']: _profile(port) for port in ports}
         hub_ids = {hub_id for profile in profiles.values()
                    for hub_id in profile.get(constants.PROFILE_PEERS) or []}
@@ -284,6 +313,7 @@ class WireGuardPlugin(service_base.ServicePluginBase):
                     if row.persistent_keepalive is not None
                     else constants.DEFAULT_PERSISTENT_KEEPALIVE),
             })
+            spoke.update(_connection(port, liveness.get(port['id'], [])))
             if not port['admin_state_up']:
                 spoke['status'] = n_const.PORT_STATUS_DOWN
             elif not hubs:

@@ -1,8 +1,11 @@
 # Configures and builds the C++ side. Source after common.sh.
 #   build/test     g++ RelWithDebInfo + ASan/UBSan: every test layer runs these binaries
 #   build/fuzz     clang + libFuzzer: the fuzz targets only
-#   build/release  g++ RelWithDebInfo without sanitizers: the agent that the demo runs, and benchmarks
+#   build/release  g++ Release (-O3) without sanitizers: the agent that the demo runs, and benchmarks;
+#                  scripts/test builds it too, so that an optimizer warning cannot break users' builds
 #   build/tsan     g++ + ThreadSanitizer: the unit and integration tests again (the tsan layer)
+# The CMake defaults are for people who build from source (no -Werror, no tests, no benchmarks): every
+# build here says what it wants, -Werror included.
 
 NWG_BUILD_TEST=${NWG_BUILD_TEST:-$NWG_ROOT/build/test}
 NWG_BUILD_FUZZ=${NWG_BUILD_FUZZ:-$NWG_ROOT/build/fuzz}
@@ -10,16 +13,17 @@ NWG_BUILD_RELEASE=${NWG_BUILD_RELEASE:-$NWG_ROOT/build/release}
 NWG_BUILD_TSAN=${NWG_BUILD_TSAN:-$NWG_ROOT/build/tsan}
 NWG_JOBS=${NWG_JOBS:-$(nproc)}
 
-_configure() {  # _configure DIR ARGS...
+_configure() {  # _configure DIR ARGS... : configures once, and again when ARGS change
   local dir=$1; shift
-  [ -f "$dir/build.ninja" ] && return 0
+  [ -f "$dir/build.ninja" ] && [ "$(cat "$dir/.nwg-configure-args" 2>/dev/null)" = "$*" ] && return 0
   cmake -S "$NWG_ROOT" -B "$dir" -G Ninja "$@" >"$NWG_RUN/log/cmake-$(basename "$dir").log" 2>&1 ||
     { cat "$NWG_RUN/log/cmake-$(basename "$dir").log" >&2; return 1; }
+  echo "$*" >"$dir/.nwg-configure-args"
 }
 
 build_tests() {
   mkdir -p "$NWG_RUN/log"
-  _configure "$NWG_BUILD_TEST" -DNWG_SANITIZE=ON -DNWG_BENCHMARKS=OFF || return 1
+  _configure "$NWG_BUILD_TEST" -DNWG_SANITIZE=ON -DNWG_TESTS=ON -DNWG_BENCHMARKS=OFF -DNWG_WERROR=ON || return 1
   cmake --build "$NWG_BUILD_TEST" -j "$NWG_JOBS"
 }
 
@@ -27,7 +31,7 @@ build_tests() {
 # and the release build); GCC's optimizer warns differently with -fsanitize=thread.
 build_tsan() {
   mkdir -p "$NWG_RUN/log"
-  _configure "$NWG_BUILD_TSAN" -DNWG_TSAN=ON -DNWG_BENCHMARKS=OFF -DNWG_WERROR=OFF || return 1
+  _configure "$NWG_BUILD_TSAN" -DNWG_TSAN=ON -DNWG_TESTS=ON -DNWG_BENCHMARKS=OFF -DNWG_WERROR=OFF || return 1
   cmake --build "$NWG_BUILD_TSAN" -j "$NWG_JOBS"
 }
 
@@ -50,13 +54,15 @@ background_wait() {
 
 build_release() {
   mkdir -p "$NWG_RUN/log"
-  _configure "$NWG_BUILD_RELEASE" -DNWG_TESTS=OFF || return 1
+  _configure "$NWG_BUILD_RELEASE" -DCMAKE_BUILD_TYPE=Release -DNWG_TESTS=OFF -DNWG_BENCHMARKS=ON \
+    -DNWG_WERROR=ON || return 1
   cmake --build "$NWG_BUILD_RELEASE" -j "$NWG_JOBS"
 }
 
 build_fuzzers() {
   mkdir -p "$NWG_RUN/log"
-  _configure "$NWG_BUILD_FUZZ" -DNWG_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug || return 1
+  _configure "$NWG_BUILD_FUZZ" -DNWG_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+    -DNWG_WERROR=ON || return 1
   cmake --build "$NWG_BUILD_FUZZ" -j "$NWG_JOBS"
 }
 

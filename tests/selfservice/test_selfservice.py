@@ -6,6 +6,7 @@
 # the fetched configuration follows. Another project's member (bob) and alice herself are refused
 # everything the policies forbid, which changes nothing. The steps share one world and run in order.
 
+import calendar
 import os
 import shutil
 import subprocess
@@ -53,8 +54,8 @@ class Device(object):
         harness.run('ip', 'link', 'add', self.veth, 'type', 'veth', 'peer', 'name', 'u0',
                     'netns', self.netns)
         harness.run('ip', 'link', 'set', self.veth, 'master', world.underlay.bridge, 'up')
-        harness.run('ip', '-n', self.netns, 'addr', 'add',
-                    '%s.%d/24' % (UNDERLAY, 20 + index), 'dev', 'u0')
+        self.underlay_ip = '%s.%d' % (UNDERLAY, 20 + index)
+        harness.run('ip', '-n', self.netns, 'addr', 'add', self.underlay_ip + '/24', 'dev', 'u0')
         harness.run('ip', '-n', self.netns, 'link', 'set', 'u0', 'up')
 
     def new_key(self):
@@ -278,6 +279,48 @@ def test_spokes_from_their_configuration_ping_the_hub_and_each_other(world):
     assert 'PrivateKey = __PRIVATE_KEY__' in config['wg_quick']
     spoke = cli('alice', 'wireguard', 'spoke', 'show', 'one', '-f', 'json')
     assert spoke['status'] == 'ACTIVE'
+
+
+def test_the_owner_reads_whether_its_devices_are_connected(world):
+    """Spoke liveness (issue #12): the agent reads the hub's peers every peer_read_interval (15 s)
+    and reports the spokes; their owner reads the connection without admin rights."""
+    one, two = world.devices['one'], world.devices['two']
+
+    def connected(spoke_id):
+        status, body = raw(world.alice, 'get', '/wireguard_spokes/' + spoke_id)
+        spoke = body['wireguard_spoke']
+        return (status == 200 and spoke['connection_status'] == 'ACTIVE' and
+                spoke['rx_bytes'] > 0 and spoke['tx_bytes'] > 0 and spoke)
+    for device, spoke_id in ((one, world.s1['id']), (two, world.s2['id'])):
+        spoke = harness.wait_until(lambda: connected(spoke_id), WAIT + 20,
+                                   '%s to be connected in the API' % device.ifname, interval=1)
+        _, peers = harness.wg_dump('wg-' + world.hub1[:11], netns='tun-' + world.project)
+        hub_side = peers[device.public_key]
+        # what the hub sees of the device: its address on the uplink, its latest handshake
+        assert spoke['last_endpoint'] == hub_side['endpoint'], (spoke, hub_side)
+        assert spoke['last_endpoint'].startswith(device.underlay_ip + ':'), spoke
+        handshake = calendar.timegm(time.strptime(spoke['latest_handshake_at'],
+                                                  '%Y-%m-%dT%H:%M:%SZ'))
+        # (the hub may have handshaken again since the report: every 2 minutes)
+        assert 0 < handshake <= hub_side['latest_handshake'] + 1, (spoke, hub_side)
+        assert time.time() - handshake < 180
+        assert spoke['connection_updated_at'] and spoke['status'] == 'ACTIVE'
+    # the same in the CLI, and in the list
+    shown = cli('alice', 'wireguard', 'spoke', 'show', 'one', '-f', 'json')
+    assert (shown['connection_status'], shown['last_endpoint']) == ('ACTIVE', spoke_endpoint(world, one))
+    listed = cli('alice', 'wireguard', 'spoke', 'list', '--long', '-f', 'json')
+    assert {s['name']: s['connection_status'] for s in listed} == {'one': 'ACTIVE', 'two': 'ACTIVE'}
+    # the port's status is the liveness too (the admin's view); the hub's did not move
+    assert world.admin.network.get_port(world.s1['id']).status == 'ACTIVE'
+    assert hub_api(world, world.hub1)['status'] == 'ACTIVE'
+    # another project's member sees none of it
+    assert raw(world.bob, 'get', '/wireguard_spokes/' + world.s1['id'])[0] == 404
+    assert world.s1['id'] not in {s['id'] for s in raw(world.bob, 'get', '/wireguard_spokes')[1][
+        'wireguard_spokes']}
+
+
+def spoke_endpoint(world, device):
+    return hub_peers(world, world.hub1)[device.public_key]['endpoint']
 
 
 def snapshot(world):

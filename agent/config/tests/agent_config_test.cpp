@@ -48,6 +48,10 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->underlay_mtu, 1500);
   EXPECT_EQ(c->wireguard_go, "wireguard-go");
   EXPECT_EQ(c->wireguard_go_memory_limit, "auto");
+  EXPECT_FALSE(c->metrics_bind.has_value());  // metrics are off unless an operator chooses where
+  EXPECT_EQ(c->peer_read_interval, 15);
+  EXPECT_EQ(c->spoke_active_window, 180);
+  EXPECT_EQ(c->spoke_report_interval, 300);
   const RabbitOptions d;
   EXPECT_EQ(c->rabbit.heartbeat_timeout_threshold, 60);
   EXPECT_EQ(c->rabbit.heartbeat_rate, d.heartbeat_rate);
@@ -169,6 +173,21 @@ direct_mandatory_flag = false
   EXPECT_FALSE(q.direct_mandatory_flag);
 }
 
+TEST(AgentConfigTest, MetricsAndLiveness) {
+  auto c = fromText(
+      "[AGENT]\nmetrics_bind = [::1]:9586\n[wireguard]\npeer_read_interval = 0\nspoke_active_window = 10\n"
+      "spoke_report_interval = 60\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE(c->metrics_bind.has_value());
+  EXPECT_EQ(c->metrics_bind->toString(), "[::1]:9586");
+  EXPECT_EQ(c->peer_read_interval, 0);
+  EXPECT_EQ(c->spoke_active_window, 10);
+  EXPECT_EQ(c->spoke_report_interval, 60);
+  auto v4 = fromText("[AGENT]\nmetrics_bind = 10.0.0.5:9586\n");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->metrics_bind->toString(), "10.0.0.5:9586");
+}
+
 TEST(AgentConfigTest, Ipv4EndpointAndKernelBackend) {
   auto c = fromText("[wireguard]\nendpoint = 203.0.113.10\nbackend = kernel\n");
   ASSERT_TRUE(c.ok()) << c.error().message;
@@ -217,6 +236,12 @@ TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
       {"[AGENT]\npolling_interval = 0\n", "[AGENT] polling_interval: "},
       {"[AGENT]\nreport_interval = -1\n", "[AGENT] report_interval: "},
       {"[AGENT]\nreport_interval = often\n", "[AGENT] report_interval: "},
+      {"[AGENT]\nmetrics_bind = 9586\n", "[AGENT] metrics_bind: "},
+      {"[AGENT]\nmetrics_bind = localhost:9586\n", "[AGENT] metrics_bind: "},
+      {"[AGENT]\nmetrics_bind = ::1:9586\n", "[AGENT] metrics_bind: "},
+      {"[wireguard]\npeer_read_interval = -1\n", "[wireguard] peer_read_interval: "},
+      {"[wireguard]\nspoke_active_window = 0\n", "[wireguard] spoke_active_window: "},
+      {"[wireguard]\nspoke_report_interval = hourly\n", "[wireguard] spoke_report_interval: "},
       {"[wireguard]\nendpoint = wg.example.com\n", "[wireguard] endpoint: "},
       {"[wireguard]\nendpoint = 203.0.113.1:51820\n", "[wireguard] endpoint: "},
       {"[wireguard]\nbackend = magic\n", "[wireguard] backend: "},

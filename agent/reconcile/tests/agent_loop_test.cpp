@@ -130,6 +130,58 @@ TEST_F(AgentLoopTest, FailedHubIsRetriedAloneUntilItWorks) {
   EXPECT_GE(server_.requests.size(), 3u);  // one full, two retries (the second creation failed too)
 }
 
+class RecordingObserver : public LoopObserver {
+ public:
+  void passEnded(PassKind kind, const PassReport& report, std::chrono::steady_clock::duration) override {
+    std::lock_guard lock(mu);
+    passes.emplace_back(kind, report.complete);
+  }
+  void notificationApplied(std::chrono::steady_clock::duration latency) override {
+    std::lock_guard lock(mu);
+    latencies.push_back(latency);
+  }
+  size_t latencyCount() {
+    std::lock_guard lock(mu);
+    return latencies.size();
+  }
+  std::mutex mu;
+  std::vector<std::pair<PassKind, bool>> passes;
+  std::vector<std::chrono::steady_clock::duration> latencies;
+};
+
+TEST_F(AgentLoopTest, TheObserverHearsEveryPassAndHowLongNotifiedChangesTook) {
+  const std::string kHubC = "cccccccc-0000-0000-0000-000000000003";
+  const std::string kHubD = "dddddddd-0000-0000-0000-000000000004";
+  const std::string kOtherHostsHub = "eeeeeeee-0000-0000-0000-000000000005";
+  RecordingObserver observer;
+  loop_->setObserver(&observer);
+  host_.failing_creates[deviceName(kHubD)] = 1;  // kHubD does not exist yet: see below
+  start();
+  ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));
+  {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    server_.hubs[kHubC] = FakeServer::hub(kHubC, "10.10.0.3");
+  }
+  // Notifications name every host's hubs: only this host's, once applied, make a latency.
+  loop_->hubsChanged({kHubC, kOtherHostsHub});
+  ASSERT_TRUE(eventually([&] { return observer.latencyCount() == 1; }));
+  // A hub whose first attempt fails counts from its notification to the retry that works.
+  {
+    std::lock_guard<std::mutex> lock(server_.mu);
+    server_.hubs[kHubD] = FakeServer::hub(kHubD, "10.10.0.4");
+  }
+  loop_->hubsChanged({kHubD});
+  ASSERT_TRUE(eventually([&] { return observer.latencyCount() == 2; }));
+  loop_->stop();
+  thread_.join();
+  std::lock_guard lock(observer.mu);
+  EXPECT_GE(observer.latencies[1], 20ms);  // at least the first retry's backoff (min_retry)
+  ASSERT_GE(observer.passes.size(), 4u);
+  EXPECT_EQ(observer.passes[0], std::make_pair(LoopObserver::PassKind::kDeep, true));
+  EXPECT_EQ(observer.passes[1], std::make_pair(LoopObserver::PassKind::kPartial, true));
+  EXPECT_EQ(observer.latencies.size(), 2u);
+}
+
 TEST_F(AgentLoopTest, RequestedFullSyncRunsEvenWithNothingDirty) {
   start();
   ASSERT_TRUE(eventually([&] { return server_.requests.size() == 1; }));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -916,6 +917,50 @@ TEST_F(ReconcilerTest, AnOlderDriverWithoutRevisionsIsServedWithDigests) {
       FakeServer::spoke("dddd0000-0000", publicKeyOf(generatePrivateKey()), "10.10.0.6"));
   ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
   EXPECT_EQ(deviceOf(kHubA).peers.size(), 2u);
+}
+
+TEST_F(ReconcilerTest, RealizedHubsAreWhatOtherThreadsReadAndStayPutWhenNothingChanged) {
+  EXPECT_TRUE(reconciler_->realizedHubs()->empty());
+  // Two passes: the first one's own reports (key, status) change the server's entry once.
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  ASSERT_TRUE(reconciler_->syncAll(Depth::kQuick).complete);
+  auto first = reconciler_->realizedHubs();
+  ASSERT_EQ(first->size(), 1u);
+  const RealizedHub& hub = *first->front();
+  EXPECT_EQ(hub.port_id, kHubA);
+  EXPECT_EQ(hub.project_id, kProject);
+  EXPECT_EQ(hub.network_id, "n1");
+  EXPECT_EQ(hub.device, (wg::DeviceRef{"tun-" + kProject, deviceName(kHubA)}));
+  ASSERT_EQ(hub.spokes.size(), 1u);
+  EXPECT_EQ(hub.spokes[0].port_id, "cccc0000-0000");
+  EXPECT_TRUE(hub.spokes[0].public_key == spoke_key_);
+  EXPECT_EQ(hub.spokes[0].allowed_ips[0].toString(), "10.10.0.5/32");
+  // Idle passes, quick or deep, publish nothing new: the same snapshot, no spoke copied.
+  ASSERT_TRUE(reconciler_->syncAll(Depth::kQuick).complete);
+  EXPECT_EQ(reconciler_->realizedHubs(), first);
+  ASSERT_TRUE(reconciler_->syncAll(Depth::kDeep).complete);
+  EXPECT_EQ(reconciler_->realizedHubs(), first);
+  // A new spoke: a new entry for the hub.
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("dddd0000-0000", publicKeyOf(generatePrivateKey()), "10.10.0.6"));
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  ASSERT_EQ(reconciler_->realizedHubs()->size(), 1u);
+  EXPECT_EQ(reconciler_->realizedHubs()->front()->spokes.size(), 2u);
+  // A hub that fails a pass keeps its entry (its device may well work: liveness and metrics go on).
+  server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke("eeee0000-0000", publicKeyOf(generatePrivateKey()), "10.10.0.7"));
+  host_.wireguard.failNext(wg::FakeBackend::Op::kSet, Error("wedged", EIO));
+  auto failed = reconciler_->syncHubs({kHubA});
+  ASSERT_EQ(failed.failed.count(kHubA), 1u);
+  EXPECT_EQ(reconciler_->realizedHubs()->front()->spokes.size(), 2u);
+  // One the server no longer lists goes.
+  server_.hubs.erase(kHubA);
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  EXPECT_TRUE(reconciler_->realizedHubs()->empty());
+}
+
+TEST_F(ReconcilerTest, ADryRunPublishesNothing) {
+  restart(/*dry_run=*/true);
+  ASSERT_TRUE(reconciler_->syncAll().complete);
+  EXPECT_TRUE(reconciler_->realizedHubs()->empty());
 }
 
 }  // namespace

@@ -46,13 +46,16 @@ RpcResult<AgentStatus> StateReporter::report(const nlohmann::json& configuration
   if (!answer.ok()) return std::move(answer).error();
   const nlohmann::json& r = *answer;
   AgentStatus status;
+  // Compared as a std::string: json == "literal" builds a temporary json, whose inlined construction
+  // GCC 12 at -O3 misreads (-Warray-bounds); get_ptr is null unless the answer is a string.
+  const auto* answer_text = r.get_ptr<const std::string*>();
   if (r.is_null()) {
     status = AgentStatus::kStale;
-  } else if (r == "new") {
+  } else if (answer_text && *answer_text == "new") {
     status = AgentStatus::kNew;
-  } else if (r == "alive") {
+  } else if (answer_text && *answer_text == "alive") {
     status = AgentStatus::kAlive;
-  } else if (r == "revived") {
+  } else if (answer_text && *answer_text == "revived") {
     status = AgentStatus::kRevived;
   } else {
     return RpcError{RpcErrorKind::kMalformedReply,

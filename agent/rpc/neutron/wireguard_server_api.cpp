@@ -82,6 +82,24 @@ RpcStatus WireguardServerApi::updateHubPort(const std::string& port_id,
   return std::monostate{};
 }
 
+RpcStatus WireguardServerApi::updateSpokeStatus(const std::vector<SpokeStatus>& spokes) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& s : spokes) {
+    entries.push_back({{"hub_id", s.hub_id},
+                       {"spoke_id", s.spoke_id},
+                       {"active", s.active},
+                       {"latest_handshake", s.latest_handshake > 0 ? nlohmann::json(s.latest_handshake)
+                                                                   : nlohmann::json(nullptr)},
+                       {"endpoint", s.endpoint ? nlohmann::json(*s.endpoint) : nlohmann::json(nullptr)},
+                       {"rx_bytes", s.rx_bytes},
+                       {"tx_bytes", s.tx_bytes}});
+  }
+  auto answer =
+      rpc_.call(target("1.5"), "update_spoke_status", {{"host", host_}, {"spokes", std::move(entries)}});
+  if (!answer.ok()) return std::move(answer).error();
+  return std::monostate{};
+}
+
 RpcResult<nlohmann::json> WireguardServerApi::getPortsForAgent() {
   auto answer = rpc_.call(target("1.2"), "get_ports_for_agent", {{"agent", host_}});
   if (answer.ok() && !answer->is_array()) return malformed("get_ports_for_agent", *answer);

@@ -1,9 +1,10 @@
 // The wireguard ML2 driver's agent API on q-wireguard (docs/rpc.md): get_hubs (1.3, 1.4 digests, 1.6
-// revisions and paging), get_hub_spokes (1.6) and the original 1.2 methods. Answers are returned as JSON (the
-// reconcile layer decodes them into its model); an answer of the wrong shape is a kMalformedReply, never an
-// empty result, so a bad answer cannot cause deletions.
+// revisions and paging), get_hub_spokes (1.6), update_spoke_status (1.5) and the original 1.2 methods.
+// Answers are returned as JSON (the reconcile layer decodes them into its model); an answer of the wrong
+// shape is a kMalformedReply, never an empty result, so a bad answer cannot cause deletions.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,17 @@
 #include "rpc/rpc_caller.h"
 
 namespace nwg::rpc {
+
+// One spoke of one hub as its agent sees it, for update_spoke_status.
+struct SpokeStatus {
+  std::string hub_id;
+  std::string spoke_id;
+  bool active = false;                  // a handshake within the agent's spoke_active_window
+  int64_t latest_handshake = 0;         // unix seconds; 0: never (sent as null)
+  std::optional<std::string> endpoint;  // "ip:port" / "[v6]:port" its packets come from, or null
+  uint64_t rx_bytes = 0;                // received by the hub from the spoke
+  uint64_t tx_bytes = 0;                // sent by the hub to the spoke
+};
 
 class WireguardServerApi {
  public:
@@ -39,6 +51,9 @@ class WireguardServerApi {
   // update_hub_port(port_id, endpoint, public_key); endpoint "host:port" / "[v6]:port", or null.
   RpcStatus updateHubPort(const std::string& port_id, const std::optional<std::string>& endpoint,
                           const std::string& public_key);
+  // update_spoke_status(host, spokes) 1.5: the liveness and counters of spokes of this host's hubs.
+  // A server older than 1.5 answers kUnsupportedVersion.
+  RpcStatus updateSpokeStatus(const std::vector<SpokeStatus>& spokes);
   // get_ports_for_agent(agent): [{"hub": port, "spokes": [port...]}] (kept for compatibility).
   RpcResult<nlohmann::json> getPortsForAgent();
   // get_subnet(subnet_id): the subnet dict, or null when it does not exist.

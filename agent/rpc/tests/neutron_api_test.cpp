@@ -238,6 +238,45 @@ TEST(WireguardServerApiTest, DigestsMakeItAVersionOneFourCall) {
   EXPECT_EQ(old.error().kind, RpcErrorKind::kUnsupportedVersion);
 }
 
+TEST(WireguardServerApiTest, UpdateSpokeStatusIsAVersionOneFiveCall) {
+  FakeCaller rpc;
+  WireguardServerApi api(rpc, "net-1");
+  rpc.answers.push_back(json(nullptr));
+  rpc.answers.push_back(
+      RpcError{RpcErrorKind::kUnsupportedVersion, "Endpoint does not support RPC version 1.5", {}});
+  SpokeStatus up{"c0ffee00-1111-2222-3333-444455556666",
+                 "5b0e0000-1111-2222-3333-444455556666",
+                 true,
+                 1766000000,
+                 std::string("[2001:db8::7]:40000"),
+                 18446744073709551615u,
+                 92};
+  SpokeStatus never{"c0ffee00-1111-2222-3333-444455556666",
+                    "5b0e0001-1111-2222-3333-444455556666",
+                    false,
+                    0,
+                    std::nullopt,
+                    0,
+                    0};
+  ASSERT_TRUE(api.updateSpokeStatus({up, never}).ok());
+  EXPECT_EQ(rpc.sent[0].target.topic, "q-wireguard");
+  EXPECT_EQ(rpc.sent[0].target.version, "1.5");
+  EXPECT_EQ(rpc.sent[0].method, "update_spoke_status");
+  // The exact shape the driver reads (networking_wireguard/rpc.py, docs/rpc.md): byte counters as
+  // JSON integers up to 2^64-1, no handshake and no endpoint as null.
+  EXPECT_EQ(
+      rpc.sent[0].args.dump(),
+      R"({"host":"net-1","spokes":[)"
+      R"({"active":true,"endpoint":"[2001:db8::7]:40000","hub_id":"c0ffee00-1111-2222-3333-444455556666",)"
+      R"("latest_handshake":1766000000,"rx_bytes":18446744073709551615,"spoke_id":"5b0e0000-1111-2222-3333-444455556666",)"
+      R"("tx_bytes":92},)"
+      R"({"active":false,"endpoint":null,"hub_id":"c0ffee00-1111-2222-3333-444455556666",)"
+      R"("latest_handshake":null,"rx_bytes":0,"spoke_id":"5b0e0001-1111-2222-3333-444455556666","tx_bytes":0}]})");
+  auto old = api.updateSpokeStatus({up});
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().kind, RpcErrorKind::kUnsupportedVersion);
+}
+
 TEST(WireguardServerApiTest, VersionOneTwoMethods) {
   FakeCaller rpc;
   WireguardServerApi api(rpc, "net-1");

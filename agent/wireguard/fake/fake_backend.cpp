@@ -56,6 +56,18 @@ void FakeBackend::vanish(const std::string& ifname) {
   devices_.erase(ifname);
 }
 
+bool FakeBackend::setPeerStats(const std::string& ifname, const Key& peer, const PeerStats& stats,
+                               std::optional<Endpoint> endpoint) {
+  std::lock_guard lock(mu_);
+  auto dev = devices_.find(ifname);
+  if (dev == devices_.end()) return false;
+  auto it = dev->second.by_key.find(peer);
+  if (it == dev->second.by_key.end()) return false;
+  it->second->stats = stats;
+  if (endpoint) it->second->endpoint = endpoint;
+  return true;
+}
+
 std::optional<uint16_t> FakeBackend::freePort(uint16_t preferred) const {
   auto taken = [this](uint16_t port) {
     return std::any_of(devices_.begin(), devices_.end(),

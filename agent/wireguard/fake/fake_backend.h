@@ -48,6 +48,10 @@ class FakeBackend : public Backend {
   std::vector<std::string> devices() const;
   // Makes a device vanish without destroy() (as a killed wireguard-go or a reboot would).
   void vanish(const std::string& ifname);
+  // What WireGuard itself would change: a peer's handshake, counters and the endpoint its packets
+  // come from (false when there is no such device or peer).
+  bool setPeerStats(const std::string& ifname, const Key& peer, const PeerStats& stats,
+                    std::optional<Endpoint> endpoint = std::nullopt);
 
  private:
   // Peers in read-back form (every field present, no flags), in creation order as the kernel lists

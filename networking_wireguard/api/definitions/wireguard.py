@@ -53,6 +53,15 @@ HUB_IDS = 'hub_ids'
 PUBLIC_KEY = 'public_key'
 ENDPOINT = 'endpoint'
 PERSISTENT_KEEPALIVE = 'persistent_keepalive'
+# A spoke's connection, as its hubs' agents report it (read-only; docs/neutron-driver.md)
+CONNECTION_STATUS = 'connection_status'
+LATEST_HANDSHAKE_AT = 'latest_handshake_at'
+LAST_ENDPOINT = 'last_endpoint'
+RX_BYTES = 'rx_bytes'
+TX_BYTES = 'tx_bytes'
+CONNECTION_UPDATED_AT = 'connection_updated_at'
+CONNECTION_ATTRIBUTES = (CONNECTION_STATUS, LATEST_HANDSHAKE_AT, LAST_ENDPOINT,
+                         RX_BYTES, TX_BYTES, CONNECTION_UPDATED_AT)
 
 _ID = {'allow_post': False, 'allow_put': False,
        'validate': {'type:uuid': None},
@@ -73,6 +82,8 @@ _ADMIN_STATE = {'allow_post': True, 'allow_put': True, 'default': True,
 _STATUS = {'allow_post': False, 'allow_put': False, 'is_visible': True,
            'is_filter': True}
 _READ_ONLY = {'allow_post': False, 'allow_put': False, 'is_visible': True}
+# Read-only, each with its own GET policy (get_wireguard_spoke:<attribute>)
+_READ_ONLY_POLICED = dict(_READ_ONLY, enforce_policy=True)
 _FIXED_IPS = {'allow_post': True, 'allow_put': False,
               'default': constants.ATTR_NOT_SPECIFIED,
               'convert_list_to': converters.convert_kvp_list_to_dict,
@@ -149,6 +160,19 @@ RESOURCE_ATTRIBUTE_MAP = {
         'admin_state_up': _ADMIN_STATE,
         # ACTIVE (its hubs are up: the configuration is complete), DOWN, NO_HUB
         'status': _STATUS,
+        # Is the device connected? ACTIVE while its latest handshake with one of its hubs is
+        # recent (the agents' spoke_active_window, 180 s by default), else DOWN
+        CONNECTION_STATUS: _READ_ONLY_POLICED,
+        # When it last handshook with a hub (ISO 8601, UTC) and from which address:port (what
+        # the hub sees: a NAT's public address), or null if never
+        LATEST_HANDSHAKE_AT: _READ_ONLY_POLICED,
+        LAST_ENDPOINT: _READ_ONLY_POLICED,
+        # Bytes its hubs received from it and sent to it (since each hub's device started)
+        RX_BYTES: _READ_ONLY_POLICED,
+        TX_BYTES: _READ_ONLY_POLICED,
+        # When the agents last reported a change of the above (at most every
+        # spoke_report_interval, 300 s by default, while the status stays the same)
+        CONNECTION_UPDATED_AT: _READ_ONLY_POLICED,
     },
 }
 

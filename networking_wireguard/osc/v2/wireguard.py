@@ -23,7 +23,9 @@ HUB_COLUMNS = ('id', 'name', 'description', 'project_id', 'network_id',
                'router_id', 'host', 'root_device')
 SPOKE_COLUMNS = ('id', 'name', 'description', 'project_id', 'network_id',
                  'fixed_ips', 'hub_ids', 'public_key', 'endpoint',
-                 'persistent_keepalive', 'admin_state_up', 'status')
+                 'persistent_keepalive', 'admin_state_up', 'status',
+                 'connection_status', 'latest_handshake_at', 'last_endpoint',
+                 'rx_bytes', 'tx_bytes', 'connection_updated_at')
 # Shown only when the API returns them (admins, by the default policies).
 ADMIN_COLUMNS = ('host', 'root_device')
 FORMATTERS = {
@@ -342,7 +344,8 @@ class ListSpoke(command.Lister, _Find):
         columns = ('id', 'name', 'fixed_ips', 'hub_ids', 'status')
         if parsed_args.long:
             columns += ('public_key', 'endpoint', 'persistent_keepalive',
-                        'network_id', 'project_id')
+                        'network_id', 'project_id', 'connection_status',
+                        'latest_handshake_at')
         spokes = resources.WireGuardSpoke.list(client, **query)
         return columns, (utils.get_dict_properties(
             spoke.to_dict(computed=False), columns, formatters=FORMATTERS)

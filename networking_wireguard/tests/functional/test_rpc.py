@@ -129,3 +129,31 @@ def test_get_hubs_versions(alive_agent, make_hub):
     with pytest.raises(Exception) as error:
         alive_agent.get_hubs(hub_ids=[hub['id']], digests={}, version='1.7')
     assert 'UnsupportedVersion' in '%s %s' % (type(error.value).__name__, error.value)
+
+
+def test_update_spoke_status_sets_spokes_and_never_their_hub(api, alive_agent, make_hub,
+                                                              make_spoke):
+    """1.5: the spokes' liveness from their hub's agent; the hub keeps its status and entry."""
+    hub = make_hub()
+    alive_agent.devices_up(hub['id'])
+    spoke = make_spoke([hub])
+    before = api.show('port', hub['id'])
+    digest = alive_agent.get_hubs(hub_ids=[hub['id']], version='1.4')['hubs'][0]['digest']
+    entry = {'hub_id': hub['id'], 'spoke_id': spoke['id'], 'active': True,
+             'latest_handshake': int(time.time()) - 5, 'endpoint': '198.51.100.7:40000',
+             'rx_bytes': 148, 'tx_bytes': 92}
+    assert alive_agent.call('update_spoke_status', version='1.5', host=alive_agent.host,
+                            spokes=[entry]) is None
+    assert api.show('port', spoke['id'])['status'] == 'ACTIVE'
+    alive_agent.call('update_spoke_status', version='1.5', host=alive_agent.host,
+                     spokes=[dict(entry, active=False)])
+    assert api.show('port', spoke['id'])['status'] == 'DOWN'
+    after = api.show('port', hub['id'])
+    assert (after['status'], after['revision_number']) == ('ACTIVE', before['revision_number'])
+    # The hub's entry (what the agent re-fetches) did not change: a stub for its digest.
+    stub = alive_agent.get_hubs(hub_ids=[hub['id']], digests={hub['id']: digest},
+                                version='1.4')['hubs'][0]
+    assert stub.get('unchanged') is True
+    # Another host's agent cannot report about this host's hubs.
+    alive_agent.call('update_spoke_status', version='1.5', host='wgf-nobody', spokes=[entry])
+    assert api.show('port', spoke['id'])['status'] == 'DOWN'

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9d4c6a1e2b37'
-down_revision = '5b2e8d41c7a9'
+down_revision = '8d3c5e7f9a12'
 
 
 def upgrade():
