@@ -897,22 +897,23 @@ void Reconciler::publishRealized(const Pass& pass) {
   if (applier_.dryRun()) return;  // a dry run realizes nothing
   bool changed = false;
   std::map<std::string, const HubSpec*> listed;
-  for (const auto& hub : pass.hubs) listed.emplace(hub.port_id, &hub);
+  for (const HubSpec* hub : pass.hubs) listed.emplace(hub->port_id, hub);
   for (const auto& id : pass.report.realized) {
     auto spec = listed.find(id);
     if (spec == listed.end()) continue;
     const HubSpec& hub = *spec->second;
     wg::DeviceRef device{hubNamespace(hub, pass.host), deviceName(id)};
     auto& entry = realized_[id];
-    // The same spec (the server's digest) in the same place: the entry stays, so that an idle
-    // quick pass publishes nothing and copies no spoke.
-    if (entry && !hub.digest.empty() && entry->digest == hub.digest && entry->device == device) continue;
+    // The same spokes (the hub's revision, or the server's digest from an older server) in the same
+    // place: the entry stays, so that an idle quick pass publishes nothing and copies no spoke.
+    const std::string version = hub.revision ? str("r", *hub.revision) : hub.digest;
+    if (entry && !version.empty() && entry->digest == version && entry->device == device) continue;
     auto made = std::make_shared<RealizedHub>();
     made->port_id = hub.port_id;
     made->project_id = hub.project_id;
     made->network_id = hub.network_id;
     made->device = std::move(device);
-    made->digest = hub.digest;
+    made->digest = version;
     made->spokes.reserve(hub.spokes.size());
     for (const auto& spoke : hub.spokes) made->spokes.push_back({spoke.port_id, spoke.public_key, spoke.allowed_ips});
     entry = std::move(made);

@@ -72,7 +72,7 @@ reconcile::RealizedHubs makeHubs(const Shape& shape, wg::FakeBackend& backend) {
       p.allowed_ips = {*ip};
       update.peers.push_back(p);
     }
-    (void)backend.create(hub->device.ifname);
+    (void)backend.create(hub->device.ifname, {});
     (void)backend.set(hub->device, update);
     for (int s = 0; s < shape.spokes; s += 2) {
       wg::PeerStats st;

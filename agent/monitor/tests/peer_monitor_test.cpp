@@ -52,7 +52,7 @@ class PeerMonitorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     hub = hubWith(1, 0, 2500);
-    ASSERT_TRUE(backend.create(hub->device.ifname).ok());
+    ASSERT_TRUE(backend.create(hub->device.ifname, {}).ok());
     wg::Device update;
     for (const auto& s : hub->spokes) {
       wg::Peer p;

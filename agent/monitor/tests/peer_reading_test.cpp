@@ -68,7 +68,7 @@ TEST(ReadPeers, EveryRealizedHubIsReadOnceThroughTheBackend) {
   wg::FakeBackend backend;
   auto a = hubWith(1, 1, 2);
   auto b = hubWith(2, 3, 1);
-  ASSERT_TRUE(backend.create(a->device.ifname).ok());
+  ASSERT_TRUE(backend.create(a->device.ifname, {}).ok());
   wg::Device update;
   for (const auto& s : a->spokes) {
     wg::Peer p;

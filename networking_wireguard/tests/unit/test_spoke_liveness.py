@@ -175,7 +175,7 @@ class TestVersions(LivenessTestCase):
             spokes=[entry(self.hub, self.spoke)]))
         self.assertEqual(n_const.PORT_STATUS_ACTIVE, self.status(self.spoke['id']))
         self.assertRaises(oslo_messaging.UnsupportedVersion, self.dispatch,
-                          self.rpc, 'update_spoke_status', '1.6', host=base.HOST,
+                          self.rpc, 'update_spoke_status', '1.7', host=base.HOST,
                           spokes=[])
 
     def test_an_older_server_refuses_the_call_the_agent_falls_back_on(self):

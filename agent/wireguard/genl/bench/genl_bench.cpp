@@ -97,7 +97,7 @@ Peer benchPeer(std::mt19937_64& rng, uint32_t i) {
 class Bench {
  public:
   Bench() : links_(namespaces_), backend_(namespaces_, links_), rng_(std::random_device{}()) {
-    check(backend_.create(ref_.ifname), "create the device");
+    check(backend_.create(ref_.ifname, {}), "create the device");
   }
   ~Bench() { (void)backend_.destroy(ref_); }
 
