@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -143,6 +144,16 @@ double cpuMs() {
   return ms(ru.ru_utime) + ms(ru.ru_stime);
 }
 
+// VmRSS and VmHWM of this process (the reconciler's records of the hub, parsed answers freed).
+std::string residentMemory() {
+  std::ifstream status("/proc/self/status");
+  std::string line, out;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0 || line.rfind("VmHWM:", 0) == 0) out += line + "  ";
+  }
+  return out;
+}
+
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -215,6 +226,7 @@ Figures measure(const std::string& run, unsigned size, int changes) {
   std::printf("hub of %u spokes: realized in %.1f s (%s)\n", size, msSince(t0) / 1000,
               first.complete && first.failed.empty() ? "ok" : first.failure.c_str());
   reconciler.syncAll(Depth::kQuick);  // settles the status report; the agent now holds the revision
+  std::printf("  this process after realizing it: %s\n", residentMemory().c_str());
   const wg::DeviceRef ref{projectNamespace(hub["project_id"].get<std::string>()), deviceName(hub_id)};
 
   const char* ops[] = {"add", "re-key", "re-address", "remove"};
