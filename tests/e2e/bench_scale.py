@@ -21,6 +21,7 @@ import base64
 import concurrent.futures
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -173,6 +174,9 @@ def main():
     samples = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     os.environ.setdefault('NWG_AGENT_BIN', os.path.join(
         harness.ROOT, 'build', 'release', 'agent', 'daemon', 'neutron-wireguard-agent'))
+    # An underlay of its own: the e2e tests' bridges use 198.51.100.1, and two bridges with one address
+    # would route a hub's packets to the wrong spokes if both ran at once.
+    harness.UNDERLAY_PREFIX = '203.0.113'
     try:
         stack = conftest.find_stack()
     except conftest.Unavailable as exc:
@@ -259,7 +263,7 @@ def main():
             peer_count(big.dev, world.tun_ns), time.monotonic() - t0, once))
     finally:
         if pinger:
-            pinger.terminate()
+            pinger.send_signal(signal.SIGINT)  # ping prints its summary on SIGINT only
             out = pinger.communicate()[0]
             m = re.search(r'(\d+) packets transmitted, (\d+) received', out)
             if m:
