@@ -18,9 +18,10 @@ Status Applier::apply(const Action& action) {
   if (!s.ok()) return std::move(s).error().context(describe(action));
   // When the host took the change (its time stamp), and what the write cost: how long a change takes
   // from the API to the kernel is read from here (tests/e2e/bench_scale.py).
-  log_.debug(str("applied in ",
-                 std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(),
-                 " us"));
+  log_.debug(str(
+      "applied in ",
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(),
+      " us"));
   return s;
 }
 

@@ -225,20 +225,29 @@ std::set<std::string> dropSpokesSharingKeys(HubSpec& hub, std::vector<DecodeProb
   return dropped;
 }
 
+std::vector<SpokeSpec>::const_iterator spokePosition(const HubSpec& hub, std::string_view port_id) {
+  return std::lower_bound(hub.spokes.begin(), hub.spokes.end(), port_id,
+                          [](const SpokeSpec& a, std::string_view id) { return a.port_id < id; });
+}
+
+const SpokeSpec* findSpoke(const HubSpec& hub, std::string_view port_id) {
+  auto it = spokePosition(hub, port_id);
+  return it != hub.spokes.end() && it->port_id == port_id ? &*it : nullptr;
+}
+
 std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> upserts,
                                         const std::vector<std::string>& removed) {
-  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
   std::set<std::string> changed;
   for (const auto& id : removed) {
-    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
+    auto it = spokePosition(hub, id);
     if (it != hub.spokes.end() && it->port_id == id) hub.spokes.erase(it);
     changed.insert(id);
   }
   for (auto& spoke : upserts) {
     changed.insert(spoke.port_id);
-    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), spoke.port_id, byId);
+    auto it = spokePosition(hub, spoke.port_id);
     if (it != hub.spokes.end() && it->port_id == spoke.port_id) {
-      *it = std::move(spoke);
+      hub.spokes[static_cast<size_t>(it - hub.spokes.cbegin())] = std::move(spoke);
     } else {
       hub.spokes.insert(it, std::move(spoke));
     }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/ip.h"
@@ -97,6 +98,10 @@ Result<SpokePage> decodeSpokePage(const nlohmann::json& answer, std::vector<Deco
 
 // Applies spoke changes to a hub (insert or replace by port ID, keeping the order; remove), and
 // returns the IDs of the spokes it changed. O(changes × log spokes) plus the vector's moves.
+// The spoke of `hub` with that port ID (its spokes are ordered by port ID), or where it would go.
+std::vector<SpokeSpec>::const_iterator spokePosition(const HubSpec& hub, std::string_view port_id);
+const SpokeSpec* findSpoke(const HubSpec& hub, std::string_view port_id);
+
 std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> upserts,
                                         const std::vector<std::string>& removed);
 // Leaves out every spoke that shares its public key with another (they would fight over one

@@ -183,16 +183,11 @@ HubPlan planSpokeChanges(const HubSpec& before, const HubSpec& after, const std:
   plan.port_id = after.port_id;
   plan.ifname = where.ifname;
   plan.final_location = where;
-  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
-  const auto find = [&](const HubSpec& hub, const std::string& id) -> const SpokeSpec* {
-    auto it = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
-    return it != hub.spokes.end() && it->port_id == id ? &*it : nullptr;
-  };
   // The changed peers as the device has them (what the agent applied), and as they should be.
   wg::Device current;
   wg::Device wanted;
   for (const auto& id : changed) {
-    if (const SpokeSpec* old = find(before, id)) {
+    if (const SpokeSpec* old = findSpoke(before, id)) {
       wg::Peer peer;
       peer.public_key = old->public_key;
       peer.allowed_ips = masked(old->allowed_ips);
@@ -205,7 +200,7 @@ HubPlan planSpokeChanges(const HubSpec& before, const HubSpec& after, const std:
     }
   }
   for (const auto& id : changed) {
-    const SpokeSpec* now = find(after, id);
+    const SpokeSpec* now = findSpoke(after, id);
     if (!now) continue;
     const wg::Peer* had = nullptr;
     for (const auto& p : current.peers) {

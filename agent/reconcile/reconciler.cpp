@@ -209,11 +209,6 @@ bool Reconciler::recordDelta(HubDelta delta, std::vector<DecodeProblem>& problem
     record.verified = false;  // the device itself changes: the full path
     record.pending.clear();
   }
-  const auto find = [&](const std::string& id) -> const SpokeSpec* {
-    auto s = std::lower_bound(spec.spokes.begin(), spec.spokes.end(), id,
-                              [](const SpokeSpec& a, const std::string& b) { return a.port_id < b; });
-    return s != spec.spokes.end() && s->port_id == id ? &*s : nullptr;
-  };
   std::vector<std::string> removed = std::move(delta.removed_spokes);
   std::vector<SpokeSpec> upserts = std::move(delta.hub.spokes);
   // A changed spoke that now shares its key with another spoke: both are left out, as a full answer
@@ -241,7 +236,7 @@ bool Reconciler::recordDelta(HubDelta delta, std::vector<DecodeProblem>& problem
   std::set<std::string> ids(removed.begin(), removed.end());
   for (const auto& u : upserts) ids.insert(u.port_id);
   for (const auto& id : ids) {
-    const SpokeSpec* old = find(id);
+    const SpokeSpec* old = findSpoke(spec, id);
     if (old) record.key_owner.erase(old->public_key);
     if (record.verified && !record.pending.count(id)) {
       record.pending.emplace(id, old ? std::optional<SpokeSpec>(*old) : std::nullopt);
@@ -372,14 +367,13 @@ bool Reconciler::observe(Pass& pass) {
   // The node's own addresses are what spoke endpoints are checked against: read them when a pass
   // plans a hub in full, or a changed spoke names an endpoint (not for a key or an address).
   const bool endpoints_to_check =
-      !pass.to_plan.empty() || std::any_of(pass.spoke_plans.begin(), pass.spoke_plans.end(), [&](const HubSpec* hub) {
-        const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
-        return std::any_of(records_.at(hub->port_id).pending.begin(), records_.at(hub->port_id).pending.end(),
-                           [&](const auto& p) {
-                             auto now = std::lower_bound(hub->spokes.begin(), hub->spokes.end(), p.first, byId);
-                             return now != hub->spokes.end() && now->port_id == p.first &&
-                                    (now->endpoint || now->endpoint_name);
-                           });
+      !pass.to_plan.empty() ||
+      std::any_of(pass.spoke_plans.begin(), pass.spoke_plans.end(), [&](const HubSpec* hub) {
+        const auto& pending = records_.at(hub->port_id).pending;
+        return std::any_of(pending.begin(), pending.end(), [&](const auto& p) {
+          const SpokeSpec* now = findSpoke(*hub, p.first);
+          return now && (now->endpoint || now->endpoint_name);
+        });
       });
   if (endpoints_to_check) {
     auto addresses = host_facts_.localAddresses();
@@ -706,12 +700,10 @@ Result<size_t> Reconciler::realizeSpokeChanges(const HubSpec& hub, HubRecord& re
   HubSpec before;
   HubSpec after;
   std::set<std::string> changed;
-  const auto byId = [](const SpokeSpec& a, const std::string& id) { return a.port_id < id; };
   for (const auto& [id, old] : record.pending) {
     changed.insert(id);
     if (old) before.spokes.push_back(*old);
-    auto now = std::lower_bound(hub.spokes.begin(), hub.spokes.end(), id, byId);
-    if (now != hub.spokes.end() && now->port_id == id) after.spokes.push_back(*now);
+    if (const SpokeSpec* now = findSpoke(hub, id)) after.spokes.push_back(*now);
   }
   after.port_id = hub.port_id;
   pendingNamesOf(hub.port_id,
@@ -915,7 +907,8 @@ void Reconciler::publishRealized(const Pass& pass) {
     made->device = std::move(device);
     made->digest = version;
     made->spokes.reserve(hub.spokes.size());
-    for (const auto& spoke : hub.spokes) made->spokes.push_back({spoke.port_id, spoke.public_key, spoke.allowed_ips});
+    for (const auto& spoke : hub.spokes)
+      made->spokes.push_back({spoke.port_id, spoke.public_key, spoke.allowed_ips});
     entry = std::move(made);
     changed = true;
   }
