@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "wireguard/bench/bench_support.h"
 #include "wireguard/diff.h"
 #include "wireguard/uapi/uapi_backend.h"
 #include "wireguard/uapi/uapi_client.h"
@@ -31,6 +32,10 @@ extern char** environ;
 
 namespace nwg::wg {
 namespace {
+
+using bench::check;
+using bench::die;
+using bench::Samples;
 
 using Clock = std::chrono::steady_clock;
 
@@ -55,45 +60,6 @@ double threadCpuMs() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
-
-struct Samples {
-  std::vector<double> ms;
-  double median() const {
-    std::vector<double> v = ms;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-  }
-  double min() const { return ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()); }
-  double max() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
-};
-
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "bench_wireguard_uapi: %s\n", why.c_str());
-  std::exit(1);
-}
-
-void check(const Status& s, const char* what) {
-  if (!s.ok()) die(str(what, ": ", s.error().message));
-}
-
-// Runs a program (no shell), output discarded; dies if it fails.
-void run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  if (rc != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    die("command failed: " + join(args, " "));
-  }
 }
 
 std::string rssOf(const std::string& ifname) {
@@ -225,13 +191,13 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
     clearPeers();
     settle();
     t0 = Clock::now();
-    run({"wg", "setconf", name_, conf_full});
+    bench::run({"wg", "setconf", name_, conf_full});
     setconf.ms.push_back(msSince(t0));
 
     clearPeers();
     settle();
     t0 = Clock::now();
-    run({"wg", "syncconf", name_, conf_full});
+    bench::run({"wg", "syncconf", name_, conf_full});
     syncconf.ms.push_back(msSince(t0));
   }
   report(str("from scratch 0->", n, ": library (diff + set)"), lib);
@@ -299,7 +265,7 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
 
       settle();
       t0 = Clock::now();
-      run({"wg", "set", name_, "peer", extra.public_key.toBase64(), "allowed-ips", extra_ip});
+      bench::run({"wg", "set", name_, "peer", extra.public_key.toBase64(), "allowed-ips", extra_ip});
       add_wg.ms.push_back(msSince(t0));
       raw(remove_extra);
 
@@ -307,7 +273,7 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
         writeConf(conf_plus, plus);
         settle();
         t0 = Clock::now();
-        run({"wg", "syncconf", name_, conf_plus});
+        bench::run({"wg", "syncconf", name_, conf_plus});
         add_sync.ms.push_back(msSince(t0));
         raw(remove_extra);
         afterHeavy();
@@ -340,7 +306,7 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
 
       settle();
       t0 = Clock::now();
-      run({"wg", "set", name_, "peer", victim.public_key.toBase64(), "remove"});
+      bench::run({"wg", "set", name_, "peer", victim.public_key.toBase64(), "remove"});
       rm_wg.ms.push_back(msSince(t0));
       raw(readd);
 
@@ -349,7 +315,7 @@ void Bench::runN(size_t n, int reps, bool single_peer) {
         writeConf(conf_minus, minus);
         settle();
         t0 = Clock::now();
-        run({"wg", "syncconf", name_, conf_minus});
+        bench::run({"wg", "syncconf", name_, conf_minus});
         rm_sync.ms.push_back(msSince(t0));
         raw(readd);
         afterHeavy();

@@ -23,6 +23,7 @@
 
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
+#include "wireguard/bench/bench_support.h"
 #include "wireguard/diff.h"
 #include "wireguard/genl/genl_backend.h"
 
@@ -31,48 +32,14 @@ extern char** environ;
 namespace nwg::wg {
 namespace {
 
+using bench::check;
+using bench::die;
+using bench::Samples;
+
 using Clock = std::chrono::steady_clock;
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-struct Samples {
-  std::vector<double> ms;
-  double median() const {
-    std::vector<double> v = ms;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
-  }
-  double min() const { return ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()); }
-  double max() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
-};
-
-[[noreturn]] void die(const std::string& why) {
-  std::fprintf(stderr, "bench_wireguard_genl: %s\n", why.c_str());
-  std::exit(1);
-}
-
-void check(const Status& s, const char* what) {
-  if (!s.ok()) die(str(what, ": ", s.error().message));
-}
-
-// Runs a program (no shell), output discarded; dies if it fails.
-void run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  if (rc != 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    die("command failed: " + join(args, " "));
-  }
 }
 
 // Any 32 bytes are a public key to WireGuard; a PRNG keeps 10,000 of them cheap under emulation.
@@ -184,12 +151,12 @@ void Bench::fromScratch(size_t n, int reps, bool with_key) {
     }
     check(backend_.set(ref_, reset), "reset");
     t0 = Clock::now();
-    run({"wg", "setconf", ref_.ifname, conf});
+    bench::run({"wg", "setconf", ref_.ifname, conf}, /*show_errors=*/true);
     setconf.ms.push_back(msSince(t0));
 
     check(backend_.set(ref_, reset), "reset");
     t0 = Clock::now();
-    run({"wg", "syncconf", ref_.ifname, conf});
+    bench::run({"wg", "syncconf", ref_.ifname, conf}, /*show_errors=*/true);
     syncconf.ms.push_back(msSince(t0));
   }
   report(tag + ": agent (get + diff + set)", agent);
@@ -234,14 +201,15 @@ void Bench::singlePeer(size_t n, int reps) {
     check(backend_.set(ref_, remove_extra), "remove the extra peer");
 
     t0 = Clock::now();
-    run({"wg", "set", ref_.ifname, "peer", extra.public_key.toBase64(), "allowed-ips",
-         extra.allowed_ips[0].toString()});
+    bench::run({"wg", "set", ref_.ifname, "peer", extra.public_key.toBase64(), "allowed-ips",
+                extra.allowed_ips[0].toString()},
+               /*show_errors=*/true);
     add_wg.ms.push_back(msSince(t0));
     check(backend_.set(ref_, remove_extra), "remove the extra peer");
 
     writeConf(conf_plus, plus);
     t0 = Clock::now();
-    run({"wg", "syncconf", ref_.ifname, conf_plus});
+    bench::run({"wg", "syncconf", ref_.ifname, conf_plus}, /*show_errors=*/true);
     add_sync.ms.push_back(msSince(t0));
     check(backend_.set(ref_, remove_extra), "remove the extra peer");
 
@@ -262,13 +230,14 @@ void Bench::singlePeer(size_t n, int reps) {
     check(backend_.set(ref_, readd), "re-add the peer");
 
     t0 = Clock::now();
-    run({"wg", "set", ref_.ifname, "peer", victim.public_key.toBase64(), "remove"});
+    bench::run({"wg", "set", ref_.ifname, "peer", victim.public_key.toBase64(), "remove"},
+               /*show_errors=*/true);
     rm_wg.ms.push_back(msSince(t0));
     check(backend_.set(ref_, readd), "re-add the peer");
 
     writeConf(conf_minus, minus);
     t0 = Clock::now();
-    run({"wg", "syncconf", ref_.ifname, conf_minus});
+    bench::run({"wg", "syncconf", ref_.ifname, conf_minus}, /*show_errors=*/true);
     rm_sync.ms.push_back(msSince(t0));
     check(backend_.set(ref_, readd), "re-add the peer");
   }
@@ -300,7 +269,7 @@ void Bench::processStart(int reps) {
   Samples start;
   for (int rep = 0; rep < reps; ++rep) {
     auto t0 = Clock::now();
-    run({"wg", "--version"});
+    bench::run({"wg", "--version"}, /*show_errors=*/true);
     start.ms.push_back(msSince(t0));
   }
   std::printf("\n");
