@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/linux_host_facts.h"
+#include "reconcile/bench/bench_support.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
 #include "reconcile/names.h"
@@ -31,13 +32,9 @@ namespace {
 using namespace nwg;
 using namespace nwg::reconcile;
 using nlohmann::json;
-
-class QuietLog : public LogSink {
- public:
-  void log(Severity s, std::string_view m) override {
-    if (s >= Severity::Warning) std::cerr << m << "\n";
-  }
-};
+using bench::cpuMs;
+using bench::hex;
+using bench::QuietLog;
 
 // A neutron-server reduced to its answers. Server-side work (building entries, hashing them) happens
 // when its state changes, outside the measured passes; a pass pays what an agent pays: the reply's
@@ -109,21 +106,6 @@ class CannedServer : public ServerApi {
   json answer_;
   std::vector<Entry> entries_;
 };
-
-double cpuMs() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto ms = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_usec) / 1000.0;
-  };
-  return ms(ru.ru_utime) + ms(ru.ru_stime);
-}
-
-std::string hex(unsigned v, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*x", width, v);
-  return buf;
-}
 
 }  // namespace
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "daemon/linux_host_facts.h"
+#include "reconcile/bench/bench_support.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
 #include "reconcile/names.h"
@@ -36,14 +37,10 @@ namespace {
 using namespace nwg;
 using namespace nwg::reconcile;
 using nlohmann::json;
+using bench::cpuMs;
+using bench::hex;
+using bench::QuietLog;
 using Clock = std::chrono::steady_clock;
-
-class QuietLog : public LogSink {
- public:
-  void log(Severity s, std::string_view m) override {
-    if (s >= Severity::Warning) std::cerr << m << "\n";
-  }
-};
 
 // A 1.6 neutron-server reduced to one hub: full entries paged by spokes_limit, get_hub_spokes pages,
 // and the delta since the revision before the last change. The server's own work (the delta's text)
@@ -135,15 +132,6 @@ class DeltaServer : public ServerApi {
   std::string delta_text_;
 };
 
-double cpuMs() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto ms = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) * 1000.0 + static_cast<double>(t.tv_usec) / 1000.0;
-  };
-  return ms(ru.ru_utime) + ms(ru.ru_stime);
-}
-
 // VmRSS and VmHWM of this process (the reconciler's records of the hub, parsed answers freed).
 std::string residentMemory() {
   std::ifstream status("/proc/self/status");
@@ -156,12 +144,6 @@ std::string residentMemory() {
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-std::string hex(unsigned v, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*x", width, v);
-  return buf;
 }
 
 std::string addressOf(unsigned n) {  // 10.202.0.0/16 holds 65,534 spokes
