@@ -110,6 +110,10 @@ class Reconciler {
     std::map<std::string, std::optional<SpokeSpec>> pending;
     std::string netns;  // where its link was when verified, and the link itself
     LinkInfo link;
+    // The spokes changed since the hub's realized entry was last published (publishRealized copies
+    // only their chunks), or every spoke (`republish_all`: a full entry was recorded).
+    std::set<std::string> unpublished;
+    bool republish_all = true;
   };
 
   // The working state of one pass, handed from phase to phase.

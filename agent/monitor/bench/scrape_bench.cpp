@@ -64,14 +64,16 @@ reconcile::RealizedHubs makeHubs(const Shape& shape, wg::FakeBackend& backend) {
     hub->network_id = uuid(0x5f1c0000, h);
     hub->device = {"tun-" + hub->project_id, "wg-" + hub->port_id.substr(0, 11)};
     wg::Device update;
+    std::vector<reconcile::RealizedSpoke> spokes;
     for (int s = 0; s < shape.spokes; ++s, ++spoke) {
       auto ip = IpPrefix::parse(str("10.", spoke / 65536, ".", (spoke / 256) % 256, ".", spoke % 256, "/32"));
-      hub->spokes.push_back({uuid(0x5b0e0000, spoke), keyOf(spoke), {*ip}});
+      spokes.push_back({uuid(0x5b0e0000, spoke), keyOf(spoke), {*ip}});
       wg::Peer p;
       p.public_key = keyOf(spoke);
       p.allowed_ips = {*ip};
       update.peers.push_back(p);
     }
+    hub->spokes = reconcile::RealizedSpokes::from(std::move(spokes));
     (void)backend.create(hub->device.ifname, {});
     (void)backend.set(hub->device, update);
     for (int s = 0; s < shape.spokes; s += 2) {

@@ -198,14 +198,12 @@ TEST_F(LivenessTest, ANewKeyIsANewPeer) {
   step(t, readingAt(0, {hubWith(1, 1, 1)}, {{spokeId(1), handshakeAt(kT0)}}), 0);
   // The spoke rotated its key: the hub's peer is a new one, which never handshook. Its status
   // flips to DOWN, reported at once.
-  auto rotated = std::make_shared<reconcile::RealizedHub>(*hubWith(1, 1, 1, "d2"));
-  rotated->spokes[0].public_key = keyOf(4242);
+  auto rotated = withSpokeEdited(*hubWith(1, 1, 1, "d2"), 0, [](auto& s) { s.public_key = keyOf(4242); });
   auto d = step(t, readingAt(15, {rotated}), 15);
   ASSERT_EQ(d.reports.size(), 1u);
   EXPECT_FALSE(d.reports[0].active);
   // Even a key whose status happens to be the same is reported once (the server keeps its stats).
-  auto again = std::make_shared<reconcile::RealizedHub>(*rotated);
-  again->spokes[0].public_key = keyOf(4243);
+  auto again = withSpokeEdited(*rotated, 0, [](auto& s) { s.public_key = keyOf(4243); });
   EXPECT_EQ(step(t, readingAt(30, {again}), 30).reports.size(), 1u);
 }
 

@@ -50,8 +50,7 @@ TEST(PeerMetrics, ThePrometheusWireguardExporterNamesWithNeutronsIdentities) {
 }
 
 TEST(PeerMetrics, AHubThatCouldNotBeReadHasNoSamplesAndSeveralAllowedIpsAreJoined) {
-  auto a = std::make_shared<reconcile::RealizedHub>(*hubWith(1, 1, 1));
-  a->spokes[0].allowed_ips.push_back(*IpPrefix::parse("fd00::5/128"));
+  auto a = withSpokeEdited(*hubWith(1, 1, 1), 0, [](auto& s) { s.allowed_ips.push_back(*IpPrefix::parse("fd00::5/128")); });
   auto b = hubWith(2, 2, 1);
   PeerReading r = readingOf({a, b});
   r.hubs[0].peers[0].present = true;
@@ -70,8 +69,7 @@ TEST(PeerMetrics, LabelsFollowTheHubEntry) {
   r.hubs[0].peers[0].present = true;
   EXPECT_NE(renderer.render(r)->find("10.0.0.3/32"), std::string::npos);
   // A new entry for the hub (its spoke got another address): new labels.
-  auto second = std::make_shared<reconcile::RealizedHub>(*first);
-  second->spokes[0].allowed_ips = {*IpPrefix::parse("10.9.9.9/32")};
+  auto second = withSpokeEdited(*first, 0, [](auto& s) { s.allowed_ips = {*IpPrefix::parse("10.9.9.9/32")}; });
   r.hubs[0].hub = second;
   std::string text = *renderer.render(r);
   EXPECT_EQ(text.find("10.0.0.3/32"), std::string::npos);

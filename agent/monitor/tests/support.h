@@ -39,10 +39,22 @@ inline std::shared_ptr<const reconcile::RealizedHub> hubWith(int hub, int first_
   h->network_id = "5f1c0000-0000-0000-0000-000000000001";
   h->device = {"tun-9a8b7c6d5e4f", "wg-" + h->port_id.substr(0, 11)};
   h->digest = digest;
+  std::vector<reconcile::RealizedSpoke> list;
   for (int i = first_spoke; i < first_spoke + spokes; ++i) {
     auto ip = IpPrefix::parse(str("10.0.", i / 250, ".", 2 + i % 250, "/32"));
-    h->spokes.push_back({spokeId(i), keyOf(i), {*ip}});
+    list.push_back({spokeId(i), keyOf(i), {*ip}});
   }
+  h->spokes = reconcile::RealizedSpokes::from(std::move(list));
+  return h;
+}
+
+// A new entry for `hub` whose spoke `i` was changed by `edit` (entries are immutable, as published).
+template <typename Edit>
+std::shared_ptr<const reconcile::RealizedHub> withSpokeEdited(const reconcile::RealizedHub& hub, size_t i, Edit edit) {
+  auto h = std::make_shared<reconcile::RealizedHub>(hub);
+  std::vector<reconcile::RealizedSpoke> list(hub.spokes.begin(), hub.spokes.end());
+  edit(list.at(i));
+  h->spokes = reconcile::RealizedSpokes::from(std::move(list));
   return h;
 }
 

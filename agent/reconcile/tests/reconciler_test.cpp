@@ -957,6 +957,50 @@ TEST_F(ReconcilerTest, RealizedHubsAreWhatOtherThreadsReadAndStayPutWhenNothingC
   EXPECT_TRUE(reconciler_->realizedHubs()->empty());
 }
 
+TEST_F(ReconcilerTest, ASpokeChangePublishesAnEntryThatSharesTheUnchangedSpokes) {
+  server_.hubs[kHubA]["fixed_ips"][0]["cidr"] = "10.10.0.0/16";
+  for (int i = 0; i < 1000; ++i) {
+    server_.hubs[kHubA]["spokes"].push_back(FakeServer::spoke(str("dddd", 1000 + i, "-0000"),
+                                                              publicKeyOf(generatePrivateKey()),
+                                                              str("10.10.", 1 + i / 200, ".", 1 + i % 200)));
+  }
+  settle(*reconciler_);
+  auto before = reconciler_->realizedHubs()->front();
+  ASSERT_EQ(before->spokes.size(), 1001u);
+  // One spoke re-keyed by a delta: the new entry copies the chunk that holds it, nothing else.
+  Key rekeyed = publicKeyOf(generatePrivateKey());
+  server_.hubs[kHubA]["spokes"][500]["public_key"] = rekeyed.toBase64();
+  const std::string id = server_.hubs[kHubA]["spokes"][500]["id"];
+  const int deltas = server_.deltas;
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  ASSERT_EQ(server_.deltas - deltas, 1);
+  auto after = reconciler_->realizedHubs()->front();
+  ASSERT_NE(after, before);
+  EXPECT_EQ(after->spokes.sharedChunks(before->spokes), before->spokes.chunkCount() - 1);
+  size_t found = 0;
+  for (const auto& s : after->spokes) {
+    if (s.port_id == id) found += s.public_key == rekeyed;
+  }
+  EXPECT_EQ(found, 1u);
+  // Removed and added, then a failed pass and a delta on top of it: the entry catches up on both.
+  server_.hubs[kHubA]["spokes"].erase(server_.hubs[kHubA]["spokes"].begin() + 10);
+  server_.hubs[kHubA]["spokes"].push_back(
+      FakeServer::spoke("eeee0000-0000", publicKeyOf(generatePrivateKey()), "10.10.9.1"));
+  host_.wireguard.failNext(wg::FakeBackend::Op::kSet, Error("wedged", EIO));
+  ASSERT_EQ(reconciler_->syncHubs({kHubA}).failed.count(kHubA), 1u);
+  EXPECT_EQ(reconciler_->realizedHubs()->front(), after);
+  server_.hubs[kHubA]["spokes"].erase(server_.hubs[kHubA]["spokes"].begin() + 20);
+  ASSERT_TRUE(reconciler_->syncHubs({kHubA}).complete);
+  auto caught_up = reconciler_->realizedHubs()->front();
+  std::vector<std::string> want;
+  for (const auto& s : server_.hubs[kHubA]["spokes"]) want.push_back(s["id"]);
+  std::sort(want.begin(), want.end());
+  std::vector<std::string> got;
+  for (const auto& s : caught_up->spokes) got.push_back(s.port_id);
+  EXPECT_EQ(got, want);
+  EXPECT_GE(caught_up->spokes.sharedChunks(after->spokes), after->spokes.chunkCount() - 3);
+}
+
 TEST_F(ReconcilerTest, ADryRunPublishesNothing) {
   restart(/*dry_run=*/true);
   ASSERT_TRUE(reconciler_->syncAll().complete);
