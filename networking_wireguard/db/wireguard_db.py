@@ -677,6 +677,14 @@ def get_ovn_plug_id(context, hub_id):
     return row.port_id if row else None
 
 
+@db_api.CONTEXT_READER
+def get_ovn_plug_hub(context, port_id):
+    """The hub whose plug port port_id is, or None."""
+    row = context.session.query(models.WireGuardOvnPlug.hub_id).filter_by(
+        port_id=port_id).one_or_none()
+    return row.hub_id if row else None
+
+
 @db_api.CONTEXT_WRITER
 def add_ovn_plug(context, hub_id, port_id):
     """Raises DBDuplicateEntry when the hub has one already."""

@@ -53,6 +53,11 @@ REQUEST_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID, 'device_owner')
 STATUS_UPDATE_ATTRIBUTES = frozenset(('id', 'status', portbindings.HOST_ID))
 
 
+class PlugPortManaged(n_exc.Conflict):
+    message = ('Port %(port_id)s is the OVN plug port of WireGuard hub %(hub_id)s: the '
+               'WireGuard driver manages it (detach the hub from its router to remove it)')
+
+
 class RouterInterfaceNotSupported(n_exc.Conflict):
     message = ('WireGuard %(role)s %(port_id)s cannot be attached to a router: '
                '%(reason)s')
@@ -136,6 +141,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                            events.BEFORE_CREATE)
         registry.subscribe(self._check_port_update, resources.PORT,
                            events.BEFORE_UPDATE)
+        registry.subscribe(self._check_port_delete, resources.PORT,
+                           events.BEFORE_DELETE)
         registry.subscribe(self._check_router_interface,
                            resources.ROUTER_INTERFACE, events.BEFORE_CREATE)
         registry.subscribe(self._router_interface_created,
@@ -241,6 +248,7 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         if (payload.metadata or {}).get('new_binding') is not None:
             return  # ML2 committing a binding result, not a request
         original, attrs = payload.states[0], payload.states[1]
+        self._check_plug_port(payload.context, original)
         if not any(k in attrs for k in CHECKED_ATTRIBUTES):
             return
         if 'status' in attrs and set(attrs) <= STATUS_UPDATE_ATTRIBUTES:
@@ -264,6 +272,21 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             validation.check_port(context, port, role,
                                   is_new=stored_role is None,
                                   original=original)
+
+    @staticmethod
+    def _check_plug_port(context, port):
+        # An OVN plug port is the driver's (docs/ovn.md): its project may see it, not change or
+        # delete it (an admin may; the periodic check then makes it what it must be again).
+        if port.get('device_owner') != constants.DEVICE_OWNER_OVN_PLUG or context.is_admin:
+            return
+        hub_id = wg_db.get_ovn_plug_hub(context, port['id'])
+        if hub_id:
+            raise PlugPortManaged(port_id=port['id'], hub_id=hub_id)
+
+    def _check_port_delete(self, resource, event, trigger, payload):
+        port = (payload.metadata or {}).get('port')
+        if port:
+            self._check_plug_port(payload.context, port)
 
     def _store(self, plugin_context, port, role, is_new):
         profile = validation.profile_of(port)

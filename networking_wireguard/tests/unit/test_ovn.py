@@ -206,6 +206,19 @@ class TestOvnAttach(OvnRouterTestCase):
         self.assertEqual(routes, self.routes())
         self.assertEqual([], ovn.repair(self.admin))
 
+    def test_plug_port_is_not_the_projects_to_change(self):
+        self.interface('add', self.hub['id'])
+        [plug] = self.plug_ports()
+        body = self.update_port(plug['id'], expected=409, as_member=True, name='mine')
+        self.assertIn('OVN plug port of WireGuard hub', body['NeutronError']['message'])
+        req = self.new_delete_request('ports', plug['id'])
+        req.environ['neutron.context'] = base.member()
+        self.assertEqual(409, req.get_response(self.api).status_int)
+        self.show_port(plug['id'])
+        # an admin may (the repair pass makes a new one)
+        self.update_port(plug['id'], name='admin')
+        self._delete('ports', plug['id'])
+
     def test_ha_and_dvr_refusals_do_not_apply(self):
         with db_api.CONTEXT_WRITER.using(self.admin):
             self.admin.session.query(l3_attrs.RouterExtraAttributes).filter_by(
