@@ -188,6 +188,37 @@ class TestOvnAttach(OvnRouterTestCase):
         self._show('ports', plug['id'], expected_code=404)
         self.assertEqual([], self.routes())
 
+    def test_dual_stack_hub_and_detach_of_one_subnet(self):
+        subnet6 = self._make_subnet(self.fmt, {'network': self.network}, '2001:db8:5::1',
+                                    '2001:db8:5::/64', ip_version=6,
+                                    tenant_id=base.PROJECT)['subnet']
+        hub = self.create_hub(fixed_ips=[{'subnet_id': self.subnet['id']},
+                                         {'subnet_id': subnet6['id']}])
+        self.interface('add', hub['id'])
+        [plug] = [p for p in self.plug_ports() if p['device_id'] == hub['id']]
+        ips = {ip['subnet_id']: ip['ip_address'] for ip in plug['fixed_ips']}
+        self.assertEqual({self.subnet['id'], subnet6['id']}, set(ips))
+        self.assertEqual(sorted([('10.10.0.0/25', ips[self.subnet['id']]),
+                                 ('10.10.0.128/25', ips[self.subnet['id']]),
+                                 ('2001:db8:5::/65', ips[subnet6['id']]),
+                                 ('2001:db8:5:0:8000::/65', ips[subnet6['id']])]),
+                         self.routes())
+        entry = self.rpc.get_hubs(None, base.HOST, [hub['id']])['hubs'][0]['ovn_plug']
+        self.assertEqual({4, 6}, {ip['ip_version'] for ip in entry['fixed_ips']})
+        # Zed removes one (IPv6) subnet of a multi-subnet interface by updating its fixed IPs
+        req = self.new_action_request('routers', {'subnet_id': subnet6['id']},
+                                      self.router['id'], 'remove_router_interface')
+        res = req.get_response(self.ext_api)
+        self.assertEqual(200, res.status_int, res.body)
+        self.assertEqual([self.subnet['id']], [ip['subnet_id'] for ip in
+                                               self.show_port(hub['id'])['fixed_ips']])
+        [plug] = [p for p in self.plug_ports() if p['device_id'] == hub['id']]
+        self.assertEqual([self.subnet['id']], [ip['subnet_id'] for ip in plug['fixed_ips']])
+        self.assertEqual([('10.10.0.0/25', ips[self.subnet['id']]),
+                          ('10.10.0.128/25', ips[self.subnet['id']])], self.routes())
+        self.assertEqual([4], [ip['ip_version'] for ip in self.rpc.get_hubs(
+            None, base.HOST, [hub['id']])['hubs'][0]['ovn_plug']['fixed_ips']])
+
     def test_failed_detach_keeps_the_attachment_repairable(self):
         # a route removal whose detach then fails (here: another check refuses it)
         self.interface('add', self.hub['id'])
