@@ -359,6 +359,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                                      original)
             old_peers = self._store(plugin_context, port, role, is_new)
         if role == constants.ROLE_HUB:
+            if _changed(original, port, ('fixed_ips',)):
+                self._check_ovn_hub_subnets(plugin_context, port)
             if is_new or _changed(original, port, HUB_NOTIFY_FIELDS, role):
                 self._remember_hubs(context, [port['id']])
         elif is_new or _changed(original, port, SPOKE_NOTIFY_FIELDS):
@@ -390,6 +392,17 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             self._remember_hubs(context, peers)
             wg_db.record_spoke_change(plugin_context, port_id, peers, set())
         wg_db.delete_port(plugin_context, port_id)
+
+    @staticmethod
+    def _check_ovn_hub_subnets(plugin_context, port):
+        # A hub on an OVN router needs room for its plug on each of its subnets (as at attach).
+        if wg_db.get_ovn_plug_id(plugin_context, port['id']) is None:
+            return
+        single = ovn.single_address_subnets(plugin_context, port)
+        if single:
+            raise validation.InvalidInput(error_message=(
+                'fixed_ips: %s has a single address; a hub on an OVN router needs a subnet '
+                'with room for its plug port' % ', '.join(single)))
 
     def _show_agent_values(self, context):
         # ML2 answers a create or update with the port dict of the last (binding) context, whose

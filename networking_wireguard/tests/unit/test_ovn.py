@@ -280,6 +280,16 @@ class TestOvnAttach(OvnRouterTestCase):
         self.assertEqual(constants.DEVICE_OWNER_HUB, hub['device_owner'])
         self.assertEqual([], self.plug_ports())
 
+    def test_attached_hub_cannot_gain_a_single_address_subnet(self):
+        subnet6 = self._make_subnet(self.fmt, {'network': self.network}, None,
+                                    '2001:db8:6::7/128', ip_version=6, enable_dhcp=False,
+                                    tenant_id=base.PROJECT)['subnet']
+        self.interface('add', self.hub['id'])
+        body = self.update_port(self.hub['id'], expected=400, fixed_ips=self.hub['fixed_ips'] + [
+            {'subnet_id': subnet6['id']}])
+        self.assertIn('fixed_ips: subnet %s' % subnet6['id'], body['NeutronError']['message'])
+        self.assertEqual(self.hub['fixed_ips'], self.show_port(self.hub['id'])['fixed_ips'])
+
     def test_plug_that_cannot_be_made_refuses_the_attach(self):
         cfg.CONF.set_override('max_routes', 1)
         body = self.interface('add', self.hub['id'], expected=409)
