@@ -67,3 +67,10 @@ NOTIFIER_VERSION = '1.0'
 
 def device_name(port_id):
     return DEVICE_PREFIX + port_id[:DEVICE_PORT_ID_CHARS]
+
+
+# ML2/OVN (docs/ovn.md). The server is in OVN mode when this driver is among [ml2]
+# mechanism_drivers; a hub attached to a router then gets a plug port with this device_owner (a
+# "network:" owner: Neutron and OVN treat it as infrastructure, like a router or DHCP port).
+OVN_MECHANISM_DRIVER = 'ovn'
+DEVICE_OWNER_OVN_PLUG = 'network:wireguard_plug'

@@ -118,3 +118,22 @@ class WireGuardPeerRemoval(model_base.BASEV2):
                        primary_key=True)
     spoke_id = sa.Column(sa.String(36), primary_key=True)  # no foreign key: the spoke may be gone
     revision = sa.Column(sa.BigInteger(), nullable=False)
+
+
+class WireGuardOvnPlug(model_base.BASEV2):
+    """The plug port of a hub attached to an OVN router (docs/ovn.md): a Neutron port on the hub's
+    network, owned by this driver, that the hub's agent plugs into OVN's integration bridge; the
+    router's two half-subnet routes per hub subnet lead to its IPs. Gone with either port."""
+
+    __tablename__ = 'wireguard_ovn_plugs'
+    __table_args__ = (
+        sa.UniqueConstraint('port_id', name='uniq_wireguard_ovn_plugs0port_id'),
+        model_base.BASEV2.__table_args__,
+    )
+
+    hub_id = sa.Column(sa.String(36),
+                       sa.ForeignKey('ports.id', ondelete='CASCADE'),
+                       primary_key=True)
+    port_id = sa.Column(sa.String(36),
+                        sa.ForeignKey('ports.id', ondelete='CASCADE'),
+                        nullable=False)

@@ -452,6 +452,8 @@ def _hub_fields(session, host, hub_ids):
     mtus = {row.id: row.mtu for row in session.query(
         models_v2.Network.id, models_v2.Network.mtu).filter(
         models_v2.Network.id.in_({hub.network_id for hub in hubs}))}
+    plugs = _ovn_plugs(session, [hub_id for hub_id in ids if hub_id in routers],
+                       fixed_ips)
     result = []
     for hub in hubs:
         profile = profiles.get(hub.id, {})
@@ -473,9 +475,45 @@ def _hub_fields(session, host, hub_ids):
             'mtu': mtus.get(hub.network_id),
             'router_id': routers.get(hub.id),
             'fixed_ips': hub_ips,
+            'ovn_plug': plugs.get(hub.id),
             '_revision': hub.revision,
             '_history_start': hub.history_start,
         })
+    return result
+
+
+def _ovn_plugs(session, hub_ids, hub_fixed_ips):
+    """{hub_id: get_hubs' ovn_plug} of those (router-attached) hubs that have a plug port
+    (docs/ovn.md): its ID, MAC and, per subnet where the hub has an IP, the plug's IP with the
+    subnet's CIDR and the hub's IP there (the OVN router's address on the tunnel network)."""
+    if not hub_ids:
+        return {}
+    Port = models_v2.Port
+    rows = session.query(models.WireGuardOvnPlug.hub_id, Port.id, Port.mac_address).join(
+        Port, Port.id == models.WireGuardOvnPlug.port_id).filter(
+        models.WireGuardOvnPlug.hub_id.in_(hub_ids)).all()
+    if not rows:
+        return {}
+    plug_ips = _fixed_ips(session, [row.id for row in rows])
+    subnet_ids = {ip['subnet_id'] for ips in plug_ips.values() for ip in ips}
+    subnets = {row.id: row for row in session.query(
+        models_v2.Subnet.id, models_v2.Subnet.cidr, models_v2.Subnet.ip_version).filter(
+        models_v2.Subnet.id.in_(subnet_ids))} if subnet_ids else {}
+    result = {}
+    for row in rows:
+        router_ips = {}
+        for ip in hub_fixed_ips.get(row.hub_id, []):
+            router_ips.setdefault(ip['subnet_id'], ip['ip_address'])
+        fixed_ips = []
+        for ip in plug_ips.get(row.id, []):
+            subnet = subnets.get(ip['subnet_id'])
+            if subnet is None or ip['subnet_id'] not in router_ips:
+                continue
+            fixed_ips.append({'ip_address': ip['ip_address'], 'cidr': subnet.cidr,
+                              'ip_version': subnet.ip_version,
+                              'router_ip': router_ips[ip['subnet_id']]})
+        result[row.hub_id] = {'port_id': row.id, 'mac_address': row.mac_address,
+                              'fixed_ips': fixed_ips}
     return result
 
 
@@ -622,6 +660,91 @@ def record_spoke_change(context, spoke_id, hubs_before, hubs_now):
                 (Removal.c.hub_id == hub_id) & (Removal.c.revision <= start)))
             session.execute(Hub.update().where(Hub.c.port_id == hub_id).values(
                 history_start=start))
+
+
+# --- plug ports of hubs attached to OVN routers (ml2/ovn.py, docs/ovn.md) ---
+
+@db_api.CONTEXT_READER
+def get_subnet_cidrs(context, subnet_ids):
+    """{subnet_id: cidr}."""
+    return _subnet_cidrs(context.session, subnet_ids)
+
+
+@db_api.CONTEXT_READER
+def get_ovn_plug_id(context, hub_id):
+    row = context.session.query(models.WireGuardOvnPlug.port_id).filter_by(
+        hub_id=hub_id).one_or_none()
+    return row.port_id if row else None
+
+
+@db_api.CONTEXT_READER
+def get_ovn_plug_hub(context, port_id):
+    """The hub whose plug port port_id is, or None."""
+    row = context.session.query(models.WireGuardOvnPlug.hub_id).filter_by(
+        port_id=port_id).one_or_none()
+    return row.hub_id if row else None
+
+
+@db_api.CONTEXT_WRITER
+def add_ovn_plug(context, hub_id, port_id):
+    """Raises DBDuplicateEntry when the hub has one already."""
+    context.session.add(models.WireGuardOvnPlug(hub_id=hub_id, port_id=port_id))
+    context.session.flush()
+
+
+@db_api.CONTEXT_WRITER
+def delete_ovn_plug(context, hub_id):
+    context.session.query(models.WireGuardOvnPlug).filter_by(hub_id=hub_id).delete(
+        synchronize_session=False)
+
+
+@db_api.CONTEXT_READER
+def get_router_ovn_plugs(context, router_id, subnet_id=None):
+    """[(hub_id, plug port ID)] of the router's hubs with a plug (with an IP on subnet_id)."""
+    query = (context.session.query(models.WireGuardOvnPlug.hub_id,
+                                   models.WireGuardOvnPlug.port_id).
+             join(l3_models.RouterPort,
+                  l3_models.RouterPort.port_id == models.WireGuardOvnPlug.hub_id).
+             filter(l3_models.RouterPort.router_id == router_id))
+    if subnet_id is not None:
+        query = query.filter(models.WireGuardOvnPlug.hub_id.in_(
+            context.session.query(models_v2.IPAllocation.port_id).filter(
+                models_v2.IPAllocation.subnet_id == subnet_id)))
+    return sorted((row.hub_id, row.port_id) for row in query)
+
+
+@db_api.CONTEXT_READER
+def get_ovn_plug_state(context):
+    """For the repair pass: ([(hub_id, router_id)] of router-attached hubs (with or without a
+    plug), [(hub_id, plug_id)] of plugs whose hub is attached to no router)."""
+    session = context.session
+    attached = sorted((row.port_id, row.router_id) for row in session.query(
+        l3_models.RouterPort.port_id, l3_models.RouterPort.router_id).join(
+        models.WireGuardPort, models.WireGuardPort.port_id == l3_models.RouterPort.port_id).
+        filter(models.WireGuardPort.role == constants.ROLE_HUB))
+    loose = sorted((row.hub_id, row.port_id) for row in session.query(
+        models.WireGuardOvnPlug.hub_id, models.WireGuardOvnPlug.port_id).filter(
+        ~models.WireGuardOvnPlug.hub_id.in_(session.query(l3_models.RouterPort.port_id))))
+    return attached, loose
+
+
+@db_api.CONTEXT_READER
+def get_routers_with_nexthops(context, addresses):
+    """IDs of the routers with an extraroute via one of those addresses."""
+    if not addresses:
+        return []
+    return sorted({row.router_id for row in context.session.query(
+        l3_models.RouterRoute.router_id).filter(
+        l3_models.RouterRoute.nexthop.in_(list(addresses)))})
+
+
+@db_api.CONTEXT_WRITER
+def bump_hub_revision(context, hub_id):
+    """A change of the hub's own entry that 1.6 agents must not miss (its ovn_plug)."""
+    Hub = models.WireGuardPort.__table__
+    context.session.execute(Hub.update().where(
+        (Hub.c.port_id == hub_id) & (Hub.c.role == constants.ROLE_HUB)).values(
+        revision=Hub.c.revision + 1))
 
 
 # --- the agent's report of a hub's key and endpoint ---

@@ -15,6 +15,7 @@ from neutron_lib.callbacks import events
 from neutron_lib.callbacks import registry
 from neutron_lib.callbacks import resources
 from neutron_lib import constants as n_const
+from neutron_lib import context as n_context
 from neutron_lib.db import resource_extend
 from neutron_lib import exceptions as n_exc
 from neutron_lib.plugins.ml2 import api
@@ -26,6 +27,7 @@ from oslo_log import log as logging
 from networking_wireguard.conf import wireguard as wg_conf
 from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
+from networking_wireguard.ml2 import ovn
 from networking_wireguard.ml2 import validation
 from networking_wireguard import rpc as wg_rpc
 from networking_wireguard import scheduler
@@ -49,6 +51,11 @@ CHECKED_ATTRIBUTES = (portbindings.PROFILE, portbindings.HOST_ID,
 REQUEST_FIELDS = (portbindings.PROFILE, portbindings.HOST_ID, 'device_owner')
 # What ML2's update_port_status(es) publishes in PORT BEFORE_UPDATE: not a request to check.
 STATUS_UPDATE_ATTRIBUTES = frozenset(('id', 'status', portbindings.HOST_ID))
+
+
+class PlugPortManaged(n_exc.Conflict):
+    message = ('Port %(port_id)s is the OVN plug port of WireGuard hub %(hub_id)s: the '
+               'WireGuard driver manages it (detach the hub from its router to remove it)')
 
 
 class RouterInterfaceNotSupported(n_exc.Conflict):
@@ -121,6 +128,12 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             validation.denied_networks()
         except ValueError as e:
             raise cfg.Error('[wireguard] denied_endpoint_cidrs: %s' % e)
+        if ovn.ovn_listed_before_wireguard():
+            # ML2 offers a port to its drivers in order; ovn binds any port whose host runs
+            # ovn-controller, hubs included (vif_type ovs): they would never become WireGuard
+            # devices. docs/ovn.md.
+            LOG.error('[ml2] mechanism_drivers lists ovn before wireguard: ML2/OVN will bind '
+                      'WireGuard hubs itself. List wireguard first (wireguard,ovn).')
         self.notifier = wg_rpc.WireGuardAgentNotifyAPI()
         registry.subscribe(self._start_rpc_listeners, resources.PROCESS,
                            events.AFTER_INIT)
@@ -128,10 +141,16 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                            events.BEFORE_CREATE)
         registry.subscribe(self._check_port_update, resources.PORT,
                            events.BEFORE_UPDATE)
+        registry.subscribe(self._check_port_delete, resources.PORT,
+                           events.BEFORE_DELETE)
         registry.subscribe(self._check_router_interface,
                            resources.ROUTER_INTERFACE, events.BEFORE_CREATE)
         registry.subscribe(self._router_interface_created,
                            resources.ROUTER_INTERFACE, events.AFTER_CREATE)
+        registry.subscribe(self._router_interface_aborted,
+                           resources.ROUTER_INTERFACE, events.ABORT_CREATE)
+        registry.subscribe(self._router_interface_deleting,
+                           resources.ROUTER_INTERFACE, events.BEFORE_DELETE)
         for event in (events.AFTER_CREATE, events.AFTER_UPDATE):
             registry.subscribe(self._agent_reported, resources.AGENT, event)
         # After ML2's own extender (registered when the plugin was made), which sets
@@ -185,6 +204,14 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                 scheduler.reschedule_hubs()
         except Exception:
             LOG.exception('WireGuard hub scheduling check failed')
+        if ovn.ovn_mode():
+            try:
+                changed = ovn.repair(n_context.get_admin_context())
+            except Exception:
+                LOG.exception('WireGuard OVN plug check failed')
+                changed = None
+            if changed:
+                self.notifier.hubs_changed(n_context.get_admin_context(), changed)
 
     def get_workers(self):
         # Every agent_down_time / 2 seconds, as Neutron's L3 rescheduling.
@@ -221,6 +248,7 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         if (payload.metadata or {}).get('new_binding') is not None:
             return  # ML2 committing a binding result, not a request
         original, attrs = payload.states[0], payload.states[1]
+        self._check_plug_port(payload.context, original)
         if not any(k in attrs for k in CHECKED_ATTRIBUTES):
             return
         if 'status' in attrs and set(attrs) <= STATUS_UPDATE_ATTRIBUTES:
@@ -244,6 +272,21 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             validation.check_port(context, port, role,
                                   is_new=stored_role is None,
                                   original=original)
+
+    @staticmethod
+    def _check_plug_port(context, port):
+        # An OVN plug port is the driver's (docs/ovn.md): its project may see it, not change or
+        # delete it (an admin may; the periodic check then makes it what it must be again).
+        if port.get('device_owner') != constants.DEVICE_OWNER_OVN_PLUG or context.is_admin:
+            return
+        hub_id = wg_db.get_ovn_plug_hub(context, port['id'])
+        if hub_id:
+            raise PlugPortManaged(port_id=port['id'], hub_id=hub_id)
+
+    def _check_port_delete(self, resource, event, trigger, payload):
+        port = (payload.metadata or {}).get('port')
+        if port:
+            self._check_plug_port(payload.context, port)
 
     def _store(self, plugin_context, port, role, is_new):
         profile = validation.profile_of(port)
@@ -316,6 +359,8 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                                      original)
             old_peers = self._store(plugin_context, port, role, is_new)
         if role == constants.ROLE_HUB:
+            if _changed(original, port, ('fixed_ips',)):
+                self._check_ovn_hub_subnets(plugin_context, port)
             if is_new or _changed(original, port, HUB_NOTIFY_FIELDS, role):
                 self._remember_hubs(context, [port['id']])
         elif is_new or _changed(original, port, SPOKE_NOTIFY_FIELDS):
@@ -339,11 +384,25 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
             self._remember_hubs(context, [port_id])
             # its spokes no longer list it (a spoke whose last hub this was: peers [])
             wg_db.remove_hub_from_spokes(plugin_context, port_id)
+            # its OVN plug port goes after the commit (a port of its own: not in this transaction)
+            context._wireguard_ovn_plug = wg_db.get_ovn_plug_id(plugin_context, port_id)
+            wg_db.delete_ovn_plug(plugin_context, port_id)
         else:
             peers = wg_db.get_peers(plugin_context, port_id)
             self._remember_hubs(context, peers)
             wg_db.record_spoke_change(plugin_context, port_id, peers, set())
         wg_db.delete_port(plugin_context, port_id)
+
+    @staticmethod
+    def _check_ovn_hub_subnets(plugin_context, port):
+        # A hub on an OVN router needs room for its plug on each of its subnets (as at attach).
+        if wg_db.get_ovn_plug_id(plugin_context, port['id']) is None:
+            return
+        single = ovn.single_address_subnets(plugin_context, port)
+        if single:
+            raise validation.InvalidInput(error_message=(
+                'fixed_ips: %s has a single address; a hub on an OVN router needs a subnet '
+                'with room for its plug port' % ', '.join(single)))
 
     def _show_agent_values(self, context):
         # ML2 answers a create or update with the port dict of the last (binding) context, whose
@@ -361,7 +420,27 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
     def update_port_postcommit(self, context):
         self._show_agent_values(context)
         self._restore_spoke_status(context)
+        self._follow_ovn_plug(context)
         self._notify(context)
+
+    def _follow_ovn_plug(self, context):
+        # An OVN-routed hub's plug follows its host (its requested-chassis) and subnets.
+        if (getattr(context, '_wireguard_role', None) != constants.ROLE_HUB or
+                not _changed(context.original, context.current,
+                             (portbindings.HOST_ID, 'fixed_ips'))):
+            return
+        plugin_context = context._plugin_context
+        hub_id = context.current['id']
+        if wg_db.get_ovn_plug_id(plugin_context, hub_id) is None:
+            return
+        router_id = wg_db.get_router_ids(plugin_context, [hub_id]).get(hub_id)
+        if router_id is None or plugin_context.session.in_transaction():
+            return  # the repair pass will
+        try:
+            ovn.ensure(plugin_context.elevated(), context.current, router_id)
+        except Exception:
+            LOG.exception('Hub %s: its OVN plug port or routes could not follow its change; '
+                          'retried by the periodic check', hub_id)
 
     def _restore_spoke_status(self, context):
         # ML2 sets a port DOWN when its binding:profile changes (it unbinds it). A spoke is never
@@ -388,6 +467,15 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
 
     def delete_port_postcommit(self, context):
         self._notify(context)
+        plug_id = getattr(context, '_wireguard_ovn_plug', None)
+        if plug_id:
+            hub_id = context.current['id']
+            try:
+                ovn.remove(context._plugin_context.elevated(), hub_id, plug_id)
+            except Exception:
+                # The repair pass removes plugs whose hub is gone (and their routes).
+                LOG.exception('Hub %s deleted: its OVN plug port %s or its routes could not be '
+                              'removed; retried by the periodic check', hub_id, plug_id)
 
     # --- binding ---
 
@@ -398,8 +486,18 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
                                       context.current['id'])
 
     def bind_port(self, context):
-        if self._role(context) == constants.ROLE_HUB:
-            super().bind_port(context)
+        if self._role(context) != constants.ROLE_HUB:
+            return  # spokes are never bound; OVN plug ports are ML2/OVN's to bind
+        super().bind_port(context)
+        if (context._new_bound_segment is None and context.segments_to_bind and
+                ovn.ovn_mode()):
+            # No alive WireGuard agent on the hub's host. ML2 would offer the hub to the next
+            # driver, and ovn binds any port of a host that runs ovn-controller (vif_type ovs,
+            # measured), a binding ML2 never retries. Claim it as failed instead: the hub stays
+            # ours, and the agent's get_hubs (or any later binding attempt) binds it once the
+            # agent is alive. docs/ovn.md.
+            context.set_binding(context.segments_to_bind[0][api.ID],
+                                portbindings.VIF_TYPE_BINDING_FAILED, {})
 
     def try_to_bind_segment_for_agent(self, context, segment, agent):
         # The device is a layer-3 tunnel endpoint, not plugged into the network's segment: any
@@ -421,18 +519,20 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         """Why this port cannot be an interface of its router, or None."""
         if role == constants.ROLE_SPOKE:
             return 'a spoke is a peer outside Neutron; attach its hub instead'
-        owner = port.get('device_owner')
-        if owner == n_const.DEVICE_OWNER_DVR_INTERFACE:
-            return self.DVR_REASON
-        if owner == n_const.DEVICE_OWNER_HA_REPLICATED_INT:
-            return self.HA_REASON
-        if router is None and port.get('device_id'):
-            router = wg_db.get_router(context, port['device_id'])
-        if router is not None:
-            if l3_hamode_db.is_ha_router(router):
-                return self.HA_REASON
-            if l3_dvr_db.is_distributed_router(router):
+        if not ovn.ovn_mode():
+            # The L3 agent's HA and DVR routers; an OVN router is neither (its ports are OVN's).
+            owner = port.get('device_owner')
+            if owner == n_const.DEVICE_OWNER_DVR_INTERFACE:
                 return self.DVR_REASON
+            if owner == n_const.DEVICE_OWNER_HA_REPLICATED_INT:
+                return self.HA_REASON
+            if router is None and port.get('device_id'):
+                router = wg_db.get_router(context, port['device_id'])
+            if router is not None:
+                if l3_hamode_db.is_ha_router(router):
+                    return self.HA_REASON
+                if l3_dvr_db.is_distributed_router(router):
+                    return self.DVR_REASON
         if validation.profile_of(port).get(constants.PROFILE_ROOT_DEVICE):
             return ('its binding:profile sets root_device, which keeps the '
                     'device in the root namespace')
@@ -465,6 +565,58 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         if reason:
             raise RouterInterfaceNotSupported(role=role, port_id=port['id'],
                                               reason=reason)
+        if ovn.ovn_mode():
+            self._plug_ovn_hub(payload.context.elevated(), port,
+                               payload.resource_id)
+
+    def _plug_ovn_hub(self, context, hub, router_id):
+        # Before Neutron records the attachment: a plug port or routes that cannot be made refuse
+        # it (409, and Zed restores the hub's device_owner), so an attached OVN hub always has
+        # both. What another check refuses after this one is undone on ABORT_CREATE.
+        single = ovn.single_address_subnets(context, hub)
+        if single:
+            raise RouterInterfaceNotSupported(
+                role=constants.ROLE_HUB, port_id=hub['id'],
+                reason='fixed_ips: %s has a single address; a hub on an OVN router needs a '
+                       'subnet with room for its plug port (IPv4 /31 or shorter, IPv6 /127 or '
+                       'shorter)' % ', '.join(single))
+        try:
+            ovn.ensure(context, hub, router_id)
+        except Exception as e:
+            LOG.warning('Hub %s: OVN plug port or routes on router %s could not be made; '
+                        'the attachment is refused', hub['id'], router_id, exc_info=True)
+            try:
+                ovn.remove(context, hub['id'])
+            except Exception:
+                LOG.exception('Hub %s: undoing its OVN plug failed; the periodic check '
+                              'removes it', hub['id'])
+            raise RouterInterfaceNotSupported(
+                role=constants.ROLE_HUB, port_id=hub['id'],
+                reason='its OVN plug port or the router routes to its spokes could not '
+                       'be made: %s' % e)
+
+    def _router_interface_aborted(self, resource, event, trigger, payload):
+        port = (payload.metadata or {}).get('port') or {}
+        if not port.get('id') or wg_db.get_ovn_plug_id(payload.context, port['id']) is None:
+            return
+        try:
+            ovn.remove(payload.context.elevated(), port['id'])
+        except Exception:
+            LOG.exception('Hub %s: attachment refused, but its OVN plug port could not be '
+                          'removed; the periodic check removes it', port['id'])
+
+    def _router_interface_deleting(self, resource, event, trigger, payload):
+        # Before Neutron refuses the detach because routes use the subnet ("in use by route"):
+        # remove our routes via the plug's IP on that subnet. A failure here refuses the detach
+        # with nothing else changed. The plug goes with the hub (Zed deletes the hub's port).
+        subnet_id = (payload.metadata or {}).get('subnet_id')
+        context = payload.context.elevated()
+        for hub_id, plug_id in wg_db.get_router_ovn_plugs(context, payload.resource_id,
+                                                          subnet_id):
+            plug = ovn.get_port(context, plug_id)
+            if plug is not None:
+                ovn.remove_routes(context, payload.resource_id, plug['fixed_ips'],
+                                  subnet_id)
 
     def _router_interface_created(self, resource, event, trigger, payload):
         # The routerports row (get_hubs' router_id) exists only now, after the port's updates.

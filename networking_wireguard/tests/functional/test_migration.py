@@ -19,8 +19,8 @@ from networking_wireguard.db.migration import alembic_migrations
 from networking_wireguard.tests.functional import clients
 
 PREVIOUS_HEADS = ('7c3f4a2b1d90', 'e1a5b9c2d7f3')
-WG_TABLES = ('wireguard_peer_removals', 'wireguard_peerings', 'wireguard_ports',
-             'alembic_version_wireguard')
+WG_TABLES = ('wireguard_ovn_plugs', 'wireguard_peer_removals', 'wireguard_peerings',
+             'wireguard_ports', 'alembic_version_wireguard')
 
 
 def _db_manage(url, *args):

@@ -18,7 +18,8 @@ def inspector(neutron_url):
     engine.dispose()
 
 
-@pytest.mark.parametrize('model', [models.WireGuardPort, models.WireGuardPeering])
+@pytest.mark.parametrize('model', [models.WireGuardPort, models.WireGuardPeering,
+                                   models.WireGuardOvnPlug])
 def test_table_matches_model(inspector, model):
     table = model.__table__
     columns = {c['name']: c for c in inspector.get_columns(table.name)}

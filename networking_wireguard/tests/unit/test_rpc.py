@@ -57,6 +57,7 @@ class TestGetHubs(base.WireGuardTestCase):
             'root_device': False,
             'mtu': self.network['mtu'],
             'router_id': None,
+            'ovn_plug': None,
             'fixed_ips': [{'ip_address': ip['ip_address'],
                            'subnet_id': self.subnet['id'],
                            'cidr': '10.10.0.0/24', 'gateway_ip': '10.10.0.1',
