@@ -15,6 +15,7 @@
 #include "config/agent_config.h"
 #include "config/command_line.h"
 #include "daemon/agent.h"
+#include "daemon/allocator.h"
 #include "daemon/process_hardening.h"
 #include "keys/key.h"
 #include "logging/log.h"
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
 }
 
 int run(int argc, char** argv) {
+  // Before any thread exists (docs/scale.md: memory at 10,000 spokes).
+  nwg::daemon::tuneAllocator();
   // Before anything reads a key: no core dumps, no ptrace by others.
   if (auto s = nwg::daemon::hardenProcess(); !s.ok()) {
     std::cerr << kProgram << ": " << s.error().message << "\n";
