@@ -215,4 +215,69 @@ Status RtnetlinkLinks::replaceAddresses(const std::string& netns, const std::str
   return withContext(std::move(replaced), [&] { return where(netns, name); });
 }
 
+Status RtnetlinkLinks::createVethPair(const std::string& netns, const std::string& name,
+                                      const std::string& peer) {
+  auto ctx = [&] { return where(netns, name); };
+  NWG_RETURN_IF_ERROR(withContext(netlink::rtnl::validateLinkName(name), ctx));
+  NWG_RETURN_IF_ERROR(withContext(netlink::rtnl::validateLinkName(peer), ctx));
+  // Never retried: a create whose acknowledgement was lost may have happened.
+  Status created = sockets_.with(
+      netns,
+      [&](NetlinkSocket& socket) {
+        return withContext(socket.request(netlink::rtnl::createVethRequest(name, peer)),
+                           [&] { return str("create veth pair with ", peer); });
+      },
+      Retry::kNever);
+  return withContext(std::move(created), ctx);
+}
+
+Status RtnetlinkLinks::setMacAddress(const std::string& netns, const std::string& name,
+                                     const std::string& mac) {
+  auto bytes = netlink::rtnl::parseMac(mac);
+  if (!bytes) return Error(str(where(netns, name), ": '", mac, "' is not a MAC address"), EINVAL);
+  Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(socket.request(netlink::rtnl::setMacRequest(link.index, *bytes)),
+                       [&] { return str("set MAC address ", mac); });
+  });
+  return withContext(std::move(set), [&] { return where(netns, name); });
+}
+
+Result<std::vector<Route>> RtnetlinkLinks::routes(const std::string& netns, const std::string& name) {
+  auto found = sockets_.with(netns, [&](NetlinkSocket& socket) -> Result<std::vector<Route>> {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    NWG_ASSIGN_OR_RETURN(auto replies, withContext(socket.dump(netlink::rtnl::dumpRoutesRequest()),
+                                                   [] { return std::string("routes"); }));
+    std::vector<Route> out;
+    for (const auto& bytes : replies) {
+      NWG_ASSIGN_OR_RETURN(auto message, netlink::messageOf(bytes));
+      NWG_ASSIGN_OR_RETURN(auto entry, netlink::rtnl::decodeRoute(message));
+      if (entry && entry->oif == link.index) out.push_back(entry->route);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  });
+  return withContext(std::move(found), [&] { return where(netns, name); });
+}
+
+Status RtnetlinkLinks::replaceRoute(const std::string& netns, const std::string& name, const Route& route) {
+  // Retrying is safe: a replace of what is already there changes nothing.
+  Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(socket.request(netlink::rtnl::replaceRouteRequest(link.index, route)),
+                       [&] { return str("add route ", describeRoute(route)); });
+  });
+  return withContext(std::move(set), [&] { return where(netns, name); });
+}
+
+Status RtnetlinkLinks::deleteRoute(const std::string& netns, const std::string& name, const Route& route) {
+  Status deleted = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    Status s = socket.request(netlink::rtnl::deleteRouteRequest(link.index, route));
+    if (!s.ok() && s.error().code == ESRCH) return okStatus();  // gone already
+    return withContext(std::move(s), [&] { return str("delete route ", describeRoute(route)); });
+  });
+  return withContext(std::move(deleted), [&] { return where(netns, name); });
+}
+
 }  // namespace nwg

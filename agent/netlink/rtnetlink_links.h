@@ -27,6 +27,11 @@ class RtnetlinkLinks : public Links {
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
                           const std::vector<IpPrefix>& wanted) override;
+  Status createVethPair(const std::string& netns, const std::string& name, const std::string& peer) override;
+  Status setMacAddress(const std::string& netns, const std::string& name, const std::string& mac) override;
+  Result<std::vector<Route>> routes(const std::string& netns, const std::string& name) override;
+  Status replaceRoute(const std::string& netns, const std::string& name, const Route& route) override;
+  Status deleteRoute(const std::string& netns, const std::string& name, const Route& route) override;
 
   // The per-namespace sockets (for tests and diagnostics).
   const NamespaceCache<netlink::NetlinkSocket>& sockets() const { return sockets_; }
