@@ -127,7 +127,7 @@ std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> ups
 // WireGuard peer), with a problem each; returns the IDs left out.
 std::set<std::string> dropSpokesSharingKeys(HubSpec& hub, std::vector<DecodeProblem>& problems);
 // True when two specs of one hub want the same device apart from its peers: namespace, addresses,
-// MTU, admin state (the hub's own fields that change the device).
+// MTU, admin state, OVN plug (the hub's own fields that change the device).
 bool sameDeviceFields(const HubSpec& a, const HubSpec& b);
 
 // "fa:16:3e:00:00:01": six octets of two hex digits, lower-cased; nullopt when malformed (or multicast).

@@ -163,6 +163,24 @@ TEST_F(OvnPlannerTest, WhatIsMissingIsAllThatIsRedone) {
   EXPECT_EQ(plan.actions.size(), 3u) << ::testing::PrintToString(lines(plan.actions));
 }
 
+TEST_F(OvnPlannerTest, AnAdminDownHubHasItsDeviceDownWithoutRoutesAndKeepsItsPlug) {
+  hub_.admin_state_up = false;
+  HubPlan plan = planHub(hub_, identity_, converged(), options_, nullptr);
+  ASSERT_EQ(plan.actions.size(), 1u) << ::testing::PrintToString(lines(plan.actions));
+  EXPECT_EQ(describe(plan.actions[0]), "set wg-c0ffee00-11 (in " + kHubNs + ") down");
+  // Back up: the routes the kernel flushed with the link come back after it.
+  HostObservation down = converged();
+  down.devices[0].link.up = false;
+  down.devices[0].routes.clear();
+  hub_.admin_state_up = true;
+  HubPlan up = planHub(hub_, identity_, down, options_, nullptr);
+  EXPECT_EQ(lines(up.actions),
+            (std::vector<std::string>{
+                "set wg-c0ffee00-11 (in " + kHubNs + ") up",
+                "set routes through wg-c0ffee00-11 (in " + kHubNs + ") to 10.10.0.0/24, fd00:10::/64",
+            }));
+}
+
 TEST_F(OvnPlannerTest, HalfAVethIsReplaced) {
   HostObservation host = converged();
   host.plug_links.erase(host.plug_links.begin() + 1);  // the namespace end is gone
