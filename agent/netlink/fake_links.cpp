@@ -124,6 +124,7 @@ Status FakeLinks::moveTo(const std::string& netns, const std::string& name, cons
   links_[netns].erase(name);
   moved.info.up = false;  // as the kernel does on every namespace change
   moved.addresses.clear();
+  moved.tentative.clear();
   moved.routes.clear();
   if (Link* peer = peerOf(moved)) peer->peer_netns = target;
   links_[target][name] = std::move(moved);
@@ -169,8 +170,15 @@ Result<std::vector<IpPrefix>> FakeLinks::addresses(const std::string& netns, con
   return link->addresses;
 }
 
+Result<std::vector<IpPrefix>> FakeLinks::tentativeAddresses(const std::string& netns,
+                                                            const std::string& name) {
+  NWG_RETURN_IF_ERROR(injected("tentativeAddresses"));
+  NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
+  return link->tentative;
+}
+
 Status FakeLinks::replaceAddresses(const std::string& netns, const std::string& name,
-                                   const std::vector<IpPrefix>& wanted) {
+                                   const std::vector<IpPrefix>& wanted, AddressOptions options) {
   NWG_RETURN_IF_ERROR(injected("replaceAddresses"));
   NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
   std::vector<IpPrefix> want;
@@ -180,7 +188,19 @@ Status FakeLinks::replaceAddresses(const std::string& netns, const std::string& 
   std::sort(want.begin(), want.end());
   want.erase(std::unique(want.begin(), want.end()), want.end());
   if (link->addresses != want) ++mutations_;
+  // As the kernel: an IPv6 address added without IFA_F_NODAD to a link that does neighbour discovery
+  // (WireGuard's are NOARP) is tentative until DAD ends; the addresses kept keep their state.
+  const bool does_nd = link->info.kind != "wireguard" && link->info.kind != "tun";
+  std::vector<IpPrefix> tentative;
+  for (const IpPrefix& p : want) {
+    const bool had = std::binary_search(link->addresses.begin(), link->addresses.end(), p);
+    if (had ? std::binary_search(link->tentative.begin(), link->tentative.end(), p)
+            : p.address().isV6() && does_nd && !options.no_dad) {
+      tentative.push_back(p);
+    }
+  }
   link->addresses = std::move(want);
+  link->tentative = std::move(tentative);
   return okStatus();
 }
 

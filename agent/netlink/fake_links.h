@@ -2,7 +2,9 @@
 // and against RtnetlinkLinks (netlink/tests/links_contract.h). It models what the agent relies on:
 // per-namespace names, ENODEV/EEXIST/ENOENT, a move setting the link down and dropping its addresses
 // (and keeping its MTU and alias), veth pairs (removing one end removes both), routes (only through a
-// link that is up, a gateway only where the link reaches it; a link set down or moved loses them).
+// link that is up, a gateway only where the link reaches it; a link set down or moved loses them),
+// duplicate address detection (an IPv6 address added without AddressOptions::no_dad to a link that
+// does ARP/ND, i.e. not WireGuard's, stays tentative: the fake never completes DAD).
 #pragma once
 
 #include <map>
@@ -31,7 +33,9 @@ class FakeLinks : public Links {
   Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) override;
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
-                          const std::vector<IpPrefix>& wanted) override;
+                          const std::vector<IpPrefix>& wanted, AddressOptions options = {}) override;
+  Result<std::vector<IpPrefix>> tentativeAddresses(const std::string& netns,
+                                                   const std::string& name) override;
   Status createVethPair(const std::string& netns, const std::string& name, const std::string& peer) override;
   Status setMacAddress(const std::string& netns, const std::string& name, const std::string& mac) override;
   Result<std::vector<Route>> routes(const std::string& netns, const std::string& name) override;
@@ -53,9 +57,10 @@ class FakeLinks : public Links {
  private:
   struct Link {
     LinkInfo info;
-    std::vector<IpPrefix> addresses;  // sorted
-    std::vector<Route> routes = {};   // sorted
-    std::string peer_netns = {};      // a veth's other end, when peer_name is set
+    std::vector<IpPrefix> addresses;       // sorted
+    std::vector<IpPrefix> tentative = {};  // those of `addresses` DAD holds, sorted
+    std::vector<Route> routes = {};        // sorted
+    std::string peer_netns = {};           // a veth's other end, when peer_name is set
     std::string peer_name = {};
   };
   Link* peerOf(const Link& link);

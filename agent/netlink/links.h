@@ -36,6 +36,14 @@ struct Route {
 // "10.10.0.0/24", "0.0.0.0/0 via 10.10.0.1": a route in log lines.
 std::string describeRoute(const Route& route);
 
+// How replaceAddresses adds the addresses it adds.
+struct AddressOptions {
+  // IPv6 ones skip duplicate address detection (IFA_F_NODAD, `ip addr add ... nodad`): usable at once
+  // rather than "tentative" for a second or two, as Neutron's agents add a router port's addresses.
+  // IPv4 has no DAD: no effect there.
+  bool no_dad = false;
+};
+
 class Links {
  public:
   virtual ~Links() = default;
@@ -58,9 +66,13 @@ class Links {
   // IPv4 and IPv6 addresses with their prefix length, link-local ones (fe80::/10) excluded.
   virtual Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) = 0;
   // Makes the link's addresses exactly `wanted` (link-local ones untouched): adds the missing and
-  // removes the others, touching nothing when they already match.
+  // removes the others, touching nothing when they already match. `options` apply to those it adds.
   virtual Status replaceAddresses(const std::string& netns, const std::string& name,
-                                  const std::vector<IpPrefix>& wanted) = 0;
+                                  const std::vector<IpPrefix>& wanted, AddressOptions options = {}) = 0;
+  // The link's IPv6 addresses that duplicate address detection still holds (IFA_F_TENTATIVE: not
+  // usable yet; it needs the link up with a carrier, then about a second), sorted.
+  virtual Result<std::vector<IpPrefix>> tentativeAddresses(const std::string& netns,
+                                                           const std::string& name) = 0;
 
   // A veth pair, both ends in `netns` (the caller moves one end where it belongs). EEXIST when either
   // name is taken.

@@ -45,10 +45,12 @@ MessageBuilder linkMessage(uint16_t type, uint16_t flags, int index) {
   return b;
 }
 
-MessageBuilder addressMessage(uint16_t type, uint16_t flags, int index, const IpPrefix& prefix) {
+MessageBuilder addressMessage(uint16_t type, uint16_t flags, int index, const IpPrefix& prefix,
+                              uint8_t ifa_flags = 0) {
   MessageBuilder b(type, flags, 1024);
   ifaddrmsg ifa{};
   ifa.ifa_family = static_cast<uint8_t>(prefix.address().isV4() ? AF_INET : AF_INET6);
+  ifa.ifa_flags = ifa_flags;
   ifa.ifa_prefixlen = static_cast<uint8_t>(prefix.length());
   ifa.ifa_index = static_cast<uint32_t>(index);
   mustFit(b.putHeader(ifa));
@@ -81,6 +83,7 @@ const Policy<IFA_MAX + 1> kAddressPolicy = [] {
   Policy<IFA_MAX + 1> p{};
   p[IFA_ADDRESS] = {AttrKind::kBinary, 4, 16};
   p[IFA_LOCAL] = {AttrKind::kBinary, 4, 16};
+  p[IFA_FLAGS] = {AttrKind::kU32};
   return p;
 }();
 
@@ -294,9 +297,9 @@ std::vector<uint8_t> dumpAddressesRequest() {
   return std::move(b).take();
 }
 
-std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix) {
+std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix, uint8_t flags) {
   // NLM_F_REPLACE makes re-adding an existing address a success rather than EEXIST.
-  return std::move(addressMessage(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, prefix)).take();
+  return std::move(addressMessage(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, prefix, flags)).take();
 }
 
 std::vector<uint8_t> deleteAddressRequest(int index, const IpPrefix& prefix) {
@@ -332,8 +335,10 @@ Result<std::optional<AddressEntry>> decodeAddress(const Message& message) {
     std::memcpy(b.data(), attr->payload().data(), 16);
     address = IpAddress::v6(b);
   }
+  // IFA_FLAGS holds all 32 bits; ifa_flags only the low 8.
+  const uint32_t flags = attrs.has(IFA_FLAGS) ? attrs.get(IFA_FLAGS)->u32() : uint32_t{ifa.ifa_flags};
   return std::optional<AddressEntry>(
-      AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen)});
+      AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen), flags});
 }
 
 std::vector<uint8_t> dumpRoutesRequest() {

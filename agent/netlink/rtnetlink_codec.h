@@ -52,11 +52,13 @@ Result<LinkInfo> decodeLink(const Message& message);
 struct AddressEntry {
   int index = 0;
   IpPrefix prefix;
+  uint32_t flags = 0;  // IFA_F_* (IFA_FLAGS when present, else ifa_flags): e.g. IFA_F_TENTATIVE
   bool operator==(const AddressEntry&) const = default;
 };
 std::vector<uint8_t> dumpAddressesRequest();
-// RTM_NEWADDR (add or replace) or RTM_DELADDR for `prefix` on link `index`.
-std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix);
+// RTM_NEWADDR (add or replace) or RTM_DELADDR for `prefix` on link `index`. `flags` go in ifa_flags
+// (IFA_F_NODAD: an IPv6 address usable at once, without duplicate address detection).
+std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix, uint8_t flags = 0);
 std::vector<uint8_t> deleteAddressRequest(int index, const IpPrefix& prefix);
 // Decodes an RTM_NEWADDR message; nullopt for families other than IPv4/IPv6.
 Result<std::optional<AddressEntry>> decodeAddress(const Message& message);

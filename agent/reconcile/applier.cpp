@@ -71,7 +71,7 @@ Status Applier::perform(const Action& action) {
     Status operator()(const MoveDevice& x) { return a.links_.moveTo(x.from, x.ifname, x.to); }
     Status operator()(const SetMtu& x) { return a.links_.setMtu(x.device.netns, x.device.ifname, x.mtu); }
     Status operator()(const SetAddresses& x) {
-      return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses);
+      return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses, x.options);
     }
     Status operator()(const SetLinkUp& x) { return a.links_.setUp(x.device.netns, x.device.ifname, x.up); }
     Status operator()(const GreetPeers& x) {

@@ -61,7 +61,8 @@ std::string describe(const Action& action) {
     }
     std::string operator()(const SetAddresses& a) const {
       return str("set addresses of ", describeDevice(a.device), " to ",
-                 a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","));
+                 a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","),
+                 a.options.no_dad ? " (no DAD)" : "");
     }
     std::string operator()(const SetLinkUp& a) const {
       return str("set ", describeDevice(a.device), a.up ? " up" : " down");

@@ -62,6 +62,7 @@ struct SetMtu {
 struct SetAddresses {
   wg::DeviceRef device;
   std::vector<IpPrefix> addresses;
+  AddressOptions options = {};  // an OVN plug's are added with no_dad (usable at once)
 };
 struct SetLinkUp {
   wg::DeviceRef device;

@@ -143,7 +143,10 @@ void planPlug(const HubSpec& hub, const HostObservation& host, const PlannerOpti
     peer_routes.clear();
   }
   const std::vector<IpPrefix> addresses = plugAddresses(plug);
-  if (peer_addresses != addresses) plan.actions.push_back(SetAddresses{peer_ref, addresses});
+  // No DAD: the router resolves the plug's IPv6 address at once, as a router port's (docs/agent.md).
+  if (peer_addresses != addresses) {
+    plan.actions.push_back(SetAddresses{peer_ref, addresses, AddressOptions{.no_dad = true}});
+  }
   const std::vector<Route> routes = plugRoutes(plug);
   if (sortedRoutes(peer_routes) != sortedRoutes(routes)) plan.actions.push_back(SetRoutes{peer_ref, routes});
   bool bound = false;

@@ -338,4 +338,35 @@ TEST_P(LinksContract, RoutesThroughALinkWithAndWithoutGateway) {
   EXPECT_TRUE(after_down->empty()) << "a link set down loses its routes";
 }
 
+// An OVN plug's IPv6 address must work at once: added with no_dad it is never tentative, on a link
+// that is down (DAD waits for the link) or up with a carrier (DAD would take a second); without it,
+// it is (deterministically so on a link that is down). IPv4 has no DAD.
+TEST_P(LinksContract, AddressesAddedWithoutDadAreNeverTentative) {
+  const std::string a = makeNamespace("da");
+  ASSERT_TRUE(links_->createVethPair(a, "nwgo3", "nwgp3").ok());
+  Status nodad = links_->replaceAddresses(a, "nwgp3", {prefix("10.79.0.3/32"), prefix("fd79::3/128")},
+                                          AddressOptions{.no_dad = true});
+  ASSERT_TRUE(nodad.ok()) << msg(nodad);
+  ASSERT_TRUE(links_->replaceAddresses(a, "nwgo3", {prefix("10.79.0.4/32"), prefix("fd79::4/128")}).ok());
+  EXPECT_EQ(sorted(*links_->addresses(a, "nwgp3")), sorted({prefix("10.79.0.3/32"), prefix("fd79::3/128")}));
+  auto tentative = links_->tentativeAddresses(a, "nwgp3");
+  ASSERT_TRUE(tentative.ok()) << tentative.error().message;
+  EXPECT_TRUE(tentative->empty()) << "no_dad on a link that is down";
+  EXPECT_EQ(*links_->tentativeAddresses(a, "nwgo3"), std::vector<IpPrefix>{prefix("fd79::4/128")})
+      << "without no_dad an IPv6 address waits for DAD (and IPv4 ones never do)";
+
+  ASSERT_TRUE(links_->setUp(a, "nwgo3", true).ok());
+  ASSERT_TRUE(links_->setUp(a, "nwgp3", true).ok());
+  ASSERT_TRUE(links_
+                  ->replaceAddresses(a, "nwgp3", {prefix("fd79::3/128"), prefix("fd79::5/128")},
+                                     AddressOptions{.no_dad = true})
+                  .ok());
+  EXPECT_EQ(*links_->addresses(a, "nwgp3"), sorted({prefix("fd79::3/128"), prefix("fd79::5/128")}));
+  EXPECT_TRUE(links_->tentativeAddresses(a, "nwgp3")->empty())
+      << "no_dad on a link that is up: usable at once";
+  auto missing = links_->tentativeAddresses(a, "nwgnone");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ENODEV);
+}
+
 }  // namespace nwg::testing

@@ -135,7 +135,7 @@ TEST_F(OvnPlannerTest, AFreshHubGetsItsNamespaceDeviceRoutesVethAndPort) {
       "set MTU of wgp-0b0b0000-11 (in " + kHubNs + ") to 1450",
       "set wgo-0b0b0000-11 (in the agent's namespace) up",
       "set wgp-0b0b0000-11 (in " + kHubNs + ") up",
-      "set addresses of wgp-0b0b0000-11 (in " + kHubNs + ") to 10.10.0.3/32,fd00:10::3/128",
+      "set addresses of wgp-0b0b0000-11 (in " + kHubNs + ") to 10.10.0.3/32,fd00:10::3/128 (no DAD)",
       "set routes through wgp-0b0b0000-11 (in " + kHubNs +
           ") to 10.10.0.1/32, fd00:10::1/128, 0.0.0.0/0 via 10.10.0.1, ::/0 via fd00:10::1",
       "add port wgo-0b0b0000-11 to the OVS integration bridge (iface-id " + kPlugId +

@@ -112,6 +112,24 @@ TEST_F(OvnReconcilerTest, FirstSyncPlugsTheHubsNamespaceIntoTheBridge) {
   EXPECT_EQ(ovs_.ports().at(kRoot).mac, kMac);
 }
 
+// The plug's IPv6 address is added without duplicate address detection: the OVN router resolves it
+// at once, where a tentative one would drop the hub's IPv6 traffic for a second or two.
+TEST_F(OvnReconcilerTest, ThePlugsIpv6AddressSkipsDuplicateAddressDetection) {
+  server_.hubs[kHub]["fixed_ips"].push_back(
+      {{"ip_address", "fd00:10::1"}, {"subnet_id", "s6"}, {"cidr", "fd00:10::/64"}});
+  server_.hubs[kHub]["ovn_plug"]["fixed_ips"].push_back({{"ip_address", "fd00:10::3"},
+                                                         {"cidr", "fd00:10::/64"},
+                                                         {"ip_version", 6},
+                                                         {"router_ip", "fd00:10::1"}});
+  PassReport r = reconciler_->syncAll();
+  ASSERT_TRUE(r.complete) << r.failure;
+  ASSERT_EQ(r.realized, std::vector<std::string>{kHub}) << (r.failed.empty() ? "" : r.failed.begin()->second);
+  EXPECT_EQ(join(*host_.links.addresses(kHubNs, kPeer), ","), "10.10.0.3/32,fd00:10::3/128");
+  auto tentative = host_.links.tentativeAddresses(kHubNs, kPeer);
+  ASSERT_TRUE(tentative.ok()) << tentative.error().message;
+  EXPECT_TRUE(tentative->empty()) << join(*tentative, ",");
+}
+
 TEST_F(OvnReconcilerTest, NothingIsRedoneOnLaterPassesOrAfterARestart) {
   ASSERT_TRUE(reconciler_->syncAll().complete);
   const int before = writes();
