@@ -28,12 +28,12 @@ Status FakeOvsBridge::deletePort(const std::string& name) {
   return okStatus();
 }
 
-Result<std::map<std::string, std::string>> FakeOvsBridge::listPorts() {
+Result<std::map<std::string, OvsPort>> FakeOvsBridge::listPorts() {
   ++lists_;
   NWG_RETURN_IF_ERROR(injected("listPorts"));
-  std::map<std::string, std::string> out;
+  std::map<std::string, OvsPort> out;
   for (const auto& [name, port] : ports_) {
-    if (isPlugPort(name)) out[name] = port.iface_id;
+    if (isPlugPort(name)) out[name] = port;
   }
   return out;
 }

@@ -13,7 +13,7 @@ class FakeOvsBridge final : public OvsBridge {
  public:
   Status addPort(const OvsPort& port) override;
   Status deletePort(const std::string& name) override;
-  Result<std::map<std::string, std::string>> listPorts() override;
+  Result<std::map<std::string, OvsPort>> listPorts() override;
   std::string describeAdd(const OvsPort& port) const override;
   std::string describeDelete(const std::string& name) const override;
 

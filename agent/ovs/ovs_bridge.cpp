@@ -49,6 +49,8 @@ std::vector<std::string> addPortArgv(const VsctlOptions& options, const OvsPort&
   argv.insert(argv.end(), {"--no-wait", "--", "--may-exist", "add-port", options.bridge, port.name, "--",
                            "set", "Interface", port.name, "external_ids:iface-id=" + port.iface_id,
                            "external_ids:attached-mac=" + port.mac, "external_ids:iface-status=active"});
+  // The ownership mark, in the same transaction: no moment where the port exists unmarked.
+  if (!port.owner.empty()) argv.push_back(str("external_ids:", kOwnerKey, "=", port.owner));
   return argv;
 }
 
@@ -64,7 +66,7 @@ std::vector<std::string> listPortsArgv(const VsctlOptions& options) {
   return argv;
 }
 
-Result<std::map<std::string, std::string>> parseListPorts(std::string_view json_text) {
+Result<std::map<std::string, OvsPort>> parseListPorts(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return fail("ovs-vsctl list Interface: output is not JSON");
   auto headings = doc.find("headings");
@@ -78,7 +80,7 @@ Result<std::map<std::string, std::string>> parseListPorts(std::string_view json_
     if ((*headings)[i] == "external_ids") ids_at = static_cast<int>(i);
   }
   if (name_at < 0 || ids_at < 0) return fail("ovs-vsctl list Interface: no 'name' or 'external_ids' column");
-  std::map<std::string, std::string> out;
+  std::map<std::string, OvsPort> out;
   for (const auto& row : *data) {
     if (!row.is_array() || row.size() != headings->size())
       return fail("ovs-vsctl list Interface: malformed row");
@@ -86,9 +88,15 @@ Result<std::map<std::string, std::string>> parseListPorts(std::string_view json_
     if (!name.is_string()) return fail("ovs-vsctl list Interface: a name is not a string");
     const std::string& n = name.get_ref<const std::string&>();
     if (!isPlugPort(n)) continue;
-    auto iface_id = mapValue(row[static_cast<size_t>(ids_at)], "iface-id");
-    if (!iface_id) return std::move(iface_id).error().context(str("ovs-vsctl list Interface: ", n));
-    out[n] = *iface_id;
+    OvsPort port{n, "", ""};
+    for (auto [key, field] : {std::pair<std::string_view, std::string*>{"iface-id", &port.iface_id},
+                              {"attached-mac", &port.mac},
+                              {kOwnerKey, &port.owner}}) {
+      auto value = mapValue(row[static_cast<size_t>(ids_at)], key);
+      if (!value) return std::move(value).error().context(str("ovs-vsctl list Interface: ", n));
+      *field = std::move(*value);
+    }
+    out[n] = std::move(port);
   }
   return out;
 }
@@ -124,7 +132,7 @@ Status VsctlBridge::deletePort(const std::string& name) {
   return okStatus();
 }
 
-Result<std::map<std::string, std::string>> VsctlBridge::listPorts() {
+Result<std::map<std::string, OvsPort>> VsctlBridge::listPorts() {
   NWG_ASSIGN_OR_RETURN(std::string out, run(listPortsArgv(options_), "list OVS interfaces"));
   return parseListPorts(out);
 }

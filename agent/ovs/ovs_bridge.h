@@ -15,11 +15,15 @@ namespace nwg::ovs {
 
 // The ports the agent manages are named like this ("wgo-" + 11 characters of the plug port's ID).
 inline constexpr std::string_view kPlugPortPrefix = "wgo-";
+// The interface's external_ids key naming the agent that added the port (its [DEFAULT] host): the
+// ownership mark of a port whose link is gone. Cleanup removes only ports marked with its own host.
+inline constexpr std::string_view kOwnerKey = "neutron-wireguard-agent";
 
 struct OvsPort {
-  std::string name;      // "wgo-…"
-  std::string iface_id;  // the Neutron (OVN logical) port's ID
-  std::string mac;       // its MAC address, "fa:16:3e:…"
+  std::string name;        // "wgo-…"
+  std::string iface_id;    // the Neutron (OVN logical) port's ID
+  std::string mac;         // its MAC address, "fa:16:3e:…" (external_ids:attached-mac)
+  std::string owner = {};  // external_ids:neutron-wireguard-agent, "" when unmarked
   bool operator==(const OvsPort&) const = default;
 };
 
@@ -27,12 +31,14 @@ class OvsBridge {
  public:
   virtual ~OvsBridge() = default;
   // Idempotent: the port is added if missing, and its interface's external_ids (iface-id,
-  // attached-mac, iface-status=active) set either way.
+  // attached-mac, iface-status=active and, when `owner` is set, the ownership mark) set either way,
+  // in the same transaction.
   virtual Status addPort(const OvsPort& port) = 0;
   // Idempotent: a missing port is success.
   virtual Status deletePort(const std::string& name) = 0;
-  // The interfaces named "wgo-*" in the database: name -> external_ids:iface-id ("" when unset).
-  virtual Result<std::map<std::string, std::string>> listPorts() = 0;
+  // The interfaces named "wgo-*" in the database, by name, with their external_ids (iface-id,
+  // attached-mac, the ownership mark; "" when unset).
+  virtual Result<std::map<std::string, OvsPort>> listPorts() = 0;
   // The command each operation runs, for dry_run's log (argv joined by spaces).
   virtual std::string describeAdd(const OvsPort& port) const = 0;
   virtual std::string describeDelete(const std::string& name) const = 0;
@@ -53,7 +59,7 @@ std::vector<std::string> addPortArgv(const VsctlOptions& options, const OvsPort&
 std::vector<std::string> deletePortArgv(const VsctlOptions& options, const std::string& name);
 std::vector<std::string> listPortsArgv(const VsctlOptions& options);
 // Parses `ovs-vsctl --format=json --columns=name,external_ids list Interface`: the "wgo-*" ones.
-Result<std::map<std::string, std::string>> parseListPorts(std::string_view json_text);
+Result<std::map<std::string, OvsPort>> parseListPorts(std::string_view json_text);
 
 class CommandRunner;
 
@@ -63,7 +69,7 @@ class VsctlBridge final : public OvsBridge {
 
   Status addPort(const OvsPort& port) override;
   Status deletePort(const std::string& name) override;
-  Result<std::map<std::string, std::string>> listPorts() override;
+  Result<std::map<std::string, OvsPort>> listPorts() override;
   std::string describeAdd(const OvsPort& port) const override;
   std::string describeDelete(const std::string& name) const override;
 

@@ -10,6 +10,7 @@
 #include "base/ip.h"
 #include "base/result.h"
 #include "netlink/links.h"
+#include "ovs/ovs_bridge.h"
 #include "wireguard/device.h"
 
 namespace nwg::reconcile {
@@ -41,9 +42,10 @@ struct HostObservation {
       namespaces;  // named namespaces seen (tun-*, qrouter-*, wghub-*)
   // OVN plugs' veth ends ("wgo-…", "wgp-…"), wherever seen; `config` is never set.
   std::vector<DeviceObservation> plug_links;
-  // The integration bridge's "wgo-*" ports (name -> iface-id), when this pass read them; why not, if
-  // reading failed (then no OVN-routed hub is planned and no plug is cleaned up: never on doubt).
-  std::optional<std::map<std::string, std::string>> ovs_ports;
+  // The integration bridge's "wgo-*" ports by name (iface-id, MAC, ownership mark), when this pass read
+  // them; why not, if reading failed (then no OVN-routed hub is planned and no plug is cleaned up:
+  // never on doubt).
+  std::optional<std::map<std::string, ovs::OvsPort>> ovs_ports;
   std::optional<Error> ovs_unreadable;
 
   const DeviceObservation* findDevice(const std::string& ifname, const std::string& prefer_netns) const;

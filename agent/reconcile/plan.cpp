@@ -95,7 +95,7 @@ std::string describe(const Action& action) {
     }
     std::string operator()(const AddOvsPort& a) const {
       return str("add port ", a.port.name, " to the OVS integration bridge (iface-id ", a.port.iface_id,
-                 ", attached-mac ", a.port.mac, ")");
+                 ", attached-mac ", a.port.mac, a.port.owner.empty() ? "" : ", owner ", a.port.owner, ")");
     }
     std::string operator()(const DeleteOvsPort& a) const {
       return str("delete port ", a.name, " from the OVS integration bridge");

@@ -149,12 +149,14 @@ void planPlug(const HubSpec& hub, const HostObservation& host, const PlannerOpti
   }
   const std::vector<Route> routes = plugRoutes(plug);
   if (sortedRoutes(peer_routes) != sortedRoutes(routes)) plan.actions.push_back(SetRoutes{peer_ref, routes});
+  // Bound to the plug and marked as this agent's (a port without the mark is marked again).
   bool bound = false;
   if (host.ovs_ports) {
     auto it = host.ovs_ports->find(root);
-    bound = it != host.ovs_ports->end() && it->second == plug.port_id;
+    bound = it != host.ovs_ports->end() && it->second.iface_id == plug.port_id &&
+            it->second.owner == options.host;
   }
-  if (!bound) plan.actions.push_back(AddOvsPort{{root, plug.port_id, plug.mac_address}});
+  if (!bound) plan.actions.push_back(AddOvsPort{{root, plug.port_id, plug.mac_address, options.host}});
 }
 
 // Plugs in the hub's own namespace that it no longer wants (ovn_plug gone or replaced), and the
@@ -402,9 +404,13 @@ CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>
         kept.insert(plugRootOf(l.link.name));
       }
     }
+    // Only a port marked as this agent's is removed: one with no mark or another host's is never
+    // touched (its link may be gone, so the port's own mark is all there is to go by).
     std::set<std::string> ports_deleted;
     auto deletePort = [&](const std::string& root) {
-      if (host.ovs_ports->count(root) && ports_deleted.insert(root).second) {
+      auto it = host.ovs_ports->find(root);
+      if (it != host.ovs_ports->end() && it->second.owner == agent_host &&
+          ports_deleted.insert(root).second) {
         plan.actions.push_back(DeleteOvsPort{root});
       }
     };
@@ -429,7 +435,7 @@ CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>
       leaving[l.netns].insert(name);
     }
     // Ports whose veth is gone (deleted by hand, or the host rebooted).
-    for (const auto& [port, iface_id] : *host.ovs_ports) {
+    for (const auto& [port, listed] : *host.ovs_ports) {
       if (ignored.count(port) || kept.count(port)) continue;
       deletePort(port);
     }

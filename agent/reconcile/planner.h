@@ -78,7 +78,8 @@ struct CleanupPlan {
 // listed, including hubs that could not be realized; `agent_host` is this agent's [DEFAULT] host.
 // OVN plugs ("wgo-*", "wgp-*" links and "wgo-*" OVS ports) no hub claims (`claimed_plugs`: the
 // listed hubs' plug links) go too, with their port, when host.ovs_ports was read; those in a wanted
-// namespace are its hub's, and those of another agent stay.
+// namespace are its hub's, and those of another agent stay. An OVS port is removed only when it
+// carries this agent's mark (external_ids:neutron-wireguard-agent = `agent_host`).
 CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
                         const std::set<std::string>& ignored, const std::set<std::string>& wanted_namespaces,
                         const std::string& agent_host, const std::set<std::string>& claimed_plugs = {});

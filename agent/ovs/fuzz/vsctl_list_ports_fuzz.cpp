@@ -1,5 +1,6 @@
 // Fuzzes the parser of `ovs-vsctl --format=json list Interface` (another program's output): it must
-// never crash, and what it accepts names only plug ports.
+// never crash, and what it accepts names only plug ports, each
+// under its own name.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto ports = nwg::ovs::parseListPorts(text);
   if (!ports.ok()) return 0;
-  for (const auto& [name, iface_id] : *ports) {
-    if (!nwg::ovs::isPlugPort(name)) std::abort();
+  for (const auto& [name, port] : *ports) {
+    if (!nwg::ovs::isPlugPort(name) || port.name != name) std::abort();
   }
   return 0;
 }

@@ -30,7 +30,7 @@ class ScriptedRunner : public CommandRunner {
   std::vector<std::chrono::milliseconds> timeouts;
 };
 
-const OvsPort kPort{"wgo-0b0b0000-11", "0b0b0000-1111-2222-3333-444455556666", "fa:16:3e:00:00:01"};
+const OvsPort kPort{"wgo-0b0b0000-11", "0b0b0000-1111-2222-3333-444455556666", "fa:16:3e:00:00:01", "node-1"};
 
 TEST(VsctlArgv, AddPortIsIdempotentAndSetsTheExternalIds) {
   VsctlOptions options;
@@ -39,7 +39,11 @@ TEST(VsctlArgv, AddPortIsIdempotentAndSetsTheExternalIds) {
             "/usr/bin/ovs-vsctl --db=unix:/var/run/openvswitch/db.sock --timeout=10 --no-wait -- --may-exist "
             "add-port br-int wgo-0b0b0000-11 -- set Interface wgo-0b0b0000-11 "
             "external_ids:iface-id=0b0b0000-1111-2222-3333-444455556666 "
-            "external_ids:attached-mac=fa:16:3e:00:00:01 external_ids:iface-status=active");
+            "external_ids:attached-mac=fa:16:3e:00:00:01 external_ids:iface-status=active "
+            "external_ids:neutron-wireguard-agent=node-1");
+  OvsPort unmarked = kPort;
+  unmarked.owner.clear();
+  EXPECT_EQ(addPortArgv(options, unmarked).back(), "external_ids:iface-status=active");
 }
 
 TEST(VsctlArgv, DeleteAndListFollowTheOptions) {
@@ -55,27 +59,33 @@ TEST(VsctlArgv, DeleteAndListFollowTheOptions) {
             "ovs-vsctl --timeout=3 --format=json --columns=name,external_ids list Interface");
 }
 
-TEST(ParseListPorts, KeepsOnlyPlugPortsWithTheirIfaceId) {
+TEST(ParseListPorts, KeepsOnlyPlugPortsWithTheirExternalIds) {
   const char* out = R"({"data":[["br-int",["map",[]]],
-      ["wgo-0b0b0000-11",["map",[["attached-mac","fa:16:3e:00:00:01"],["iface-id","0b0b0000-1111"]]]],
+      ["wgo-0b0b0000-11",["map",[["attached-mac","fa:16:3e:00:00:01"],["iface-id","0b0b0000-1111"],
+                                 ["neutron-wireguard-agent","node-1"]]]],
       ["wgo-bare",["map",[]]],
       ["tap1234",["map",[["iface-id","x"]]]]],"headings":["name","external_ids"]})";
   auto ports = parseListPorts(out);
   ASSERT_TRUE(ports.ok()) << ports.error().message;
   EXPECT_EQ(*ports,
-            (std::map<std::string, std::string>{{"wgo-0b0b0000-11", "0b0b0000-1111"}, {"wgo-bare", ""}}));
+            (std::map<std::string, OvsPort>{
+                {"wgo-0b0b0000-11", {"wgo-0b0b0000-11", "0b0b0000-1111", "fa:16:3e:00:00:01", "node-1"}},
+                {"wgo-bare", {"wgo-bare", "", "", ""}}}));
   // Columns in another order are found by their headings.
   auto swapped =
       parseListPorts(R"({"data":[[["map",[["iface-id","p"]]],"wgo-x"]],"headings":["external_ids","name"]})");
   ASSERT_TRUE(swapped.ok()) << swapped.error().message;
-  EXPECT_EQ(swapped->at("wgo-x"), "p");
+  EXPECT_EQ(swapped->at("wgo-x").iface_id, "p");
+  EXPECT_EQ(swapped->at("wgo-x").owner, "") << "no mark";
 }
 
 TEST(ParseListPorts, MalformedOutputIsAnError) {
-  for (const char* bad :
-       {"", "not json", "[]", R"({"data":[]})", R"({"data":[["wgo-x"]],"headings":["name","external_ids"]})",
-        R"({"data":[["wgo-x",["set",[]]]],"headings":["name","external_ids"]})",
-        R"({"data":[[7,["map",[]]]],"headings":["name","external_ids"]})"}) {
+  for (
+      const char* bad :
+      {"", "not json", "[]", R"({"data":[]})", R"({"data":[["wgo-x"]],"headings":["name","external_ids"]})",
+       R"({"data":[["wgo-x",["set",[]]]],"headings":["name","external_ids"]})",
+       R"({"data":[[7,["map",[]]]],"headings":["name","external_ids"]})",
+       R"({"data":[["wgo-x",["map",[["neutron-wireguard-agent",7]]]]],"headings":["name","external_ids"]})"}) {
     EXPECT_FALSE(parseListPorts(bad).ok()) << bad;
   }
 }
@@ -95,7 +105,7 @@ TEST(VsctlBridge, RunsTheArgvAndParsesWhatItPrints) {
       0, R"({"data":[["wgo-a",["map",[["iface-id","p1"]]]]],"headings":["name","external_ids"]})", ""});
   auto listed = bridge.listPorts();
   ASSERT_TRUE(listed.ok()) << listed.error().message;
-  EXPECT_EQ(listed->at("wgo-a"), "p1");
+  EXPECT_EQ(listed->at("wgo-a").iface_id, "p1");
 }
 
 TEST(VsctlBridge, AFailureCarriesTheCommandAndItsStderr) {
@@ -150,7 +160,7 @@ TEST(FakeOvsBridge, AddIsIdempotentDeleteOfAbsentIsSuccess) {
   bridge.addExisting({"tap1", "x", ""});
   auto listed = bridge.listPorts();
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(*listed, (std::map<std::string, std::string>{{kPort.name, kPort.iface_id}}));
+  EXPECT_EQ(*listed, (std::map<std::string, OvsPort>{{kPort.name, kPort}}));
   ASSERT_TRUE(bridge.deletePort(kPort.name).ok());
   ASSERT_TRUE(bridge.deletePort(kPort.name).ok());
   EXPECT_EQ(bridge.mutations(), 2);

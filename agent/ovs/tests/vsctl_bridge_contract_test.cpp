@@ -81,19 +81,20 @@ class VsctlBridgeContract : public ::testing::Test {
 
 TEST_F(VsctlBridgeContract, AddListDeleteAreIdempotent) {
   VsctlBridge bridge(options_, runner_);
-  const OvsPort port{"wgo-0b0b0000-11", "0b0b0000-1111-2222-3333-444455556666", "fa:16:3e:00:00:01"};
+  const OvsPort port{"wgo-0b0b0000-11", "0b0b0000-1111-2222-3333-444455556666", "fa:16:3e:00:00:01",
+                     "node-1"};
   Status added = bridge.addPort(port);
   ASSERT_TRUE(added.ok()) << added.error().message;
   ASSERT_TRUE(bridge.addPort(port).ok()) << "--may-exist";
   auto listed = bridge.listPorts();
   ASSERT_TRUE(listed.ok()) << listed.error().message;
-  EXPECT_EQ(*listed, (std::map<std::string, std::string>{{port.name, port.iface_id}}));
+  EXPECT_EQ(*listed, (std::map<std::string, OvsPort>{{port.name, port}})) << "with its ownership mark";
 
   // Another iface-id on the same port is set, not refused.
   OvsPort changed = port;
   changed.iface_id = "0c0c0000-1111-2222-3333-444455556666";
   ASSERT_TRUE(bridge.addPort(changed).ok());
-  EXPECT_EQ(bridge.listPorts()->at(port.name), changed.iface_id);
+  EXPECT_EQ(bridge.listPorts()->at(port.name).iface_id, changed.iface_id);
   auto mac = runner_.run({"/usr/bin/ovs-vsctl", "--db=" + options_.db, "get", "Interface", port.name,
                           "external_ids:attached-mac"},
                          std::chrono::seconds(15));
@@ -104,6 +105,30 @@ TEST_F(VsctlBridgeContract, AddListDeleteAreIdempotent) {
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
   ASSERT_TRUE(bridge.deletePort(port.name).ok()) << "--if-exists";
   EXPECT_TRUE(bridge.listPorts()->empty());
+}
+
+// The mark is set in add-port's own transaction (a port never exists unmarked), is what ovs-vsctl
+// shows under the documented key, and a port someone else added (no mark) is listed without one.
+TEST_F(VsctlBridgeContract, TheOwnershipMarkIsSetWithThePortAndListed) {
+  VsctlBridge bridge(options_, runner_);
+  const OvsPort port{"wgo-0d0d0000-11", "0d0d0000-1111-2222-3333-444455556666", "fa:16:3e:00:00:03",
+                     "node-7"};
+  ASSERT_TRUE(bridge.addPort(port).ok());
+  auto mark = runner_.run({"/usr/bin/ovs-vsctl", "--db=" + options_.db, "get", "Interface", port.name,
+                           "external_ids:neutron-wireguard-agent"},
+                          std::chrono::seconds(15));
+  ASSERT_TRUE(mark.ok());
+  EXPECT_EQ(mark->out, "node-7\n");
+  auto other = runner_.run(
+      {"/usr/bin/ovs-vsctl", "--db=" + options_.db, "--no-wait", "add-port", "br-int", "wgo-0e0e0000-11",
+       "--", "set", "Interface", "wgo-0e0e0000-11", "external_ids:iface-id=someone-elses"},
+      std::chrono::seconds(15));
+  ASSERT_TRUE(other.ok() && other->exit_code == 0) << (other.ok() ? other->err : other.error().message);
+  auto listed = bridge.listPorts();
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(listed->at(port.name).owner, "node-7");
+  EXPECT_EQ(listed->at("wgo-0e0e0000-11").owner, "") << "no mark";
+  EXPECT_EQ(listed->at("wgo-0e0e0000-11").iface_id, "someone-elses");
 }
 
 TEST_F(VsctlBridgeContract, AMissingBridgeIsAClearError) {

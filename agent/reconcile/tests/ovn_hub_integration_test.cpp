@@ -189,7 +189,8 @@ TEST_F(OvnHubIntegration, RealizedUntouchedOnRestartAndRemovedWithTheHub) {
   EXPECT_TRUE(wgo->up);
   auto ports = bridge_->listPorts();
   ASSERT_TRUE(ports.ok()) << ports.error().message;
-  EXPECT_EQ(ports->at(root), plug_);
+  EXPECT_EQ(ports->at(root).iface_id, plug_);
+  EXPECT_EQ(ports->at(root).owner, options_.planner.host) << "external_ids:neutron-wireguard-agent";
 
   PassReport again = reconciler_->syncHubs({hub_});
   EXPECT_EQ(again.actions, 0u);

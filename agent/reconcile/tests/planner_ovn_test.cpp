@@ -86,7 +86,7 @@ class OvnPlannerTest : public ::testing::Test {
     host.plug_links.push_back(peer);
     host.namespaces[kHubNs] = NamespaceObservation{{kDev, kPeer}, true, true};
     host.ovs_ports.emplace();
-    host.ovs_ports->emplace(kRoot, kPlugId);
+    host.ovs_ports->emplace(kRoot, ovs::OvsPort{kRoot, kPlugId, kMac, "node-1"});
     return host;
   }
 
@@ -139,7 +139,7 @@ TEST_F(OvnPlannerTest, AFreshHubGetsItsNamespaceDeviceRoutesVethAndPort) {
       "set routes through wgp-0b0b0000-11 (in " + kHubNs +
           ") to 10.10.0.1/32, fd00:10::1/128, 0.0.0.0/0 via 10.10.0.1, ::/0 via fd00:10::1",
       "add port wgo-0b0b0000-11 to the OVS integration bridge (iface-id " + kPlugId +
-          ", attached-mac fa:16:3e:00:00:01)",
+          ", attached-mac fa:16:3e:00:00:01, owner node-1)",
   };
   EXPECT_EQ(lines(plan.actions), want);
   EXPECT_TRUE(all<SetAddresses>(plan).size() == 1) << "the device gets no address: the OVN router owns it";
@@ -245,11 +245,13 @@ TEST_F(OvnPlannerTest, AReplacedPlugPortSwapsTheVeth) {
 
 TEST_F(OvnPlannerTest, CleanupRemovesUnclaimedPlugsAndTheirPortsNeverOnDoubt) {
   HostObservation host = converged();
-  host.ovs_ports->emplace("wgo-dead0000-11", "dead0000-port");  // a port whose veth is gone
+  host.ovs_ports->emplace("wgo-dead0000-11",
+                          ovs::OvsPort{"wgo-dead0000-11", "dead0000-port", kMac, "node-1"});
   DeviceObservation foreign;
   foreign.link = LinkInfo{"wgo-f00d0000-11", 20, "veth", true, 1450, "networking-wireguard:node-2"};
   host.plug_links.push_back(foreign);
-  host.ovs_ports->emplace("wgo-f00d0000-11", "f00d0000-port");
+  host.ovs_ports->emplace("wgo-f00d0000-11",
+                          ovs::OvsPort{"wgo-f00d0000-11", "f00d0000-port", kMac, "node-2"});
   // No hub listed: the hub's namespace, device, veth and port all go; the other agent's plug stays.
   CleanupPlan plan = planCleanup(host, {}, {}, {}, "node-1", {});
   std::vector<std::string> got;
@@ -273,6 +275,45 @@ TEST_F(OvnPlannerTest, CleanupRemovesUnclaimedPlugsAndTheirPortsNeverOnDoubt) {
   host.ovs_ports.reset();
   CleanupPlan doubt = planCleanup(host, {kDev}, {}, {kHubNs}, "node-1", {});
   EXPECT_TRUE(doubt.actions.empty()) << describe(doubt.actions.front());
+}
+
+// An OVS port whose link is gone has only its own mark to tell whose it is: cleanup removes the ports
+// marked with this agent's host, never one without a mark or with another host's (another agent on
+// this machine may be using it).
+TEST_F(OvnPlannerTest, CleanupRemovesOnlyPortsMarkedAsThisAgents) {
+  HostObservation host = converged();
+  for (const auto& [name, owner] : std::vector<std::pair<std::string, std::string>>{
+           {"wgo-dead0000-11", "node-1"}, {"wgo-beef0000-11", ""}, {"wgo-f00d0000-11", "node-2"}}) {
+    host.ovs_ports->emplace(name, ovs::OvsPort{name, name.substr(4) + "-port", kMac, owner});
+  }
+  CleanupPlan plan = planCleanup(host, {kDev}, {}, {kHubNs}, "node-1", {kRoot, kPeer});
+  std::vector<std::string> got;
+  for (const auto& a : plan.actions) got.push_back(describe(a));
+  EXPECT_EQ(got, std::vector<std::string>{"delete port wgo-dead0000-11 from the OVS integration bridge"});
+
+  // A stale veth of ours whose port carries no mark: the links go, the port stays.
+  DeviceObservation stale;
+  stale.link = LinkInfo{"wgo-beef0000-11", 21, "veth", true, 1450, kMark};
+  host.plug_links.push_back(stale);
+  CleanupPlan unmarked = planCleanup(host, {kDev}, {}, {kHubNs}, "node-1", {kRoot, kPeer});
+  got.clear();
+  for (const auto& a : unmarked.actions) got.push_back(describe(a));
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "destroy link wgo-beef0000-11 (in the agent's namespace) (a veth: both ends)",
+                     "delete port wgo-dead0000-11 from the OVS integration bridge",
+                 }));
+}
+
+// The hub's own port without this agent's mark (or with another's) is added again: --may-exist keeps
+// the port and the same transaction marks it.
+TEST_F(OvnPlannerTest, AnUnmarkedPortOfAWantedPlugIsMarked) {
+  HostObservation host = converged();
+  host.ovs_ports->at(kRoot).owner.clear();
+  HubPlan plan = planHub(hub_, identity_, host, options_, nullptr);
+  auto added = all<AddOvsPort>(plan);
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(added[0]->port, (ovs::OvsPort{kRoot, kPlugId, kMac, "node-1"}));
+  EXPECT_EQ(plan.actions.size(), 1u) << "nothing else";
 }
 
 }  // namespace

@@ -110,6 +110,7 @@ TEST_F(OvnReconcilerTest, FirstSyncPlugsTheHubsNamespaceIntoTheBridge) {
   ASSERT_EQ(ovs_.ports().count(kRoot), 1u);
   EXPECT_EQ(ovs_.ports().at(kRoot).iface_id, kPlugId);
   EXPECT_EQ(ovs_.ports().at(kRoot).mac, kMac);
+  EXPECT_EQ(ovs_.ports().at(kRoot).owner, "node-1") << "marked as this agent's";
 }
 
 // The plug's IPv6 address is added without duplicate address detection: the OVN router resolves it
@@ -184,11 +185,14 @@ TEST_F(OvnReconcilerTest, HubRemovedTakesItsPlugPortAndNamespace) {
 TEST_F(OvnReconcilerTest, AFullSyncRemovesStalePlugsButNotAnotherAgents) {
   ASSERT_TRUE(reconciler_->syncAll().complete);
   ASSERT_TRUE(host_.links.createVethPair("", "wgo-dead0000-11", "wgp-dead0000-11").ok());
-  ASSERT_TRUE(ovs_.addPort({"wgo-dead0000-11", "dead0000-port", kMac}).ok());
-  ASSERT_TRUE(ovs_.addPort({"wgo-beef0000-11", "beef0000-port", kMac}).ok());  // its veth is gone
+  ASSERT_TRUE(ovs_.addPort({"wgo-dead0000-11", "dead0000-port", kMac, "node-1"}).ok());
+  ASSERT_TRUE(ovs_.addPort({"wgo-beef0000-11", "beef0000-port", kMac, "node-1"}).ok());  // its veth is gone
   ASSERT_TRUE(host_.links.createVethPair("", "wgo-f00d0000-11", "wgp-f00d0000-11").ok());
   ASSERT_TRUE(host_.links.setAlias("", "wgo-f00d0000-11", "networking-wireguard:node-2").ok());
-  ASSERT_TRUE(ovs_.addPort({"wgo-f00d0000-11", "f00d0000-port", kMac}).ok());
+  ASSERT_TRUE(ovs_.addPort({"wgo-f00d0000-11", "f00d0000-port", kMac, "node-2"}).ok());
+  // Veth gone, and no mark or another host's: not ours to judge.
+  ASSERT_TRUE(ovs_.addPort({"wgo-cafe0000-11", "cafe0000-port", kMac}).ok());
+  ASSERT_TRUE(ovs_.addPort({"wgo-d00d0000-11", "d00d0000-port", kMac, "node-2"}).ok());
   PassReport r = reconciler_->syncAll();
   ASSERT_TRUE(r.complete) << r.failure;
   EXPECT_FALSE(host_.links.get("", "wgo-dead0000-11").ok());
@@ -197,6 +201,8 @@ TEST_F(OvnReconcilerTest, AFullSyncRemovesStalePlugsButNotAnotherAgents) {
   EXPECT_EQ(ovs_.ports().count("wgo-beef0000-11"), 0u);
   EXPECT_TRUE(host_.links.get("", "wgo-f00d0000-11").ok()) << "another agent's plug";
   EXPECT_EQ(ovs_.ports().count("wgo-f00d0000-11"), 1u);
+  EXPECT_EQ(ovs_.ports().count("wgo-cafe0000-11"), 1u) << "a port without a mark is never touched";
+  EXPECT_EQ(ovs_.ports().count("wgo-d00d0000-11"), 1u) << "nor one marked as another host's";
   EXPECT_EQ(ovs_.ports().count(kRoot), 1u) << "the listed hub's own";
 }
 
@@ -221,10 +227,12 @@ TEST_F(OvnReconcilerTest, DryRunLogsTheExactCommandsAndDoesNothing) {
   EXPECT_EQ(writes(), 0);
   EXPECT_TRUE(log_.contains(
       "dry run: would add port wgo-0b0b0000-11 to the OVS integration bridge (iface-id " + kPlugId +
-      ", attached-mac fa:16:3e:00:00:01): ovs-vsctl "
+      ", attached-mac fa:16:3e:00:00:01, owner node-1): ovs-vsctl "
       "--db=unix:/var/run/openvswitch/db.sock --timeout=10 --no-wait -- --may-exist add-port "
       "br-int wgo-0b0b0000-11 -- set Interface wgo-0b0b0000-11 external_ids:iface-id=" +
-      kPlugId))
+      kPlugId +
+      " external_ids:attached-mac=fa:16:3e:00:00:01 external_ids:iface-status=active "
+      "external_ids:neutron-wireguard-agent=node-1"))
       << "no such line";
   EXPECT_TRUE(log_.contains("dry run: would create veth pair wgo-0b0b0000-11 <-> wgp-0b0b0000-11"));
   EXPECT_TRUE(log_.contains("dry run: would set routes through wgp-0b0b0000-11 (in " + kHubNs +
