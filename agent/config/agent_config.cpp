@@ -14,6 +14,7 @@ constexpr const char* kDefault = "DEFAULT";
 constexpr const char* kAgent = "AGENT";
 constexpr const char* kWireguard = "wireguard";
 constexpr const char* kRabbit = "oslo_messaging_rabbit";
+constexpr const char* kOvs = "ovs";
 
 const std::vector<std::string> kDefaultConfigFiles = {"/etc/neutron/neutron.conf",
                                                       "/etc/neutron/plugins/ml2/wireguard_agent.ini"};
@@ -82,6 +83,8 @@ std::vector<OptionSpec> AgentConfig::options(const std::string& default_host) {
       {kWireguard, "peer_read_interval", "15"},
       {kWireguard, "spoke_active_window", "180"},
       {kWireguard, "spoke_report_interval", "300"},
+      {kOvs, "integration_bridge", "br-int"},
+      {kOvs, "ovsdb_connection", "unix:/var/run/openvswitch/db.sock"},
       {kRabbit, "ssl", "false", {{kRabbit, "rabbit_use_ssl"}}},
       {kRabbit, "ssl_version", "", {{kRabbit, "kombu_ssl_version"}}},
       {kRabbit, "ssl_key_file", "", {{kRabbit, "kombu_ssl_keyfile"}}},
@@ -223,6 +226,31 @@ Result<AgentConfig> AgentConfig::fromSources(const ConfigSources& sources, const
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "peer_read_interval", 0, 3600, c.peer_read_interval));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "spoke_active_window", 1, 86400, c.spoke_active_window));
   NWG_RETURN_IF_ERROR(readInt(r, kWireguard, "spoke_report_interval", 0, 86400, c.spoke_report_interval));
+
+  // [ovs]
+  NWG_ASSIGN_OR_RETURN(c.integration_bridge, r.getString(kOvs, "integration_bridge"));
+  c.integration_bridge = std::string(trim(c.integration_bridge));
+  // A bridge name is an interface name (the bridge's own internal port): 1..15 characters, and it
+  // reaches ovs-vsctl's argv, so nothing an option parser would read.
+  if (c.integration_bridge.empty() || c.integration_bridge.size() > 15 ||
+      c.integration_bridge.front() == '-' ||
+      c.integration_bridge.find_first_of("/ \t\n:") != std::string::npos) {
+    return optionError(r, kOvs, "integration_bridge",
+                       str("'", c.integration_bridge,
+                           "' is not a bridge name (1 to 15 characters, no '/', ':' "
+                           "or spaces, not starting with '-')"));
+  }
+  NWG_ASSIGN_OR_RETURN(c.ovsdb_connection, r.getString(kOvs, "ovsdb_connection"));
+  c.ovsdb_connection = std::string(trim(c.ovsdb_connection));
+  {
+    const std::string& db = c.ovsdb_connection;
+    const bool known = startsWith(db, "unix:") || startsWith(db, "tcp:") || startsWith(db, "ssl:");
+    if (!known || db.find_first_of(" \t\n") != std::string::npos) {
+      return optionError(
+          r, kOvs, "ovsdb_connection",
+          str("'", db, "' is not an OVSDB connection (unix:PATH, tcp:IP:PORT or ssl:IP:PORT)"));
+    }
+  }
 
   // [oslo_messaging_rabbit]
   RabbitOptions& q = c.rabbit;

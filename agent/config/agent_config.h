@@ -61,6 +61,10 @@ struct AgentConfig {
   int spoke_active_window = 180;          // a spoke is ACTIVE with a handshake this recent
   int spoke_report_interval = 300;        // a spoke's handshake/endpoint/bytes sent at most this often
 
+  // [ovs] (OVN-routed hubs only: their plug's root end is a port of this bridge)
+  std::string integration_bridge = "br-int";
+  std::string ovsdb_connection = "unix:/var/run/openvswitch/db.sock";
+
   // [oslo_messaging_rabbit]
   RabbitOptions rabbit;
 

@@ -18,6 +18,8 @@
 #include "monitor/peer_monitor.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
+#include "ovs/command_runner.h"
+#include "ovs/ovs_bridge.h"
 #include "reconcile/agent_loop.h"
 #include "reconcile/identity_store.h"
 #include "reconcile/observer.h"
@@ -73,8 +75,15 @@ class AgentImpl final : public Agent {
     // Every Neutron API call goes through the meter (RPC errors by method and kind).
     caller_ = std::make_unique<MeteredCaller>(*rpc_, *metrics_);
     server_ = std::make_unique<RpcServerApi>(*caller_, config_.host);
-    observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_);
-    applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run);
+    // OVN-routed hubs' plugs: ovs-vsctl from PATH; without it only those hubs fail (with why).
+    ovs::VsctlOptions ovs_options;
+    ovs_options.ovs_vsctl = resolveExecutable("ovs-vsctl", path_env ? path_env : "").value_or("");
+    ovs_options.bridge = config_.integration_bridge;
+    ovs_options.db = config_.ovsdb_connection;
+    ovs_ = std::make_unique<ovs::VsctlBridge>(ovs_options, command_runner_);
+    observer_ = std::make_unique<reconcile::Observer>(links_, namespaces_, *backend_, ovs_.get());
+    applier_ = std::make_unique<reconcile::Applier>(links_, namespaces_, *backend_, sink_, config_.dry_run,
+                                                    ovs_.get());
 
     // Spoke endpoints named by DNS resolve off the reconcile thread; a name whose answer arrives
     // (or changes) later makes the hubs using it sync again.
@@ -93,6 +102,7 @@ class AgentImpl final : public Agent {
     options.planner.underlay_mtu = static_cast<uint32_t>(config_.underlay_mtu);
     options.planner.underlay_ipv6 = config_.endpoint && config_.endpoint->isV6();
     options.planner.host = config_.host;
+    options.ovs_cleanup = !ovs_options.ovs_vsctl.empty();
     reconciler_ = std::make_unique<reconcile::Reconciler>(*server_, *observer_, *applier_, *identities_,
                                                           sink_, options, host_facts_, *resolver_);
     reconcile::LoopOptions loop_options;
@@ -280,6 +290,8 @@ class AgentImpl final : public Agent {
   std::unique_ptr<MeteredCaller> caller_;
   std::unique_ptr<RpcServerApi> server_;
   LinuxHostFacts host_facts_;
+  ovs::SpawnRunner command_runner_;
+  std::unique_ptr<ovs::OvsBridge> ovs_;
   std::unique_ptr<reconcile::Observer> observer_;
   std::unique_ptr<reconcile::Applier> applier_;
   std::unique_ptr<reconcile::Reconciler> reconciler_;

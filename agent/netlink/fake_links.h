@@ -1,7 +1,10 @@
 // FakeLinks: an in-memory Links for unit tests, kept honest by the contract suite that runs against it
 // and against RtnetlinkLinks (netlink/tests/links_contract.h). It models what the agent relies on:
 // per-namespace names, ENODEV/EEXIST/ENOENT, a move setting the link down and dropping its addresses
-// (and keeping its MTU and alias).
+// (and keeping its MTU and alias), veth pairs (removing one end removes both), routes (only through a
+// link that is up, a gateway only where the link reaches it; a link set down or moved loses them),
+// duplicate address detection (an IPv6 address added without AddressOptions::no_dad to a link that
+// does ARP/ND, i.e. not WireGuard's, stays tentative: the fake never completes DAD).
 #pragma once
 
 #include <map>
@@ -30,7 +33,14 @@ class FakeLinks : public Links {
   Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) override;
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
-                          const std::vector<IpPrefix>& wanted) override;
+                          const std::vector<IpPrefix>& wanted, AddressOptions options = {}) override;
+  Result<std::vector<IpPrefix>> tentativeAddresses(const std::string& netns,
+                                                   const std::string& name) override;
+  Status createVethPair(const std::string& netns, const std::string& name, const std::string& peer) override;
+  Status setMacAddress(const std::string& netns, const std::string& name, const std::string& mac) override;
+  Result<std::vector<Route>> routes(const std::string& netns, const std::string& name) override;
+  Status replaceRoute(const std::string& netns, const std::string& name, const Route& route) override;
+  Status deleteRoute(const std::string& netns, const std::string& name, const Route& route) override;
 
   // Kinds create() accepts (others fail with EOPNOTSUPP, as the kernel's "Unknown device type").
   void setSupportedKinds(std::set<std::string> kinds) { kinds_ = std::move(kinds); }
@@ -47,8 +57,13 @@ class FakeLinks : public Links {
  private:
   struct Link {
     LinkInfo info;
-    std::vector<IpPrefix> addresses;  // sorted
+    std::vector<IpPrefix> addresses;       // sorted
+    std::vector<IpPrefix> tentative = {};  // those of `addresses` DAD holds, sorted
+    std::vector<Route> routes = {};        // sorted
+    std::string peer_netns = {};           // a veth's other end, when peer_name is set
+    std::string peer_name = {};
   };
+  Link* peerOf(const Link& link);
   std::map<std::string, int> lists_;
   Status injected(const std::string& op);
   Status checkNamespace(const std::string& netns);

@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -15,6 +16,15 @@
 
 #include "netlink/attributes.h"
 #include "netlink/message_builder.h"
+
+namespace nwg {
+
+std::string describeRoute(const Route& route) {
+  if (!route.gateway) return route.destination.toString();
+  return str(route.destination, " via ", *route.gateway);
+}
+
+}  // namespace nwg
 
 namespace nwg::netlink::rtnl {
 
@@ -35,10 +45,12 @@ MessageBuilder linkMessage(uint16_t type, uint16_t flags, int index) {
   return b;
 }
 
-MessageBuilder addressMessage(uint16_t type, uint16_t flags, int index, const IpPrefix& prefix) {
+MessageBuilder addressMessage(uint16_t type, uint16_t flags, int index, const IpPrefix& prefix,
+                              uint8_t ifa_flags = 0) {
   MessageBuilder b(type, flags, 1024);
   ifaddrmsg ifa{};
   ifa.ifa_family = static_cast<uint8_t>(prefix.address().isV4() ? AF_INET : AF_INET6);
+  ifa.ifa_flags = ifa_flags;
   ifa.ifa_prefixlen = static_cast<uint8_t>(prefix.length());
   ifa.ifa_index = static_cast<uint32_t>(index);
   mustFit(b.putHeader(ifa));
@@ -57,6 +69,7 @@ const Policy<IFLA_MAX + 1> kLinkPolicy = [] {
   p[IFLA_MTU] = {AttrKind::kU32};
   p[IFLA_LINKINFO] = {AttrKind::kNested};
   p[IFLA_IFALIAS] = {AttrKind::kString, 0, IFALIASZ - 1};
+  p[IFLA_ADDRESS] = {AttrKind::kBinary, 0, 32};
   return p;
 }();
 
@@ -70,8 +83,51 @@ const Policy<IFA_MAX + 1> kAddressPolicy = [] {
   Policy<IFA_MAX + 1> p{};
   p[IFA_ADDRESS] = {AttrKind::kBinary, 4, 16};
   p[IFA_LOCAL] = {AttrKind::kBinary, 4, 16};
+  p[IFA_FLAGS] = {AttrKind::kU32};
   return p;
 }();
+
+const Policy<RTA_MAX + 1> kRoutePolicy = [] {
+  Policy<RTA_MAX + 1> p{};
+  p[RTA_DST] = {AttrKind::kBinary, 4, 16};
+  p[RTA_GATEWAY] = {AttrKind::kBinary, 4, 16};
+  p[RTA_OIF] = {AttrKind::kU32};
+  p[RTA_TABLE] = {AttrKind::kU32};
+  p[RTA_MULTIPATH] = {AttrKind::kBinary, 0, 65535};
+  return p;
+}();
+
+MessageBuilder routeMessage(uint16_t type, uint16_t flags, int index, const Route& route, bool adding) {
+  MessageBuilder b(type, flags, 1024);
+  const IpAddress& dst = route.destination.address();
+  rtmsg rtm{};
+  rtm.rtm_family = static_cast<uint8_t>(dst.isV4() ? AF_INET : AF_INET6);
+  rtm.rtm_dst_len = static_cast<uint8_t>(route.destination.length());
+  rtm.rtm_table = RT_TABLE_MAIN;
+  if (adding) {
+    rtm.rtm_protocol = RTPROT_STATIC;
+    rtm.rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    rtm.rtm_type = RTN_UNICAST;
+  } else {
+    rtm.rtm_scope = RT_SCOPE_NOWHERE;  // as iproute2: match any scope, protocol and type
+  }
+  mustFit(b.putHeader(rtm));
+  if (route.destination.length() > 0) mustFit(b.put(RTA_DST, dst.data(), dst.size()));
+  if (route.gateway) mustFit(b.put(RTA_GATEWAY, route.gateway->data(), route.gateway->size()));
+  mustFit(b.putU32(RTA_OIF, static_cast<uint32_t>(index)));
+  return b;
+}
+
+IpAddress addressFrom(const uint8_t* bytes, bool v4) {
+  if (v4) {
+    std::array<uint8_t, 4> a{};
+    std::memcpy(a.data(), bytes, 4);
+    return IpAddress::v4(a);
+  }
+  std::array<uint8_t, 16> a{};
+  std::memcpy(a.data(), bytes, 16);
+  return IpAddress::v6(a);
+}
 
 }  // namespace
 
@@ -152,6 +208,60 @@ std::vector<uint8_t> moveRequest(int index, int netns_fd) {
   return std::move(b).take();
 }
 
+std::vector<uint8_t> createVethRequest(const std::string& name, const std::string& peer) {
+  MessageBuilder b = linkMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
+  mustFit(b.putString(IFLA_IFNAME, name));
+  {
+    auto info = b.nest(IFLA_LINKINFO);
+    mustFit(info.ok());
+    mustFit(b.putString(IFLA_INFO_KIND, "veth"));
+    auto data = b.nest(IFLA_INFO_DATA);
+    mustFit(data.ok());
+    auto peer_info = b.nest(VETH_INFO_PEER);  // an ifinfomsg, then the peer's own attributes
+    mustFit(peer_info.ok());
+    ifinfomsg ifi{};
+    ifi.ifi_family = AF_UNSPEC;
+    mustFit(b.putHeader(ifi));
+    mustFit(b.putString(IFLA_IFNAME, peer));
+  }
+  return std::move(b).take();
+}
+
+std::vector<uint8_t> setMacRequest(int index, const std::array<uint8_t, 6>& mac) {
+  MessageBuilder b = linkMessage(RTM_NEWLINK, 0, index);
+  mustFit(b.put(IFLA_ADDRESS, mac.data(), mac.size()));
+  return std::move(b).take();
+}
+
+std::optional<std::array<uint8_t, 6>> parseMac(const std::string& text) {
+  if (text.size() != 17) return std::nullopt;
+  std::array<uint8_t, 6> out{};
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 6; ++i) {
+    const int hi = hex(text[i * 3]);
+    const int lo = hex(text[i * 3 + 1]);
+    if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':')) return std::nullopt;
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return out;
+}
+
+std::string formatMac(const uint8_t* bytes, size_t len) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < len; ++i) {
+    if (i) out.push_back(':');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
 Result<LinkInfo> decodeLink(const Message& message) {
   if (message.type != RTM_NEWLINK) return fail("link message: unexpected type ", message.type);
   if (message.payload.size() < sizeof(ifinfomsg)) return fail("link message: shorter than ifinfomsg");
@@ -167,6 +277,10 @@ Result<LinkInfo> decodeLink(const Message& message) {
   link.name = std::string(name->str());
   if (const Attr* mtu = attrs.get(IFLA_MTU)) link.mtu = mtu->u32();
   if (const Attr* alias = attrs.get(IFLA_IFALIAS)) link.alias = std::string(alias->str());
+  // Only Ethernet-like addresses: a tunnel's IFLA_ADDRESS (if any) is not a MAC.
+  if (const Attr* address = attrs.get(IFLA_ADDRESS); address != nullptr && address->payload().size() == 6) {
+    link.mac = formatMac(address->payload().data(), 6);
+  }
   if (const Attr* info = attrs.get(IFLA_LINKINFO)) {
     NWG_ASSIGN_OR_RETURN(auto info_attrs,
                          Attrs::parse(info->payload(), kLinkInfoPolicy, str("link ", link.name, " info")));
@@ -183,9 +297,9 @@ std::vector<uint8_t> dumpAddressesRequest() {
   return std::move(b).take();
 }
 
-std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix) {
+std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix, uint8_t flags) {
   // NLM_F_REPLACE makes re-adding an existing address a success rather than EEXIST.
-  return std::move(addressMessage(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, prefix)).take();
+  return std::move(addressMessage(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, index, prefix, flags)).take();
 }
 
 std::vector<uint8_t> deleteAddressRequest(int index, const IpPrefix& prefix) {
@@ -221,8 +335,58 @@ Result<std::optional<AddressEntry>> decodeAddress(const Message& message) {
     std::memcpy(b.data(), attr->payload().data(), 16);
     address = IpAddress::v6(b);
   }
+  // IFA_FLAGS holds all 32 bits; ifa_flags only the low 8.
+  const uint32_t flags = attrs.has(IFA_FLAGS) ? attrs.get(IFA_FLAGS)->u32() : uint32_t{ifa.ifa_flags};
   return std::optional<AddressEntry>(
-      AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen)});
+      AddressEntry{static_cast<int>(ifa.ifa_index), IpPrefix(address, ifa.ifa_prefixlen), flags});
+}
+
+std::vector<uint8_t> dumpRoutesRequest() {
+  MessageBuilder b(RTM_GETROUTE, 0, 1024);
+  rtmsg rtm{};
+  rtm.rtm_family = AF_UNSPEC;
+  mustFit(b.putHeader(rtm));
+  return std::move(b).take();
+}
+
+std::vector<uint8_t> replaceRouteRequest(int index, const Route& route) {
+  return std::move(routeMessage(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, index, route, true)).take();
+}
+
+std::vector<uint8_t> deleteRouteRequest(int index, const Route& route) {
+  return std::move(routeMessage(RTM_DELROUTE, 0, index, route, false)).take();
+}
+
+Result<std::optional<RouteEntry>> decodeRoute(const Message& message) {
+  if (message.type != RTM_NEWROUTE) return fail("route message: unexpected type ", message.type);
+  if (message.payload.size() < sizeof(rtmsg)) return fail("route message: shorter than rtmsg");
+  rtmsg rtm{};
+  std::memcpy(&rtm, message.payload.data(), sizeof rtm);
+  if (rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6) return std::optional<RouteEntry>();
+  NWG_ASSIGN_OR_RETURN(
+      auto attrs, Attrs::parse(message.payload.subspan(align4(sizeof rtm)), kRoutePolicy, "route message"));
+  const uint32_t table = attrs.has(RTA_TABLE) ? attrs.get(RTA_TABLE)->u32() : rtm.rtm_table;
+  if (table != RT_TABLE_MAIN || rtm.rtm_type != RTN_UNICAST || rtm.rtm_protocol == RTPROT_KERNEL ||
+      attrs.has(RTA_MULTIPATH) || !attrs.has(RTA_OIF)) {
+    return std::optional<RouteEntry>();
+  }
+  const bool v4 = rtm.rtm_family == AF_INET;
+  const size_t want = v4 ? 4 : 16;
+  const int max_len = v4 ? 32 : 128;
+  if (rtm.rtm_dst_len > max_len) return fail("route message: prefix length ", int{rtm.rtm_dst_len});
+  RouteEntry entry;
+  entry.oif = static_cast<int>(attrs.get(RTA_OIF)->u32());
+  IpAddress dst = v4 ? IpAddress::v4({}) : IpAddress::v6({});
+  if (const Attr* d = attrs.get(RTA_DST)) {
+    if (d->payload().size() != want) return fail("route message: ", d->payload().size(), "-byte destination");
+    dst = addressFrom(d->payload().data(), v4);
+  }
+  entry.route.destination = IpPrefix(dst, rtm.rtm_dst_len).masked();
+  if (const Attr* g = attrs.get(RTA_GATEWAY)) {
+    if (g->payload().size() != want) return fail("route message: ", g->payload().size(), "-byte gateway");
+    entry.route.gateway = addressFrom(g->payload().data(), v4);
+  }
+  return std::optional<RouteEntry>(entry);
 }
 
 }  // namespace nwg::netlink::rtnl

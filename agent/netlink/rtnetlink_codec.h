@@ -2,6 +2,7 @@
 // bytes in, bytes out, so they are unit-tested with golden bytes and fuzzed without a kernel.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,14 @@ Result<std::vector<uint8_t>> setAliasRequest(int index, const std::string& alias
 // Moves the link into the namespace that `netns_fd` refers to (IFLA_NET_NS_FD).
 std::vector<uint8_t> moveRequest(int index, int netns_fd);
 
+// RTM_NEWLINK creating a veth pair `name` <-> `peer` in the socket's namespace (NLM_F_CREATE|NLM_F_EXCL).
+std::vector<uint8_t> createVethRequest(const std::string& name, const std::string& peer);
+// RTM_NEWLINK setting IFLA_ADDRESS.
+std::vector<uint8_t> setMacRequest(int index, const std::array<uint8_t, 6>& mac);
+// "fa:16:3e:00:00:01" <-> bytes; nullopt when malformed.
+std::optional<std::array<uint8_t, 6>> parseMac(const std::string& text);
+std::string formatMac(const uint8_t* bytes, size_t len);
+
 // Decodes an RTM_NEWLINK message.
 Result<LinkInfo> decodeLink(const Message& message);
 
@@ -43,13 +52,29 @@ Result<LinkInfo> decodeLink(const Message& message);
 struct AddressEntry {
   int index = 0;
   IpPrefix prefix;
+  uint32_t flags = 0;  // IFA_F_* (IFA_FLAGS when present, else ifa_flags): e.g. IFA_F_TENTATIVE
   bool operator==(const AddressEntry&) const = default;
 };
 std::vector<uint8_t> dumpAddressesRequest();
-// RTM_NEWADDR (add or replace) or RTM_DELADDR for `prefix` on link `index`.
-std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix);
+// RTM_NEWADDR (add or replace) or RTM_DELADDR for `prefix` on link `index`. `flags` go in ifa_flags
+// (IFA_F_NODAD: an IPv6 address usable at once, without duplicate address detection).
+std::vector<uint8_t> addAddressRequest(int index, const IpPrefix& prefix, uint8_t flags = 0);
 std::vector<uint8_t> deleteAddressRequest(int index, const IpPrefix& prefix);
 // Decodes an RTM_NEWADDR message; nullopt for families other than IPv4/IPv6.
 Result<std::optional<AddressEntry>> decodeAddress(const Message& message);
+
+// Routes of the main table. Ours are added with protocol "static" (as `ip route add ... proto static`).
+struct RouteEntry {
+  int oif = 0;
+  Route route;
+  bool operator==(const RouteEntry&) const = default;
+};
+std::vector<uint8_t> dumpRoutesRequest();
+// RTM_NEWROUTE with NLM_F_CREATE|NLM_F_REPLACE: scope link without a gateway, universe with one.
+std::vector<uint8_t> replaceRouteRequest(int index, const Route& route);
+std::vector<uint8_t> deleteRouteRequest(int index, const Route& route);
+// Decodes an RTM_NEWROUTE message; nullopt for what Links::routes leaves out (other tables, types,
+// families, the kernel's own routes, multipath routes).
+Result<std::optional<RouteEntry>> decodeRoute(const Message& message);
 
 }  // namespace nwg::netlink::rtnl

@@ -1,6 +1,7 @@
 // Links over rtnetlink (see rtnetlink_links.h).
 #include "netlink/rtnetlink_links.h"
 
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 
@@ -153,13 +154,15 @@ Status RtnetlinkLinks::setAlias(const std::string& netns, const std::string& nam
   return withContext(std::move(set), [&] { return where(netns, name); });
 }
 
-Result<std::vector<IpPrefix>> RtnetlinkLinks::addressesOf(NetlinkSocket& socket, int index) {
+Result<std::vector<IpPrefix>> RtnetlinkLinks::addressesOf(NetlinkSocket& socket, int index,
+                                                          bool tentative_only) {
   NWG_ASSIGN_OR_RETURN(auto replies, socket.dump(netlink::rtnl::dumpAddressesRequest()));
   std::vector<IpPrefix> out;
   for (const auto& bytes : replies) {
     NWG_ASSIGN_OR_RETURN(auto message, netlink::messageOf(bytes));
     NWG_ASSIGN_OR_RETURN(auto entry, netlink::rtnl::decodeAddress(message));
     if (!entry || entry->index != index || isIpv6LinkLocal(entry->prefix)) continue;
+    if (tentative_only && !(entry->prefix.address().isV6() && (entry->flags & IFA_F_TENTATIVE))) continue;
     out.push_back(entry->prefix);
   }
   std::sort(out.begin(), out.end());
@@ -174,8 +177,22 @@ Result<std::vector<IpPrefix>> RtnetlinkLinks::addresses(const std::string& netns
   return withContext(std::move(found), [&] { return where(netns, name); });
 }
 
+Result<std::vector<IpPrefix>> RtnetlinkLinks::tentativeAddresses(const std::string& netns,
+                                                                 const std::string& name) {
+  auto found = sockets_.with(netns, [&](NetlinkSocket& socket) -> Result<std::vector<IpPrefix>> {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(addressesOf(socket, link.index, /*tentative_only=*/true),
+                       [] { return std::string("addresses"); });
+  });
+  return withContext(std::move(found), [&] { return where(netns, name); });
+}
+
 Status RtnetlinkLinks::replaceAddresses(const std::string& netns, const std::string& name,
-                                        const std::vector<IpPrefix>& wanted) {
+                                        const std::vector<IpPrefix>& wanted, AddressOptions options) {
+  // IFA_F_NODAD means something for IPv6 only.
+  auto flagsFor = [&](const IpPrefix& p) -> uint8_t {
+    return options.no_dad && p.address().isV6() ? IFA_F_NODAD : 0;
+  };
   std::vector<IpPrefix> want;
   for (const IpPrefix& p : wanted) {
     if (!isIpv6LinkLocal(p)) want.push_back(p);
@@ -189,8 +206,9 @@ Status RtnetlinkLinks::replaceAddresses(const std::string& netns, const std::str
         auto current, withContext(addressesOf(socket, link.index), [] { return std::string("addresses"); }));
     for (const IpPrefix& p : want) {
       if (std::binary_search(current.begin(), current.end(), p)) continue;
-      NWG_RETURN_IF_ERROR(withContext(socket.request(netlink::rtnl::addAddressRequest(link.index, p)),
-                                      [&] { return str("add address ", p); }));
+      NWG_RETURN_IF_ERROR(
+          withContext(socket.request(netlink::rtnl::addAddressRequest(link.index, p, flagsFor(p))),
+                      [&] { return str("add address ", p); }));
     }
     bool deleted = false;
     for (const IpPrefix& p : current) {
@@ -207,12 +225,78 @@ Status RtnetlinkLinks::replaceAddresses(const std::string& netns, const std::str
         auto after, withContext(addressesOf(socket, link.index), [] { return std::string("addresses"); }));
     for (const IpPrefix& p : want) {
       if (std::binary_search(after.begin(), after.end(), p)) continue;
-      NWG_RETURN_IF_ERROR(withContext(socket.request(netlink::rtnl::addAddressRequest(link.index, p)),
-                                      [&] { return str("re-add address ", p); }));
+      NWG_RETURN_IF_ERROR(
+          withContext(socket.request(netlink::rtnl::addAddressRequest(link.index, p, flagsFor(p))),
+                      [&] { return str("re-add address ", p); }));
     }
     return okStatus();
   });
   return withContext(std::move(replaced), [&] { return where(netns, name); });
+}
+
+Status RtnetlinkLinks::createVethPair(const std::string& netns, const std::string& name,
+                                      const std::string& peer) {
+  auto ctx = [&] { return where(netns, name); };
+  NWG_RETURN_IF_ERROR(withContext(netlink::rtnl::validateLinkName(name), ctx));
+  NWG_RETURN_IF_ERROR(withContext(netlink::rtnl::validateLinkName(peer), ctx));
+  // Never retried: a create whose acknowledgement was lost may have happened.
+  Status created = sockets_.with(
+      netns,
+      [&](NetlinkSocket& socket) {
+        return withContext(socket.request(netlink::rtnl::createVethRequest(name, peer)),
+                           [&] { return str("create veth pair with ", peer); });
+      },
+      Retry::kNever);
+  return withContext(std::move(created), ctx);
+}
+
+Status RtnetlinkLinks::setMacAddress(const std::string& netns, const std::string& name,
+                                     const std::string& mac) {
+  auto bytes = netlink::rtnl::parseMac(mac);
+  if (!bytes) return Error(str(where(netns, name), ": '", mac, "' is not a MAC address"), EINVAL);
+  Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(socket.request(netlink::rtnl::setMacRequest(link.index, *bytes)),
+                       [&] { return str("set MAC address ", mac); });
+  });
+  return withContext(std::move(set), [&] { return where(netns, name); });
+}
+
+Result<std::vector<Route>> RtnetlinkLinks::routes(const std::string& netns, const std::string& name) {
+  auto found = sockets_.with(netns, [&](NetlinkSocket& socket) -> Result<std::vector<Route>> {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    NWG_ASSIGN_OR_RETURN(auto replies, withContext(socket.dump(netlink::rtnl::dumpRoutesRequest()),
+                                                   [] { return std::string("routes"); }));
+    std::vector<Route> out;
+    for (const auto& bytes : replies) {
+      NWG_ASSIGN_OR_RETURN(auto message, netlink::messageOf(bytes));
+      NWG_ASSIGN_OR_RETURN(auto entry, netlink::rtnl::decodeRoute(message));
+      if (entry && entry->oif == link.index) out.push_back(entry->route);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  });
+  return withContext(std::move(found), [&] { return where(netns, name); });
+}
+
+Status RtnetlinkLinks::replaceRoute(const std::string& netns, const std::string& name, const Route& route) {
+  // Retrying is safe: a replace of what is already there changes nothing.
+  Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    return withContext(socket.request(netlink::rtnl::replaceRouteRequest(link.index, route)),
+                       [&] { return str("add route ", describeRoute(route)); });
+  });
+  return withContext(std::move(set), [&] { return where(netns, name); });
+}
+
+Status RtnetlinkLinks::deleteRoute(const std::string& netns, const std::string& name, const Route& route) {
+  Status deleted = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
+    NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));
+    Status s = socket.request(netlink::rtnl::deleteRouteRequest(link.index, route));
+    if (!s.ok() && s.error().code == ESRCH) return okStatus();  // gone already
+    return withContext(std::move(s), [&] { return str("delete route ", describeRoute(route)); });
+  });
+  return withContext(std::move(deleted), [&] { return where(netns, name); });
 }
 
 }  // namespace nwg

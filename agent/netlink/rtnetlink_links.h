@@ -26,14 +26,23 @@ class RtnetlinkLinks : public Links {
   Status setAlias(const std::string& netns, const std::string& name, const std::string& alias) override;
   Result<std::vector<IpPrefix>> addresses(const std::string& netns, const std::string& name) override;
   Status replaceAddresses(const std::string& netns, const std::string& name,
-                          const std::vector<IpPrefix>& wanted) override;
+                          const std::vector<IpPrefix>& wanted, AddressOptions options = {}) override;
+  Result<std::vector<IpPrefix>> tentativeAddresses(const std::string& netns,
+                                                   const std::string& name) override;
+  Status createVethPair(const std::string& netns, const std::string& name, const std::string& peer) override;
+  Status setMacAddress(const std::string& netns, const std::string& name, const std::string& mac) override;
+  Result<std::vector<Route>> routes(const std::string& netns, const std::string& name) override;
+  Status replaceRoute(const std::string& netns, const std::string& name, const Route& route) override;
+  Status deleteRoute(const std::string& netns, const std::string& name, const Route& route) override;
 
   // The per-namespace sockets (for tests and diagnostics).
   const NamespaceCache<netlink::NetlinkSocket>& sockets() const { return sockets_; }
 
  private:
   static Result<LinkInfo> lookup(netlink::NetlinkSocket& socket, const std::string& name);
-  static Result<std::vector<IpPrefix>> addressesOf(netlink::NetlinkSocket& socket, int index);
+  // With `tentative_only`, only the IPv6 addresses that duplicate address detection still holds.
+  static Result<std::vector<IpPrefix>> addressesOf(netlink::NetlinkSocket& socket, int index,
+                                                   bool tentative_only = false);
 
   const LinuxNamespaces& namespaces_;
   NamespaceCache<netlink::NetlinkSocket> sockets_;

@@ -1,5 +1,7 @@
 #include "reconcile/applier.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 namespace nwg::reconcile {
@@ -7,12 +9,12 @@ namespace nwg::reconcile {
 Status Applier::apply(const Action& action) {
   ++applied_;
   if (dry_run_) {
-    log_.info(str("dry run: would ", describe(action)));
+    log_.info(str("dry run: would ", line(action)));
     return okStatus();
   }
   // Every change to the host is worth a line at INFO (an idle pass makes none): an operator must be able
   // to see what the agent did, deletions above all.
-  log_.info(describe(action));
+  log_.info(line(action));
   const auto t0 = std::chrono::steady_clock::now();
   Status s = perform(action);
   if (!s.ok()) return std::move(s).error().context(describe(action));
@@ -23,6 +25,31 @@ Status Applier::apply(const Action& action) {
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(),
       " us"));
   return s;
+}
+
+std::string Applier::line(const Action& action) const {
+  std::string text = describe(action);
+  if (ovs_ == nullptr) return text;
+  if (const auto* add = std::get_if<AddOvsPort>(&action))
+    return str(text, ": ", ovs_->describeAdd(add->port));
+  if (const auto* del = std::get_if<DeleteOvsPort>(&action))
+    return str(text, ": ", ovs_->describeDelete(del->name));
+  return text;
+}
+
+Status Applier::setRoutes(const SetRoutes& x) {
+  NWG_ASSIGN_OR_RETURN(std::vector<Route> current, links_.routes(x.link.netns, x.link.ifname));
+  // Routes no longer wanted first (a replaced default route must not linger), then the wanted ones in
+  // their order: a gateway's own route before the routes via it.
+  for (const Route& r : current) {
+    if (std::find(x.routes.begin(), x.routes.end(), r) != x.routes.end()) continue;
+    NWG_RETURN_IF_ERROR(links_.deleteRoute(x.link.netns, x.link.ifname, r));
+  }
+  for (const Route& r : x.routes) {
+    if (std::find(current.begin(), current.end(), r) != current.end()) continue;
+    NWG_RETURN_IF_ERROR(links_.replaceRoute(x.link.netns, x.link.ifname, r));
+  }
+  return okStatus();
 }
 
 Status Applier::perform(const Action& action) {
@@ -44,7 +71,7 @@ Status Applier::perform(const Action& action) {
     Status operator()(const MoveDevice& x) { return a.links_.moveTo(x.from, x.ifname, x.to); }
     Status operator()(const SetMtu& x) { return a.links_.setMtu(x.device.netns, x.device.ifname, x.mtu); }
     Status operator()(const SetAddresses& x) {
-      return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses);
+      return a.links_.replaceAddresses(x.device.netns, x.device.ifname, x.addresses, x.options);
     }
     Status operator()(const SetLinkUp& x) { return a.links_.setUp(x.device.netns, x.device.ifname, x.up); }
     Status operator()(const GreetPeers& x) {
@@ -62,6 +89,20 @@ Status Applier::perform(const Action& action) {
       return a.backend_.set(x.device, update);
     }
     Status operator()(const RemoveNamespace& x) { return a.namespaces_.remove(x.netns); }
+    Status operator()(const CreateVethPair& x) { return a.links_.createVethPair("", x.name, x.peer); }
+    Status operator()(const DestroyLink& x) { return a.links_.remove(x.link.netns, x.link.ifname); }
+    Status operator()(const SetMacAddress& x) {
+      return a.links_.setMacAddress(x.link.netns, x.link.ifname, x.mac);
+    }
+    Status operator()(const SetRoutes& x) { return a.setRoutes(x); }
+    Status operator()(const AddOvsPort& x) {
+      if (a.ovs_ == nullptr) return Error("no OVS integration bridge is configured", ENOTSUP);
+      return a.ovs_->addPort(x.port);
+    }
+    Status operator()(const DeleteOvsPort& x) {
+      if (a.ovs_ == nullptr) return Error("no OVS integration bridge is configured", ENOTSUP);
+      return a.ovs_->deletePort(x.name);
+    }
   };
   return std::visit(Performer{*this}, action);
 }

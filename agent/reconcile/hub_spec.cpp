@@ -50,6 +50,61 @@ Result<std::vector<IpPrefix>> hubAddresses(const json& hub) {
   return out;
 }
 
+Result<IpAddress> ipField(const json& obj, const char* field, const char* what) {
+  auto it = obj.find(field);
+  if (it == obj.end() || !it->is_string()) return fail(what, " lacks '", field, "'");
+  auto addr = IpAddress::parse(it->get<std::string>());
+  if (!addr) return std::move(addr).error().context(str(what, " '", field, "'"));
+  return *addr;
+}
+
+// "ovn_plug": null, or the plug port of an OVN-routed hub (docs/rpc.md). Every error names the field.
+Result<std::optional<OvnPlug>> decodeOvnPlug(const json& hub) {
+  auto it = hub.find("ovn_plug");
+  if (it == hub.end() || it->is_null()) return std::optional<OvnPlug>();
+  if (!it->is_object()) return fail("'ovn_plug' is not an object");
+  const json& p = *it;
+  OvnPlug plug;
+  if (!looksLikeId(p.value("port_id", json()))) return fail("'ovn_plug.port_id' is missing or not a port ID");
+  plug.port_id = p["port_id"].get<std::string>();
+  auto mac = p.value("mac_address", json());
+  auto parsed_mac = mac.is_string() ? parseMacAddress(mac.get<std::string>()) : std::nullopt;
+  if (!parsed_mac) return fail("'ovn_plug.mac_address' is missing or not a unicast MAC address");
+  plug.mac_address = *parsed_mac;
+  auto ips = p.find("fixed_ips");
+  if (ips == p.end() || !ips->is_array() || ips->empty()) {
+    return fail("'ovn_plug.fixed_ips' is missing, empty or not a list");
+  }
+  for (const auto& ip : *ips) {
+    if (!ip.is_object()) return fail("'ovn_plug.fixed_ips' has an entry that is not an object");
+    OvnPlugIp entry;
+    NWG_ASSIGN_OR_RETURN(entry.ip_address, ipField(ip, "ip_address", "'ovn_plug.fixed_ips' entry"));
+    NWG_ASSIGN_OR_RETURN(entry.router_ip, ipField(ip, "router_ip", "'ovn_plug.fixed_ips' entry"));
+    auto cidr_field = ip.value("cidr", json());
+    if (!cidr_field.is_string()) return fail("'ovn_plug.fixed_ips' entry lacks 'cidr'");
+    auto cidr = IpPrefix::parse(cidr_field.get<std::string>());
+    if (!cidr) return std::move(cidr).error().context("'ovn_plug.fixed_ips' entry 'cidr'");
+    entry.cidr = cidr->masked();
+    if (auto v = ip.find("ip_version"); v != ip.end() && !v->is_null()) {
+      const int want = entry.ip_address.isV4() ? 4 : 6;
+      if (!v->is_number_integer() || v->get<int64_t>() != want) {
+        return fail("'ovn_plug.fixed_ips' entry 'ip_version' does not match ", entry.ip_address);
+      }
+    }
+    if (!entry.cidr.contains(entry.ip_address)) {
+      return fail("'ovn_plug.fixed_ips': ", entry.ip_address, " is outside its subnet ", entry.cidr);
+    }
+    if (!entry.cidr.contains(entry.router_ip) || entry.router_ip == entry.ip_address) {
+      return fail("'ovn_plug.fixed_ips': router_ip ", entry.router_ip, " is not another address of ",
+                  entry.cidr);
+    }
+    plug.fixed_ips.push_back(entry);
+  }
+  std::sort(plug.fixed_ips.begin(), plug.fixed_ips.end(),
+            [](const OvnPlugIp& a, const OvnPlugIp& b) { return a.ip_address < b.ip_address; });
+  return std::optional<OvnPlug>(std::move(plug));
+}
+
 Result<SpokeSpec> decodeSpoke(const json& spoke, std::vector<DecodeProblem>& problems) {
   if (!spoke.is_object() || !looksLikeId(spoke.value("id", json()))) return fail("a spoke has no valid 'id'");
   SpokeSpec s;
@@ -170,6 +225,7 @@ Result<HubSpec> decodeHub(const json& hub, std::vector<DecodeProblem>& problems,
     h.router_id = r.get<std::string>();
   }
   NWG_ASSIGN_OR_RETURN(h.addresses, hubAddresses(hub));
+  NWG_ASSIGN_OR_RETURN(h.ovn_plug, decodeOvnPlug(hub));
   static const json kNoSpokes = json::array();
   auto spokes_it = hub.find("spokes");
   const json& spokes = spokes_it == hub.end() || spokes_it->is_null() ? kNoSpokes : *spokes_it;
@@ -258,7 +314,24 @@ std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> ups
 bool sameDeviceFields(const HubSpec& a, const HubSpec& b) {
   return a.port_id == b.port_id && a.project_id == b.project_id && a.admin_state_up == b.admin_state_up &&
          a.root_device == b.root_device && a.network_mtu == b.network_mtu && a.router_id == b.router_id &&
-         a.addresses == b.addresses;
+         a.addresses == b.addresses && a.ovn_plug == b.ovn_plug;
+}
+
+std::optional<std::string> parseMacAddress(std::string_view text) {
+  if (text.size() != 17) return std::nullopt;
+  std::string out(text);
+  for (size_t i = 0; i < out.size(); ++i) {
+    char& c = out[i];
+    if (i % 3 == 2) {
+      if (c != ':') return std::nullopt;
+      continue;
+    }
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  const int first = std::stoi(out.substr(0, 2), nullptr, 16);
+  if (first & 1) return std::nullopt;  // multicast: no port has such an address
+  return out;
 }
 
 std::optional<EndpointName> parseEndpointName(std::string_view text) {

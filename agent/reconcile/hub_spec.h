@@ -34,6 +34,24 @@ struct SpokeSpec {
   bool operator==(const SpokeSpec&) const = default;
 };
 
+// One fixed IP of an OVN plug port (docs/agent.md, OVN-routed hubs): the plug's address on one of the
+// hub's subnets, and the OVN router's address there (the hub's own fixed IP, which the router's port owns).
+struct OvnPlugIp {
+  IpAddress ip_address;
+  IpPrefix cidr;  // the subnet, masked
+  IpAddress router_ip;
+  bool operator==(const OvnPlugIp&) const = default;
+};
+
+// The Neutron port that plugs an OVN-routed hub's namespace into the integration bridge (get_hubs'
+// "ovn_plug", docs/rpc.md).
+struct OvnPlug {
+  std::string port_id;
+  std::string mac_address;           // lower case, "fa:16:3e:00:00:01"
+  std::vector<OvnPlugIp> fixed_ips;  // at least one; sorted by address
+  bool operator==(const OvnPlug&) const = default;
+};
+
 struct HubSpec {
   std::string port_id;
   std::string digest;  // the server's digest of this hub's entry (opaque; "" if it sent none)
@@ -50,6 +68,7 @@ struct HubSpec {
   uint32_t network_mtu = 0;              // 0 when Neutron did not say
   std::optional<std::string> router_id;  // attached to this router
   std::vector<IpPrefix> addresses;       // fixed IPs with their subnet's prefix length
+  std::optional<OvnPlug> ovn_plug;       // set: the hub is routed by an OVN router (its own namespace)
   std::vector<SpokeSpec> spokes;         // ordered by port ID
   bool operator==(const HubSpec&) const = default;
 };
@@ -108,8 +127,11 @@ std::set<std::string> applySpokeChanges(HubSpec& hub, std::vector<SpokeSpec> ups
 // WireGuard peer), with a problem each; returns the IDs left out.
 std::set<std::string> dropSpokesSharingKeys(HubSpec& hub, std::vector<DecodeProblem>& problems);
 // True when two specs of one hub want the same device apart from its peers: namespace, addresses,
-// MTU, admin state (the hub's own fields that change the device).
+// MTU, admin state, OVN plug (the hub's own fields that change the device).
 bool sameDeviceFields(const HubSpec& a, const HubSpec& b);
+
+// "fa:16:3e:00:00:01": six octets of two hex digits, lower-cased; nullopt when malformed (or multicast).
+std::optional<std::string> parseMacAddress(std::string_view text);
 
 // "name:port" with a valid DNS host name (RFC 1123 labels) and a port 1-65535.
 std::optional<EndpointName> parseEndpointName(std::string_view text);

@@ -25,7 +25,7 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
   if (!only_in || only_in->count("")) scan.push_back("");
   NWG_ASSIGN_OR_RETURN(auto names, namespaces_.list());
   for (const auto& ns : names) {
-    if (!isProjectNamespace(ns) && !isRouterNamespace(ns)) continue;
+    if (!isProjectNamespace(ns) && !isRouterNamespace(ns) && !isOvnHubNamespace(ns)) continue;
     if (only_in && !only_in->count(ns)) {
       host.namespaces[ns];  // exists (where a hub belongs depends on it); its links were not listed
       continue;
@@ -47,11 +47,12 @@ Result<HostObservation> Observer::observe(const std::optional<std::set<std::stri
       }
     }
     for (const auto& l : *links) {
-      if (!isManagedDeviceName(l.name)) continue;
+      const bool device = isManagedDeviceName(l.name);
+      if (!device && !isPlugLinkName(l.name)) continue;
       DeviceObservation d;
       d.netns = ns;
       d.link = l;
-      host.devices.push_back(std::move(d));
+      (device ? host.devices : host.plug_links).push_back(std::move(d));
     }
   }
   std::set<std::string> devices;
@@ -86,13 +87,50 @@ void Observer::fillDetails(HostObservation& host, const std::set<std::string>& d
     }
     d.addresses = std::move(*addresses);
     std::sort(d.addresses.begin(), d.addresses.end());
+    if (isOvnHubNamespace(d.netns)) {
+      auto routes = links_.routes(d.netns, d.link.name);
+      if (!routes) {
+        d.unreadable = std::move(routes).error().context(str("read the routes of ", d.link.name));
+        continue;
+      }
+      d.routes = std::move(*routes);
+    }
+  }
+  for (auto& p : host.plug_links) {
+    if (p.detailed || !devices.count(p.link.name)) continue;
+    p.detailed = true;
+    p.unreadable.reset();
+    auto addresses = links_.addresses(p.netns, p.link.name);
+    auto routes =
+        addresses ? links_.routes(p.netns, p.link.name) : Result<std::vector<Route>>(addresses.error());
+    if (!routes) {
+      p.unreadable = std::move(routes).error().context(str("read the addresses and routes of ", p.link.name));
+      continue;
+    }
+    p.addresses = std::move(*addresses);
+    p.routes = std::move(*routes);
   }
   for (auto& [ns, seen] : host.namespaces) {
-    if (seen.forwarding_read || !isProjectNamespace(ns) || !namespaces.count(ns)) continue;
+    if (seen.forwarding_read || !(isProjectNamespace(ns) || isOvnHubNamespace(ns)) || !namespaces.count(ns))
+      continue;
     seen.forwarding =
         std::all_of(std::begin(kRoutingSysctls), std::end(kRoutingSysctls),
                     [&, n = ns](const auto& kv) { return sysctlIs(namespaces_, n, kv.first, kv.second); });
     seen.forwarding_read = true;
+  }
+}
+
+void Observer::readOvsPorts(HostObservation& host) {
+  if (host.ovs_ports || host.ovs_unreadable) return;
+  if (ovs_ == nullptr) {
+    host.ovs_unreadable = Error("no OVS integration bridge is configured", ENOTSUP);
+    return;
+  }
+  auto ports = ovs_->listPorts();
+  if (ports) {
+    host.ovs_ports = std::move(*ports);
+  } else {
+    host.ovs_unreadable = std::move(ports).error();
   }
 }
 

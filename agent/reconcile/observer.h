@@ -10,6 +10,7 @@
 #include "base/result.h"
 #include "netlink/links.h"
 #include "netns/namespaces.h"
+#include "ovs/ovs_bridge.h"
 #include "reconcile/observation.h"
 #include "wireguard/backend.h"
 
@@ -17,8 +18,9 @@ namespace nwg::reconcile {
 
 class Observer {
  public:
-  Observer(Links& links, Namespaces& namespaces, wg::Backend& backend)
-      : links_(links), namespaces_(namespaces), backend_(backend) {}
+  // `ovs` (may be null: no OVN-routed hub can then be realized) lists the integration bridge's plugs.
+  Observer(Links& links, Namespaces& namespaces, wg::Backend& backend, ovs::OvsBridge* ovs = nullptr)
+      : links_(links), namespaces_(namespaces), backend_(backend), ovs_(ovs) {}
 
   // Lists every namespace that may hold managed devices and the links in each; then reads the details
   // (see fillDetails) of the managed devices named in `details_for`, or of all of them and of every
@@ -31,13 +33,19 @@ class Observer {
   // the named project namespaces. A device whose state cannot be read for a reason other than "not
   // a WireGuard device" is marked `unreadable` (with why): that fails its hub only, never the pass,
   // and never makes it look absent.
+  // Also reads, for the devices in OVN hubs' namespaces and the plug links named in `devices`, their
+  // routes (and the plug links' addresses).
   void fillDetails(HostObservation& host, const std::set<std::string>& devices,
                    const std::set<std::string>& namespaces);
+
+  // Lists the integration bridge's plug ports into host.ovs_ports (or host.ovs_unreadable), once a pass.
+  void readOvsPorts(HostObservation& host);
 
  private:
   Links& links_;
   Namespaces& namespaces_;
   wg::Backend& backend_;
+  ovs::OvsBridge* ovs_;
 };
 
 }  // namespace nwg::reconcile

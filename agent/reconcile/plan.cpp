@@ -61,7 +61,8 @@ std::string describe(const Action& action) {
     }
     std::string operator()(const SetAddresses& a) const {
       return str("set addresses of ", describeDevice(a.device), " to ",
-                 a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","));
+                 a.addresses.empty() ? std::string("(none)") : join(a.addresses, ","),
+                 a.options.no_dad ? " (no DAD)" : "");
     }
     std::string operator()(const SetLinkUp& a) const {
       return str("set ", describeDevice(a.device), a.up ? " up" : " down");
@@ -77,6 +78,28 @@ std::string describe(const Action& action) {
                  " (keepalive on and off, so they handshake now): ", join(keys, ", "));
     }
     std::string operator()(const RemoveNamespace& a) const { return str("remove namespace ", a.netns); }
+    std::string operator()(const CreateVethPair& a) const {
+      return str("create veth pair ", a.name, " <-> ", a.peer, " in the agent's namespace");
+    }
+    std::string operator()(const DestroyLink& a) const {
+      return str("destroy link ", describeDevice(a.link), " (a veth: both ends)");
+    }
+    std::string operator()(const SetMacAddress& a) const {
+      return str("set MAC address of ", describeDevice(a.link), " to ", a.mac);
+    }
+    std::string operator()(const SetRoutes& a) const {
+      std::vector<std::string> routes;
+      for (const auto& r : a.routes) routes.push_back(describeRoute(r));
+      return str("set routes through ", describeDevice(a.link), " to ",
+                 routes.empty() ? std::string("(none)") : join(routes, ", "));
+    }
+    std::string operator()(const AddOvsPort& a) const {
+      return str("add port ", a.port.name, " to the OVS integration bridge (iface-id ", a.port.iface_id,
+                 ", attached-mac ", a.port.mac, a.port.owner.empty() ? "" : ", owner ", a.port.owner, ")");
+    }
+    std::string operator()(const DeleteOvsPort& a) const {
+      return str("delete port ", a.name, " from the OVS integration bridge");
+    }
   };
   return std::visit(Describer{}, action);
 }

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "base/ip.h"
+#include "netlink/links.h"
+#include "ovs/ovs_bridge.h"
 #include "wireguard/backend.h"
 #include "wireguard/device.h"
 
@@ -60,6 +62,7 @@ struct SetMtu {
 struct SetAddresses {
   wg::DeviceRef device;
   std::vector<IpPrefix> addresses;
+  AddressOptions options = {};  // an OVN plug's are added with no_dad (usable at once)
 };
 struct SetLinkUp {
   wg::DeviceRef device;
@@ -81,9 +84,38 @@ struct RemoveNamespace {
   std::string netns;
 };
 
+// OVN-routed hubs (docs/agent.md): the plug's veth pair, made in the agent's namespace (its namespace
+// end is then moved like a device, with MoveDevice).
+struct CreateVethPair {
+  std::string name;  // stays in the agent's namespace: "wgo-…"
+  std::string peer;  // "wgp-…"
+};
+// A link that is not a WireGuard device (a plug's veth: both ends go).
+struct DestroyLink {
+  wg::DeviceRef link;
+};
+struct SetMacAddress {
+  wg::DeviceRef link;
+  std::string mac;
+};
+// Makes the routes through the link (those someone added, main table) exactly `routes`, added in
+// this order (a gateway's own route before the routes via it).
+struct SetRoutes {
+  wg::DeviceRef link;
+  std::vector<Route> routes;
+};
+// The plug's root end as a port of the integration bridge, bound to the plug port (iface-id).
+struct AddOvsPort {
+  ovs::OvsPort port;
+};
+struct DeleteOvsPort {
+  std::string name;
+};
+
 using Action =
     std::variant<CreateNamespace, EnableForwarding, CreateDevice, SetAlias, DestroyDevice, ConfigureDevice,
-                 MoveDevice, SetMtu, SetAddresses, SetLinkUp, GreetPeers, RemoveNamespace>;
+                 MoveDevice, SetMtu, SetAddresses, SetLinkUp, GreetPeers, RemoveNamespace, CreateVethPair,
+                 DestroyLink, SetMacAddress, SetRoutes, AddOvsPort, DeleteOvsPort>;
 
 // "wg-c0ffee00-11 (in tun-9a8b)", "wg-c0ffee00-11 (in the agent's namespace)": a device in log lines.
 std::string describeDevice(const wg::DeviceRef& device);

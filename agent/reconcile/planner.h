@@ -41,8 +41,9 @@ using PeerMemories = std::map<Key, PeerMemory>;
 // what fits in the underlay after WireGuard's overhead (60 bytes over IPv4, 80 over IPv6).
 uint32_t hubMtu(const HubSpec& hub, const PlannerOptions& options);
 
-// The namespace a hub's device belongs in now: its router's namespace once the L3 agent created it,
-// else the agent's own namespace for root_device hubs, else the project namespace.
+// The namespace a hub's device belongs in now: its own "wghub-<hub ID>" when OVN-routed (ovn_plug);
+// else its router's namespace once the L3 agent created it, else the agent's own namespace for
+// root_device hubs, else the project namespace.
 std::string hubNamespace(const HubSpec& hub, const HostObservation& host);
 
 // The WireGuard configuration the hub should have, given what the device has now (fields the agent
@@ -75,8 +76,12 @@ struct CleanupPlan {
 // those marked as another host's; unmarked ones, from older agents or crashes, are ours), and remove
 // project namespaces that then hold nothing. `claimed` holds device names of every hub the server
 // listed, including hubs that could not be realized; `agent_host` is this agent's [DEFAULT] host.
+// OVN plugs ("wgo-*", "wgp-*" links and "wgo-*" OVS ports) no hub claims (`claimed_plugs`: the
+// listed hubs' plug links) go too, with their port, when host.ovs_ports was read; those in a wanted
+// namespace are its hub's, and those of another agent stay. An OVS port is removed only when it
+// carries this agent's mark (external_ids:neutron-wireguard-agent = `agent_host`).
 CleanupPlan planCleanup(const HostObservation& host, const std::set<std::string>& claimed,
                         const std::set<std::string>& ignored, const std::set<std::string>& wanted_namespaces,
-                        const std::string& agent_host);
+                        const std::string& agent_host, const std::set<std::string>& claimed_plugs = {});
 
 }  // namespace nwg::reconcile

@@ -322,6 +322,7 @@ std::optional<std::set<std::string>> Reconciler::trustedNamespaces(const Pass& p
     const HubRecord& record = records_.at(hub->port_id);
     if (!record.verified) return std::nullopt;
     where.insert(record.netns);
+    if (hub->ovn_plug) where.insert("");  // the plug's root end
   }
   return where;
 }
@@ -365,8 +366,29 @@ bool Reconciler::observe(Pass& pass) {
     pass.to_plan.push_back(hub);
     detail_devices.insert(deviceName(hub->port_id));
     detail_namespaces.insert(hubNamespace(*hub, pass.host));
+    if (hub->ovn_plug) {
+      detail_devices.insert(plugRootName(hub->ovn_plug->port_id));
+      detail_devices.insert(plugPeerName(hub->ovn_plug->port_id));
+    }
   }
   observer_.fillDetails(pass.host, detail_devices, detail_namespaces);
+  // The integration bridge is read (one ovs-vsctl) when an OVN-routed hub is planned in full, and on
+  // deep full syncs where there are plugs to look after or clean up; trusted passes trust it.
+  const bool plans_ovn =
+      std::any_of(pass.to_plan.begin(), pass.to_plan.end(), [](const HubSpec* hub) { return hub->ovn_plug; });
+  const bool deep_full = !pass.only && !pass.quick;
+  const bool has_ovn =
+      !pass.host.plug_links.empty() ||
+      std::any_of(pass.hubs.begin(), pass.hubs.end(), [](const HubSpec* h) { return h->ovn_plug; }) ||
+      std::any_of(pass.host.namespaces.begin(), pass.host.namespaces.end(),
+                  [](const auto& ns) { return isOvnHubNamespace(ns.first); });
+  if (plans_ovn || (deep_full && (has_ovn || options_.ovs_cleanup))) {
+    observer_.readOvsPorts(pass.host);
+    if (pass.host.ovs_unreadable && (plans_ovn || has_ovn)) {
+      log_.warning(str("cannot list the OVS integration bridge's plug ports (",
+                       pass.host.ovs_unreadable->message, "); OVN-routed hubs wait, no plug is cleaned up"));
+    }
+  }
   // The node's own addresses are what spoke endpoints are checked against: read them when a pass
   // plans a hub in full, or a changed spoke names an endpoint (not for a key or an address).
   const bool endpoints_to_check =
@@ -458,6 +480,23 @@ void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
     pass.report.failed.emplace(hub.port_id, *why);
     return;
   }
+  if (hub.ovn_plug && pass.host.ovs_unreadable) {
+    const std::string why =
+        str("its OVN plug needs the OVS integration bridge: ", pass.host.ovs_unreadable->message);
+    log_.error(str("hub ", hub.port_id, ": ", why));
+    pass.report.failed.emplace(hub.port_id, why);
+    return;
+  }
+  if (hub.ovn_plug) {
+    for (const auto& name : {plugRootName(hub.ovn_plug->port_id), plugPeerName(hub.ovn_plug->port_id)}) {
+      const DeviceObservation* l = pass.host.findPlugLink(name, hubNamespace(hub, pass.host));
+      if (l && l->unreadable) {
+        log_.error(str("hub ", hub.port_id, ": ", l->unreadable->message));
+        pass.report.failed.emplace(hub.port_id, l->unreadable->message);
+        return;
+      }
+    }
+  }
   if (Status readable = handleUnreadable(hub, pass.host, pass.report); !readable.ok()) {
     log_.error(str("hub ", hub.port_id, ": ", readable.error().message));
     pass.report.failed.emplace(hub.port_id, readable.error().message);
@@ -479,6 +518,13 @@ void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
       record.verified = true;
       record.netns = d->netns;
       record.link = d->link;
+      if (hub.ovn_plug) {
+        const DeviceObservation* root = pass.host.findPlugLink(plugRootName(hub.ovn_plug->port_id), "");
+        const DeviceObservation* peer = pass.host.findPlugLink(plugPeerName(hub.ovn_plug->port_id), d->netns);
+        record.verified = root && peer;
+        if (root) record.plug_root = root->link;
+        if (peer) record.plug_peer = peer->link;
+      }
     }
   }
 }
@@ -519,6 +565,15 @@ bool Reconciler::stillAsVerified(const HubSpec& hub, const HostObservation& host
   const DeviceObservation* d = host.findDevice(deviceName(hub.port_id), r.netns);
   // The link tells whether the device was re-created (index), moved, set down or given another MTU;
   // and the router namespace appearing or going away changes where the hub belongs.
+  if (hub.ovn_plug) {
+    // The plug's veth as it was verified (re-created, moved, set down or another MAC: plan in full).
+    const DeviceObservation* root = host.findPlugLink(plugRootName(hub.ovn_plug->port_id), "");
+    const DeviceObservation* peer = host.findPlugLink(plugPeerName(hub.ovn_plug->port_id), r.netns);
+    if (!root || !root->netns.empty() || root->link != r.plug_root || !peer || peer->netns != r.netns ||
+        peer->link != r.plug_peer) {
+      return false;
+    }
+  }
   return d && d->netns == r.netns && d->link == r.link && hubNamespace(hub, host) == r.netns &&
          identities_.find(hub.port_id).has_value();
 }
@@ -764,6 +819,26 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
       ++report.actions;
     }
   }
+  if (ok && host.namespaces.count(ovnHubNamespace(port_id))) {
+    if (removeHubNamespace(port_id, host, report)) {
+      removed_something = true;
+    } else {
+      ok = false;
+    }
+  } else if (auto record = records_.find(port_id);
+             ok && record != records_.end() && record->second.spec.ovn_plug) {
+    // The namespace is gone already, but the plug's root end may remain (and its port).
+    const std::string root = plugRootName(record->second.spec.ovn_plug->port_id);
+    for (const Action& a : std::vector<Action>{DeleteOvsPort{root}, DestroyLink{{"", root}}}) {
+      Status s = applier_.apply(a);
+      ++report.actions;
+      if (!s.ok()) {
+        log_.warning(
+            str("hub ", port_id, " was removed in Neutron but its plug could not be: ", s.error().message));
+        ok = false;
+      }
+    }
+  }
   if (ok && (identities_.find(port_id) || identities_.unreadable().count(port_id))) {
     if (applier_.dryRun()) {
       log_.info(str("dry run: would remove ", identities_.pathOf(port_id)));
@@ -776,6 +851,47 @@ void Reconciler::removeHub(const std::string& port_id, const HostObservation& ho
   peer_memory_.erase(port_id);
   read_failures_.erase(port_id);
   if (ok && removed_something) report.removed.push_back(port_id);
+}
+
+bool Reconciler::removeHubNamespace(const std::string& port_id, const HostObservation& host,
+                                    PassReport& report) {
+  const std::string ns = ovnHubNamespace(port_id);
+  const std::string ifname = deviceName(port_id);
+  auto seen = host.namespaces.find(ns);
+  if (seen == host.namespaces.end()) return true;
+  bool all_gone = true;
+  for (const auto& d : host.devices) {
+    // Another agent's device there: the namespace is that agent's (removeHub left the device).
+    if (d.netns == ns && otherAgentsHost(d.link.alias, options_.planner.host)) all_gone = false;
+  }
+  for (const auto& l : host.plug_links) {
+    if (l.netns != ns) continue;
+    if (otherAgentsHost(l.link.alias, options_.planner.host) || options_.ignored_devices.count(l.link.name)) {
+      all_gone = false;
+      continue;
+    }
+    for (const Action& a :
+         std::vector<Action>{DeleteOvsPort{plugRootOf(l.link.name)}, DestroyLink{{ns, l.link.name}}}) {
+      Status s = applier_.apply(a);
+      ++report.actions;
+      if (!s.ok()) {
+        log_.warning(
+            str("hub ", port_id, " was removed in Neutron but its plug could not be: ", s.error().message));
+        all_gone = false;
+      }
+    }
+  }
+  for (const auto& l : seen->second.links) {
+    if (l != ifname && !isPlugLinkName(l)) all_gone = false;  // something not ours: keep the namespace
+  }
+  if (!all_gone) return false;
+  Status s = applier_.apply(RemoveNamespace{ns});
+  ++report.actions;
+  if (!s.ok()) {
+    log_.warning(s.error().message);
+    return false;
+  }
+  return true;
 }
 
 void Reconciler::removeUnlisted(Pass& pass) {
@@ -816,9 +932,18 @@ void Reconciler::cleanup(Pass& pass) {
     claimed.insert(deviceName(hub->port_id));
     if (std::string target = hubNamespace(*hub, pass.host); !target.empty()) wanted_namespaces.insert(target);
   }
-  for (const auto& id : pass.decoded.invalid_hubs) claimed.insert(deviceName(id));
-  CleanupPlan plan =
-      planCleanup(pass.host, claimed, options_.ignored_devices, wanted_namespaces, options_.planner.host);
+  std::set<std::string> claimed_plugs;
+  for (const HubSpec* hub : pass.hubs) {
+    if (!hub->ovn_plug) continue;
+    claimed_plugs.insert(plugRootName(hub->ovn_plug->port_id));
+    claimed_plugs.insert(plugPeerName(hub->ovn_plug->port_id));
+  }
+  for (const auto& id : pass.decoded.invalid_hubs) {
+    claimed.insert(deviceName(id));
+    wanted_namespaces.insert(ovnHubNamespace(id));  // whatever it holds is that hub's: untouched
+  }
+  CleanupPlan plan = planCleanup(pass.host, claimed, options_.ignored_devices, wanted_namespaces,
+                                 options_.planner.host, claimed_plugs);
   if (!plan.foreign.empty()) {
     // INFO when the set changes, so that a second agent's devices do not repeat in every pass.
     std::string foreign = describeForeign(plan.foreign);

@@ -49,6 +49,9 @@ struct ReconcilerOptions {
   // At most this many spokes in one get_hubs answer or page (docs/scale.md): no message grows with a
   // hub or a host; larger hubs are read page by page.
   size_t spokes_per_answer = 2000;
+  // Deep full syncs list the OVS integration bridge's "wgo-*" ports even with no OVN-routed hub in
+  // sight, so that a plug port left behind (its veth gone) is removed. Set when ovs-vsctl is installed.
+  bool ovs_cleanup = false;
 };
 
 struct PassReport {
@@ -114,6 +117,10 @@ class Reconciler {
     // only their chunks), or every spoke (`republish_all`: a full entry was recorded).
     std::set<std::string> unpublished;
     bool republish_all = true;
+    // An OVN-routed hub's plug links when verified (root end in the agent's namespace, the other in
+    // `netns`).
+    LinkInfo plug_root;
+    LinkInfo plug_peer;
   };
 
   // The working state of one pass, handed from phase to phase.
@@ -161,6 +168,9 @@ class Reconciler {
   Result<size_t> realize(const HubSpec& hub, const HostObservation& host, PassReport& report);
   void realizeOne(const HubSpec& hub, Pass& pass);
   void removeHub(const std::string& port_id, const HostObservation& host, PassReport& report);
+  // The plugs in a removed hub's namespace (OVS port and veth), then the namespace; false when
+  // something stays.
+  bool removeHubNamespace(const std::string& port_id, const HostObservation& host, PassReport& report);
   std::optional<std::string> endpointFor(uint16_t listen_port) const;
   // Updates what is realized after a pass and publishes it when it changed (realizedHubs()).
   void publishRealized(const Pass& pass);

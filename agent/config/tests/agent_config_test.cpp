@@ -48,6 +48,8 @@ TEST(AgentConfigTest, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(c->underlay_mtu, 1500);
   EXPECT_EQ(c->wireguard_go, "wireguard-go");
   EXPECT_EQ(c->wireguard_go_memory_limit, "auto");
+  EXPECT_EQ(c->integration_bridge, "br-int");
+  EXPECT_EQ(c->ovsdb_connection, "unix:/var/run/openvswitch/db.sock");
   EXPECT_FALSE(c->metrics_bind.has_value());  // metrics are off unless an operator chooses where
   EXPECT_EQ(c->peer_read_interval, 15);
   EXPECT_EQ(c->spoke_active_window, 180);
@@ -258,6 +260,11 @@ TEST(AgentConfigTest, EveryBadValueNamesFileSectionAndOption) {
       {"[wireguard]\nunderlay_mtu = 100\n", "[wireguard] underlay_mtu: "},
       {"[wireguard]\nwireguard_go =\n", "[wireguard] wireguard_go: "},
       {"[wireguard]\nwireguard_go_memory_limit = 512MB\n", "[wireguard] wireguard_go_memory_limit: "},
+      {"[ovs]\nintegration_bridge =\n", "[ovs] integration_bridge: "},
+      {"[ovs]\nintegration_bridge = --help\n", "[ovs] integration_bridge: "},
+      {"[ovs]\nintegration_bridge = br-int-but-far-too-long\n", "[ovs] integration_bridge: "},
+      {"[ovs]\novsdb_connection = /var/run/openvswitch/db.sock\n", "[ovs] ovsdb_connection: "},
+      {"[ovs]\novsdb_connection =\n", "[ovs] ovsdb_connection: "},
       {"[oslo_messaging_rabbit]\nssl = maybe\n", "[oslo_messaging_rabbit] ssl: "},
       {"[oslo_messaging_rabbit]\nssl_version = SSLv3\n", "[oslo_messaging_rabbit] ssl_version: "},
       {"[oslo_messaging_rabbit]\nssl_cert_file = /c.pem\n", "[oslo_messaging_rabbit] ssl_cert_file: "},
@@ -387,6 +394,24 @@ TEST(AgentConfigSampleTest, ShippedSampleLoadsAndMatchesTheDefaults) {
   }
   auto c = AgentConfig::fromSources(sources, "node-1");
   ASSERT_TRUE(c.ok()) << c.error().message;
+}
+
+}  // namespace
+}  // namespace nwg::config
+
+namespace nwg::config {
+namespace {
+
+TEST(AgentConfigOvs, IntegrationBridgeAndOvsdbConnectionAreRead) {
+  auto f = IniFile::parse("[ovs]\nintegration_bridge = br-tun0\novsdb_connection = tcp:127.0.0.1:6640\n",
+                          "ovs.ini");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  ConfigSources sources;
+  sources.add(std::move(f).value());
+  auto c = AgentConfig::fromSources(sources, "node-1");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->integration_bridge, "br-tun0");
+  EXPECT_EQ(c->ovsdb_connection, "tcp:127.0.0.1:6640");
 }
 
 }  // namespace

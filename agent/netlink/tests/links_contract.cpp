@@ -45,6 +45,11 @@ std::vector<IpPrefix> sorted(std::vector<IpPrefix> v) {
   return v;
 }
 
+std::vector<Route> sorted_routes(std::vector<Route> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 std::string msg(const Status& s) {
   return s.ok() ? "" : s.error().message;
 }
@@ -242,6 +247,124 @@ TEST_P(LinksContract, AliasIsListedSurvivesAMoveAndCanBeCleared) {
   EXPECT_EQ(links_->get(b, "nwgl0")->alias, "");
 
   auto missing = links_->setAlias(b, "nwgnone", mark);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ENODEV);
+}
+
+// A veth pair: both ends made in one namespace, one end moved elsewhere (as an OVN plug's namespace
+// end); removing either end removes both.
+TEST_P(LinksContract, VethPairEndsMoveApartAndGoTogether) {
+  const std::string a = makeNamespace("va");
+  const std::string b = makeNamespace("vb");
+  Status created = links_->createVethPair(a, "nwgo0", "nwgp0");
+  ASSERT_TRUE(created.ok()) << msg(created);
+  auto root = links_->get(a, "nwgo0");
+  auto peer = links_->get(a, "nwgp0");
+  ASSERT_TRUE(root.ok() && peer.ok());
+  EXPECT_EQ(root->kind, "veth");
+  EXPECT_EQ(peer->kind, "veth");
+  EXPECT_EQ(root->mac.size(), 17u) << root->mac;
+  auto again = links_->createVethPair(a, "nwgo0", "nwgp1");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, EEXIST);
+
+  ASSERT_TRUE(links_->moveTo(a, "nwgp0", b).ok());
+  EXPECT_TRUE(links_->get(b, "nwgp0").ok());
+  ASSERT_TRUE(links_->remove(a, "nwgo0").ok());
+  auto gone = links_->get(b, "nwgp0");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, ENODEV);
+}
+
+TEST_P(LinksContract, MacAddressIsSetListedAndKeptAcrossAMove) {
+  const std::string a = makeNamespace("ma");
+  const std::string b = makeNamespace("mb");
+  ASSERT_TRUE(links_->createVethPair(a, "nwgo1", "nwgp1").ok());
+  Status set = links_->setMacAddress(a, "nwgp1", "FA:16:3E:01:02:03");
+  ASSERT_TRUE(set.ok()) << msg(set);
+  EXPECT_EQ(links_->get(a, "nwgp1")->mac, "fa:16:3e:01:02:03");
+  ASSERT_TRUE(links_->moveTo(a, "nwgp1", b).ok());
+  auto moved = links_->list(b);
+  ASSERT_TRUE(moved.ok());
+  auto it = std::find_if(moved->begin(), moved->end(), [](const LinkInfo& l) { return l.name == "nwgp1"; });
+  ASSERT_NE(it, moved->end());
+  EXPECT_EQ(it->mac, "fa:16:3e:01:02:03");
+  auto bad = links_->setMacAddress(b, "nwgp1", "fa:16:3e:01:02");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, EINVAL);
+  auto multicast = links_->setMacAddress(b, "nwgp1", "01:00:5e:00:00:01");
+  ASSERT_FALSE(multicast.ok());
+  EXPECT_EQ(multicast.error().code, EADDRNOTAVAIL);
+}
+
+// An OVN plug's namespace end: host addresses, a route to the router and a default route via it,
+// for IPv4 and IPv6.
+TEST_P(LinksContract, RoutesThroughALinkWithAndWithoutGateway) {
+  const std::string a = makeNamespace("ra");
+  ASSERT_TRUE(links_->createVethPair(a, "nwgo2", "nwgp2").ok());
+  const Route to_router4{prefix("10.77.0.1/32"), std::nullopt};
+  const Route default4{prefix("0.0.0.0/0"), *IpAddress::parse("10.77.0.1")};
+  const Route to_router6{prefix("fd77::1/128"), std::nullopt};
+  const Route default6{prefix("::/0"), *IpAddress::parse("fd77::1")};
+
+  auto down = links_->replaceRoute(a, "nwgp2", to_router4);
+  ASSERT_FALSE(down.ok()) << "a route through a link that is down";
+  EXPECT_EQ(down.error().code, ENETDOWN);
+  ASSERT_TRUE(links_->setUp(a, "nwgp2", true).ok());
+  ASSERT_TRUE(links_->replaceAddresses(a, "nwgp2", {prefix("10.77.0.3/32"), prefix("fd77::3/128")}).ok());
+  auto unreachable = links_->replaceRoute(a, "nwgp2", default4);
+  ASSERT_FALSE(unreachable.ok()) << "a gateway the link does not reach";
+  EXPECT_EQ(unreachable.error().code, ENETUNREACH);
+
+  for (const Route& r : {to_router4, default4, to_router6, default6}) {
+    Status s = links_->replaceRoute(a, "nwgp2", r);
+    ASSERT_TRUE(s.ok()) << describeRoute(r) << ": " << msg(s);
+  }
+  ASSERT_TRUE(links_->replaceRoute(a, "nwgp2", default4).ok());  // again: nothing changes
+  auto listed = links_->routes(a, "nwgp2");
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  EXPECT_EQ(*listed, sorted_routes({to_router4, default4, to_router6, default6}));
+  auto other = links_->routes(a, "nwgo2");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->empty()) << "routes are per link";
+
+  ASSERT_TRUE(links_->deleteRoute(a, "nwgp2", default6).ok());
+  ASSERT_TRUE(links_->deleteRoute(a, "nwgp2", default6).ok());  // absent: success
+  EXPECT_EQ(*links_->routes(a, "nwgp2"), sorted_routes({to_router4, default4, to_router6}));
+
+  ASSERT_TRUE(links_->setUp(a, "nwgp2", false).ok());
+  auto after_down = links_->routes(a, "nwgp2");
+  ASSERT_TRUE(after_down.ok());
+  EXPECT_TRUE(after_down->empty()) << "a link set down loses its routes";
+}
+
+// An OVN plug's IPv6 address must work at once: added with no_dad it is never tentative, on a link
+// that is down (DAD waits for the link) or up with a carrier (DAD would take a second); without it,
+// it is (deterministically so on a link that is down). IPv4 has no DAD.
+TEST_P(LinksContract, AddressesAddedWithoutDadAreNeverTentative) {
+  const std::string a = makeNamespace("da");
+  ASSERT_TRUE(links_->createVethPair(a, "nwgo3", "nwgp3").ok());
+  Status nodad = links_->replaceAddresses(a, "nwgp3", {prefix("10.79.0.3/32"), prefix("fd79::3/128")},
+                                          AddressOptions{.no_dad = true});
+  ASSERT_TRUE(nodad.ok()) << msg(nodad);
+  ASSERT_TRUE(links_->replaceAddresses(a, "nwgo3", {prefix("10.79.0.4/32"), prefix("fd79::4/128")}).ok());
+  EXPECT_EQ(sorted(*links_->addresses(a, "nwgp3")), sorted({prefix("10.79.0.3/32"), prefix("fd79::3/128")}));
+  auto tentative = links_->tentativeAddresses(a, "nwgp3");
+  ASSERT_TRUE(tentative.ok()) << tentative.error().message;
+  EXPECT_TRUE(tentative->empty()) << "no_dad on a link that is down";
+  EXPECT_EQ(*links_->tentativeAddresses(a, "nwgo3"), std::vector<IpPrefix>{prefix("fd79::4/128")})
+      << "without no_dad an IPv6 address waits for DAD (and IPv4 ones never do)";
+
+  ASSERT_TRUE(links_->setUp(a, "nwgo3", true).ok());
+  ASSERT_TRUE(links_->setUp(a, "nwgp3", true).ok());
+  ASSERT_TRUE(links_
+                  ->replaceAddresses(a, "nwgp3", {prefix("fd79::3/128"), prefix("fd79::5/128")},
+                                     AddressOptions{.no_dad = true})
+                  .ok());
+  EXPECT_EQ(*links_->addresses(a, "nwgp3"), sorted({prefix("fd79::3/128"), prefix("fd79::5/128")}));
+  EXPECT_TRUE(links_->tentativeAddresses(a, "nwgp3")->empty())
+      << "no_dad on a link that is up: usable at once";
+  auto missing = links_->tentativeAddresses(a, "nwgnone");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ENODEV);
 }

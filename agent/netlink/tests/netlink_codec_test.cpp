@@ -113,6 +113,11 @@ TEST(MessageBuilder, GoldenAddressAndMoveRequests) {
                 "02 18 00 00 07000000"                  // AF_INET /24 index 7
                 "0800 0200 0a010203"                    // IFA_LOCAL
                 "0800 0100 0a010203"));                 // IFA_ADDRESS
+  // IFA_F_NODAD in ifa_flags: an IPv6 address usable at once, without duplicate address detection.
+  EXPECT_EQ(rtnl::addAddressRequest(7, *IpPrefix::parse("fd00::3/128"), IFA_F_NODAD),
+            hex("2c000000 1400 0105 00000000 00000000"              // RTM_NEWADDR, REQUEST|REPLACE|CREATE
+                "0a 80 02 00 07000000"                              // AF_INET6 /128 IFA_F_NODAD index 7
+                "1400 0100 fd000000 00000000 00000000 00000003"));  // IFA_ADDRESS
   EXPECT_EQ(rtnl::moveRequest(3, 9), hex("28000000 1000 0100 00000000 00000000"
                                          "00000000 03000000 00000000 00000000"
                                          "0800 1c00 09000000"));  // IFLA_NET_NS_FD = 9
@@ -364,7 +369,8 @@ TEST(Rtnetlink, DecodesAddressesOfBothFamilies) {
   ByteVec a6(16, 0);
   a6[0] = 0xfd;
   a6[15] = 1;
-  r.message(RTM_NEWADDR, 0, 1, 1, concat({pod(v6), attr(IFA_ADDRESS, a6)}));
+  // IFA_FLAGS (all 32 bits) says it is tentative: DAD still holds it.
+  r.message(RTM_NEWADDR, 0, 1, 1, concat({pod(v6), attr(IFA_ADDRESS, a6), attr(IFA_FLAGS, {0x40, 0, 0, 0})}));
   auto messages = splitMessages(r.bytes);
   ASSERT_TRUE(messages.ok());
   auto first = rtnl::decodeAddress((*messages)[0]);
@@ -374,6 +380,8 @@ TEST(Rtnetlink, DecodesAddressesOfBothFamilies) {
   auto second = rtnl::decodeAddress((*messages)[1]);
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->prefix, *IpPrefix::parse("fd00::1/64"));
+  EXPECT_EQ((*second)->flags, uint32_t{IFA_F_TENTATIVE});
+  EXPECT_EQ((*first)->flags, 0u);
 
   ReplyBuilder bad;
   v4.ifa_prefixlen = 33;

@@ -44,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') std::abort();
     }
     if (hub.addresses.empty()) std::abort();
+    if (hub.ovn_plug) {
+      // A plug names links of ours, has a usable MAC and an address on each of its subnets.
+      if (!isPlugLinkName(plugRootName(hub.ovn_plug->port_id))) std::abort();
+      if (!isPlugLinkName(plugPeerName(hub.ovn_plug->port_id))) std::abort();
+      if (parseMacAddress(hub.ovn_plug->mac_address) != hub.ovn_plug->mac_address) std::abort();
+      if (hub.ovn_plug->fixed_ips.empty()) std::abort();
+      for (const auto& ip : hub.ovn_plug->fixed_ips) {
+        if (!ip.cidr.contains(ip.ip_address) || !ip.cidr.contains(ip.router_ip)) std::abort();
+      }
+    }
     std::set<nwg::Key> keys;
     for (const auto& spoke : hub.spokes) {
       if (spoke.allowed_ips.empty()) std::abort();

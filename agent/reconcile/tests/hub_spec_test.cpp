@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "reconcile/names.h"
@@ -212,6 +213,106 @@ TEST(Names, FollowTheDesign) {
   EXPECT_TRUE(isProjectNamespace("tun-x"));
   EXPECT_FALSE(isProjectNamespace("tun-"));
   EXPECT_TRUE(isRouterNamespace("qrouter-1"));
+}
+
+}  // namespace
+}  // namespace nwg::reconcile
+
+namespace nwg::reconcile {
+namespace {
+
+json ovnPlug() {
+  return {{"port_id", "0b0b0000-1111-2222-3333-444455556666"},
+          {"mac_address", "FA:16:3E:00:00:01"},
+          {"fixed_ips",
+           {{{"ip_address", "fd00:10::3"},
+             {"cidr", "fd00:10::/64"},
+             {"ip_version", 6},
+             {"router_ip", "fd00:10::1"}},
+            {{"ip_address", "10.10.0.3"},
+             {"cidr", "10.10.0.0/24"},
+             {"ip_version", 4},
+             {"router_ip", "10.10.0.1"}}}}};
+}
+
+TEST(DecodeOvnPlug, AbsentOrNullIsNoPlug) {
+  json h = hub();
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_FALSE(decoded->hubs[0].ovn_plug);
+  h["ovn_plug"] = nullptr;
+  decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->hubs.size(), 1u);
+  EXPECT_FALSE(decoded->hubs[0].ovn_plug);
+}
+
+TEST(DecodeOvnPlug, DecodesEveryField) {
+  json h = hub();
+  h["ovn_plug"] = ovnPlug();
+  auto decoded = decodeHubs(json{{"hubs", {h}}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->hubs.size(), 1u);
+  ASSERT_TRUE(decoded->hubs[0].ovn_plug);
+  const OvnPlug& plug = *decoded->hubs[0].ovn_plug;
+  EXPECT_EQ(plug.port_id, "0b0b0000-1111-2222-3333-444455556666");
+  EXPECT_EQ(plug.mac_address, "fa:16:3e:00:00:01");  // lower-cased
+  ASSERT_EQ(plug.fixed_ips.size(), 2u);              // sorted: IPv4 first
+  EXPECT_EQ(plug.fixed_ips[0].ip_address, *IpAddress::parse("10.10.0.3"));
+  EXPECT_EQ(plug.fixed_ips[0].cidr, *IpPrefix::parse("10.10.0.0/24"));
+  EXPECT_EQ(plug.fixed_ips[0].router_ip, *IpAddress::parse("10.10.0.1"));
+  EXPECT_EQ(plug.fixed_ips[1].router_ip, *IpAddress::parse("fd00:10::1"));
+  // The plug is a device field: a change of it changes the device.
+  HubSpec without = decoded->hubs[0];
+  without.ovn_plug.reset();
+  EXPECT_FALSE(sameDeviceFields(decoded->hubs[0], without));
+}
+
+TEST(DecodeOvnPlug, MalformedPlugSetsTheHubAsideNamingTheField) {
+  struct Case {
+    const char* field;
+    std::function<void(json&)> spoil;
+  };
+  const std::vector<Case> cases = {
+      {"'ovn_plug'", [](json& p) { p = "yes"; }},
+      {"'ovn_plug.port_id'", [](json& p) { p.erase("port_id"); }},
+      {"'ovn_plug.port_id'", [](json& p) { p["port_id"] = "../../etc"; }},
+      {"'ovn_plug.mac_address'", [](json& p) { p["mac_address"] = "fa:16:3e:00:00"; }},
+      {"'ovn_plug.mac_address'", [](json& p) { p["mac_address"] = "01:00:5e:00:00:01"; }},  // multicast
+      {"'ovn_plug.mac_address'", [](json& p) { p["mac_address"] = 7; }},
+      {"'ovn_plug.fixed_ips'", [](json& p) { p["fixed_ips"] = json::array(); }},
+      {"'ovn_plug.fixed_ips'", [](json& p) { p["fixed_ips"] = "10.10.0.3"; }},
+      {"'ovn_plug.fixed_ips'", [](json& p) { p["fixed_ips"][0] = 3; }},
+      {"'ip_address'", [](json& p) { p["fixed_ips"][1]["ip_address"] = "10.10.0.300"; }},
+      {"'router_ip'", [](json& p) { p["fixed_ips"][1].erase("router_ip"); }},
+      {"'cidr'", [](json& p) { p["fixed_ips"][1]["cidr"] = "10.10.0.0/33"; }},
+      {"'ovn_plug.fixed_ips'", [](json& p) { p["fixed_ips"][1]["ip_address"] = "10.20.0.3"; }},
+      {"router_ip", [](json& p) { p["fixed_ips"][1]["router_ip"] = "10.20.0.1"; }},
+      {"router_ip", [](json& p) { p["fixed_ips"][1]["router_ip"] = "10.10.0.3"; }},
+      {"'ip_version'", [](json& p) { p["fixed_ips"][1]["ip_version"] = 6; }},
+  };
+  for (const auto& c : cases) {
+    json h = hub();
+    json plug = ovnPlug();
+    c.spoil(plug);
+    h["ovn_plug"] = plug;
+    auto decoded = decodeHubs(json{{"hubs", {h}}});
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_TRUE(decoded->hubs.empty()) << plug.dump();
+    ASSERT_EQ(decoded->invalid_hubs.size(), 1u) << plug.dump();
+    ASSERT_EQ(decoded->problems.size(), 1u);
+    EXPECT_NE(decoded->problems[0].reason.find(c.field), std::string::npos)
+        << c.field << " in: " << decoded->problems[0].reason;
+  }
+}
+
+TEST(ParseMacAddress, SixOctetsLowerCasedUnicastOnly) {
+  EXPECT_EQ(parseMacAddress("FA:16:3e:0A:bC:01"), "fa:16:3e:0a:bc:01");
+  EXPECT_FALSE(parseMacAddress("fa-16-3e-00-00-01"));
+  EXPECT_FALSE(parseMacAddress("fa:16:3e:00:00:0g"));
+  EXPECT_FALSE(parseMacAddress("fa:16:3e:00:00:01:02"));
+  EXPECT_FALSE(parseMacAddress("ff:ff:ff:ff:ff:ff"));
+  EXPECT_FALSE(parseMacAddress(""));
 }
 
 }  // namespace

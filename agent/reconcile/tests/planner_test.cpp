@@ -73,9 +73,12 @@ class PlannerTest : public ::testing::Test {
   }
 
   static std::vector<std::string> kinds(const std::vector<Action>& actions) {
-    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice", "SetAlias",
-                                  "DestroyDevice",   "ConfigureDevice",  "MoveDevice",   "SetMtu",
-                                  "SetAddresses",    "SetLinkUp",        "GreetPeers",   "RemoveNamespace"};
+    static const char* names[] = {"CreateNamespace", "EnableForwarding", "CreateDevice",  "SetAlias",
+                                  "DestroyDevice",   "ConfigureDevice",  "MoveDevice",    "SetMtu",
+                                  "SetAddresses",    "SetLinkUp",        "GreetPeers",    "RemoveNamespace",
+                                  "CreateVethPair",  "DestroyLink",      "SetMacAddress", "SetRoutes",
+                                  "AddOvsPort",      "DeleteOvsPort"};
+    static_assert(std::size(names) == std::variant_size_v<Action>);
     std::vector<std::string> out;
     for (const auto& a : actions) out.push_back(names[a.index()]);
     return out;
