@@ -32,7 +32,9 @@ NWG_OVN_SB_PORT=${NWG_OVN_SB_PORT:-16642}
 NWG_OVN_NB=tcp:127.0.0.1:$NWG_OVN_NB_PORT
 NWG_OVN_SB=tcp:127.0.0.1:$NWG_OVN_SB_PORT
 NWG_OVSDB=unix:$NWG_OVN_RUN/db.sock
-NWG_OVN_MECHANISM_DRIVERS=${NWG_OVN_MECHANISM_DRIVERS:-ovn,wireguard}
+# Ours first: ML2/OVN binds every normal port on a host with a chassis, hubs included (vif_type ovs) if
+# it is asked first, even when a WireGuard agent there is alive (measured: /tmp/nwg/OVN-FINDINGS.md).
+NWG_OVN_MECHANISM_DRIVERS=${NWG_OVN_MECHANISM_DRIVERS:-wireguard,ovn}
 NWG_OVN_NEUTRON_API_PORT=${NWG_OVN_NEUTRON_API_PORT:-9896}
 NWG_OVN_NEUTRON_DB_PORT=${NWG_OVN_NEUTRON_DB_PORT:-3327}
 NWG_OVN_NEUTRON_VHOST=${NWG_OVN_NEUTRON_VHOST:-nwg-neutron-ovn}
@@ -232,7 +234,8 @@ _ovn_neutron_is_up() { is_running neutron-server && _neutron_api_ok && _neutron_
 
 ovn_neutron_up() {
   rabbit_start || return 1  # started (and recorded) in the caller's run folder, not ours
-  if ovn_running && _ovn_neutron _ovn_neutron_is_up; then
+  if ovn_running && _ovn_neutron _ovn_neutron_is_up &&
+    grep -qx "mechanism_drivers = $NWG_OVN_MECHANISM_DRIVERS" "$NWG_OVN_RUN/neutron/etc/ml2_conf.ini"; then
     log "ML2/OVN neutron-server already running on :$NWG_OVN_NEUTRON_API_PORT, reusing it"
     return 0
   fi
