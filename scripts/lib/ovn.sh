@@ -64,6 +64,13 @@ _ovn_clean() {
 }
 
 _ovn_alive() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat")" != Z ]; }
+# _ovn_ours PID : alive and still an OVS/OVN daemon or monitor (not a process that reused a stale pid)
+_ovn_ours() {
+  _ovn_alive "$1" && case $(cat "/proc/$1/comm" 2>/dev/null) in
+    monitor | ovsdb-server | ovs-vswitchd | ovn-northd | ovn-controller) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 
 # _ovn_record NAME PIDFILE : record the daemon's pid and, if it runs under --monitor, its monitor's
 _ovn_record() {
@@ -87,7 +94,7 @@ ovn_running() {
   local name p n=0
   [ -s "$_NWG_OVN_PIDS" ] || return 1
   while read -r name p; do
-    _ovn_alive "$p" || return 1
+    _ovn_ours "$p" || return 1
     n=$((n + 1))
   done <"$_NWG_OVN_PIDS"
   ((n >= 6)) && _ovn_exports && _ovn_chassis_up >/dev/null 2>&1
@@ -139,16 +146,17 @@ ovn_up() {
 _ovn_exit() {
   local p
   p=$(awk -v n="$1" '$1 == n { print $2 }' "$_NWG_OVN_PIDS" 2>/dev/null)
-  _ovn_alive "$p" || return 0
+  _ovn_ours "$p" || return 0
   ovs-appctl -t "$2" exit >/dev/null 2>&1
   wait_for 10 bash -c "! [ -r /proc/$p/stat ] || [ \"\$(awk '{print \$3}' /proc/$p/stat)\" = Z ]"
 }
 
 # ovn_down : stop what ovn_up started, in an order that leaves nothing behind; safe when nothing runs
 ovn_down() {
-  local name p i
+  local name p i started=0
   _ovn_exports
   [ -d "$NWG_OVN_RUN" ] || return 0
+  [ -s "$_NWG_OVN_PIDS" ] && started=1
   # ovn-controller before del-br (it would re-create the bridge), and del-br while ovs-vswitchd runs
   # (the netdev datapath's taps br-int and ovs-netdev are persistent: they outlive a vswitchd that
   # exits with the bridge still there).
@@ -166,18 +174,19 @@ ovn_down() {
   # Whatever we recorded and still runs (a monitor, a daemon that did not answer): TERM, then KILL.
   if [ -s "$_NWG_OVN_PIDS" ]; then
     while read -r name p; do
-      _ovn_alive "$p" && kill -TERM "$p" 2>/dev/null
+      _ovn_ours "$p" && kill -TERM "$p" 2>/dev/null
     done <"$_NWG_OVN_PIDS"
     for ((i = 0; i < 50; i++)); do
-      p=$(while read -r name p; do _ovn_alive "$p" && echo "$p"; done <"$_NWG_OVN_PIDS")
+      p=$(while read -r name p; do _ovn_ours "$p" && echo "$p"; done <"$_NWG_OVN_PIDS")
       [ -z "$p" ] && break
       sleep 0.1
     done
     for p in $p; do log "KILL ovs/ovn pid $p"; kill -KILL "$p" 2>/dev/null; done
   fi
   rm -f "$_NWG_OVN_PIDS"
-  # The taps of a netdev datapath that exited with its bridge still there (a crash): only when no
-  # ovs-vswitchd of ours could own them any more, which is the case here.
+  # The taps of a netdev datapath that exited with its bridge still there (a crash): only after
+  # stopping a stack of ours, and only when no ovs-vswitchd at all could own them any more.
+  [ $started = 1 ] && ! pgrep -x ovs-vswitchd >/dev/null || return 0
   for i in "$NWG_OVN_BRIDGE" ovs-netdev; do
     [ -e "/sys/class/net/$i/tun_flags" ] && ip tuntap del dev "$i" mode tap 2>/dev/null &&
       log "removed the leftover tap $i"
