@@ -123,6 +123,8 @@ ovn_up() {
   _ovn_clean "$_NWG_OVS_CTL" start --no-ovsdb-server --system-id="$NWG_OVN_HOST" --no-mlockall \
     --no-record-hostname || { log "ovs-vswitchd did not start (see $NWG_OVN_RUN/ctl.log)"; return 1; }
   _ovn_record ovs-vswitchd "$NWG_OVN_RUN/ovs-vswitchd.pid" || return 1
+  grep -q 'userspace_tso.*enabled' "$NWG_OVN_RUN/ovs-vswitchd.log" ||
+    { log "ovs-vswitchd started without userspace TSO (see $NWG_OVN_RUN/ovs-vswitchd.log)"; return 1; }
   _ovn_vsctl --may-exist add-br "$NWG_OVN_BRIDGE" -- set Bridge "$NWG_OVN_BRIDGE" datapath_type=netdev \
     fail_mode=secure other_config:disable-in-band=true || return 1
   _ovn_clean "$_NWG_OVN_CTL" start_northd --no-monitor \
@@ -206,6 +208,10 @@ _ovn_neutron() {
     NWG_NEUTRON_CONFIG_HOOK=_ovn_neutron_config
     # shellcheck source=neutron.sh
     source "$NWG_ROOT/scripts/lib/neutron.sh"
+    # The server (and neutron-db-manage) import our package from this checkout whichever checkout
+    # `pip install -e` last pointed at (several worktrees share the machine); pip runs only when no
+    # checkout is installed at all.
+    export PYTHONPATH=$NWG_ROOT${PYTHONPATH:+:$PYTHONPATH}
     _ovn_exports
     "$@"
   )

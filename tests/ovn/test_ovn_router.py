@@ -66,7 +66,7 @@ def port_status(world, port_id):
     return world.api.show('port', port_id)['status']
 
 
-def test_ml2_ovn_with_the_wireguard_driver(world):
+def test_an_ovn_cloud_without_l3_agents(world):
     # Ours before ovn: ML2/OVN asked first binds every normal port on a chassis host, hubs included.
     agents = {a['agent_type'] for a in world.api.list('agent', host=world.ovn.host)}
     assert 'OVN Controller agent' in agents
