@@ -38,6 +38,7 @@ NWG_OVN_MECHANISM_DRIVERS=${NWG_OVN_MECHANISM_DRIVERS:-wireguard,ovn}
 NWG_OVN_NEUTRON_API_PORT=${NWG_OVN_NEUTRON_API_PORT:-9896}
 NWG_OVN_NEUTRON_DB_PORT=${NWG_OVN_NEUTRON_DB_PORT:-3327}
 NWG_OVN_NEUTRON_VHOST=${NWG_OVN_NEUTRON_VHOST:-nwg-neutron-ovn}
+_NWG_OVN_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)  # neutron.sh beside this file has the hook
 _NWG_OVS_CTL=/usr/share/openvswitch/scripts/ovs-ctl
 _NWG_OVN_CTL=/usr/share/ovn/scripts/ovn-ctl
 # OVS in $NWG_OVN_RUN itself (db.sock there), OVN in ovn/ below it.
@@ -207,7 +208,7 @@ _ovn_neutron() {
     NWG_NEUTRON_VHOST=$NWG_OVN_NEUTRON_VHOST
     NWG_NEUTRON_CONFIG_HOOK=_ovn_neutron_config
     # shellcheck source=neutron.sh
-    source "$NWG_ROOT/scripts/lib/neutron.sh"
+    source "$_NWG_OVN_LIB/neutron.sh"
     # The server (and neutron-db-manage) import our package from this checkout whichever checkout
     # `pip install -e` last pointed at (several worktrees share the machine); pip runs only when no
     # checkout is installed at all.
