@@ -269,10 +269,11 @@ def test_detaching_leaves_nothing_behind(world):
     api.request('PUT', '/routers/%s/remove_router_interface' % world.router['id'], {'port_id': hub_id},
                 expected=200)
     assert api.request('GET', '/ports/%s' % hub_id)[0] == 404  # Zed deletes the port
-    # Neutron and OVN NB: no plug, no routes.
-    assert api.request('GET', '/ports/%s' % plug['id'])[0] == 404
-    assert plug_ports(world) == []
+    # Neutron and OVN NB: no routes (gone before Neutron's "interface in use by route" check), no plug.
     assert api.show('router', world.router['id'])['routes'] == []
+    harness.wait_until(lambda: api.request('GET', '/ports/%s' % plug['id'])[0] == 404, WAIT,
+                       'the plug port to be deleted')
+    assert plug_ports(world) == []
     harness.wait_until(lambda: ovn.lsp(plug['id']) is None and ovn.lsp(hub_id) is None, WAIT,
                        'the hub and plug LSPs to leave OVN NB')
     assert ovn.routes(world.router['id']) == []
