@@ -19,6 +19,9 @@ from tests.ovn.conftest import OvnWorld
 TUNNEL_CIDR = '10.66.0.0/24'
 LAN_CIDR = '10.67.0.0/24'
 LAN_GATEWAY = '10.67.0.1'
+TUNNEL6_CIDR = 'fd00:66::/64'  # both networks are dual-stack: IPv6 subnets' halves are /65s
+LAN6_CIDR = 'fd00:67::/64'
+LAN6_GATEWAY = 'fd00:67::1'
 PLUG_OWNER = 'network:wireguard_plug'
 WAIT = 60
 STATUS_WAIT = 60  # ML2/OVN can take ~10 s to report a port up while router ports are provisioned
@@ -33,8 +36,13 @@ def world(ovn_stack):
         w.close()
 
 
+def address(port, version):
+    return [ip['ip_address'] for ip in port['fixed_ips']
+            if ipaddress.ip_address(ip['ip_address']).version == version][0]
+
+
 def fixed_ip(port):
-    return port['fixed_ips'][0]['ip_address']
+    return address(port, 4)
 
 
 def hub_dev(world):
@@ -58,8 +66,13 @@ def plug_ports(world):
     return world.api.list('port', network_id=world.tunnel['id'], device_owner=PLUG_OWNER)
 
 
-def halves(cidr):
-    return sorted(str(n) for n in ipaddress.ip_network(cidr).subnets(prefixlen_diff=1))
+def halves(cidr, nexthop):
+    return [(str(n), nexthop) for n in ipaddress.ip_network(cidr).subnets(prefixlen_diff=1)]
+
+
+def normalized(routes):
+    """(destination, nexthop) pairs as ipaddress prints them (Neutron and OVN spell IPv6 their way)."""
+    return sorted((str(ipaddress.ip_network(d)), str(ipaddress.ip_address(n))) for d, n in routes)
 
 
 def port_status(world, port_id):
@@ -78,29 +91,39 @@ def test_vm_on_a_lan_behind_an_ovn_router(world):
     world.router = api.create('router', name='ovn-r-' + world.tok, project_id=world.project)
     world.routers.append(world.router['id'])
     world.lan, lan_subnet = world.network('lan', LAN_CIDR, gateway_ip=LAN_GATEWAY)
-    api.request('PUT', '/routers/%s/add_router_interface' % world.router['id'],
-                {'subnet_id': lan_subnet['id']}, expected=200)
+    lan6_subnet = api.create('subnet', network_id=world.lan['id'], ip_version=6, cidr=LAN6_CIDR,
+                             gateway_ip=LAN6_GATEWAY, project_id=world.project)
+    for subnet in (lan_subnet, lan6_subnet):
+        api.request('PUT', '/routers/%s/add_router_interface' % world.router['id'],
+                    {'subnet_id': subnet['id']}, expected=200)
     vm = api.create('port', network_id=world.lan['id'], project_id=world.project, name='vm',
                     **{'binding:host_id': world.ovn.host})
-    world.vm_ip = fixed_ip(vm)
+    world.vm_ip, world.vm_ip6 = address(vm, 4), address(vm, 6)
     # Security groups keep protecting VMs: spokes reach this one because its group lets the tunnel
     # subnet in (what docs/ovn.md tells operators to do).
-    api.create('security_group_rule', security_group_id=vm['security_groups'][0], direction='ingress',
-               ethertype='IPv4', remote_ip_prefix=TUNNEL_CIDR, project_id=world.project)
+    for ethertype, cidr in (('IPv4', TUNNEL_CIDR), ('IPv6', TUNNEL6_CIDR)):
+        api.create('security_group_rule', security_group_id=vm['security_groups'][0], direction='ingress',
+                   ethertype=ethertype, remote_ip_prefix=cidr, project_id=world.project)
     world.vm_ns = 'nwgn' + world.tok
     world.plugged.append((world.vm_ns, 'nwgq' + world.tok))
     world.ovn.plug(world.vm_ns, vm, 'nwgq' + world.tok, 'eth0', world.lan['mtu'])
     harness.run('ip', '-n', world.vm_ns, 'addr', 'add', world.vm_ip + '/24', 'dev', 'eth0')
     harness.run('ip', '-n', world.vm_ns, 'route', 'add', 'default', 'via', LAN_GATEWAY)
+    harness.run('ip', '-n', world.vm_ns, 'addr', 'add', world.vm_ip6 + '/64', 'dev', 'eth0', 'nodad')
+    harness.run('ip', '-n', world.vm_ns, '-6', 'route', 'add', 'default', 'via', LAN6_GATEWAY)
     harness.wait_until(lambda: port_status(world, vm['id']) == 'ACTIVE', STATUS_WAIT, 'the VM port ACTIVE')
     assert harness.wait_until(lambda: harness.ping(world.vm_ns, LAN_GATEWAY, count=1), WAIT,
                               'the VM to reach its OVN router')
+    assert harness.wait_until(lambda: harness.ping(world.vm_ns, LAN6_GATEWAY, count=1), WAIT,
+                              'the VM to reach its OVN router over IPv6')
 
 
 def test_hub_bound_by_the_wireguard_driver_and_a_spoke_reaching_it(world):
     api = world.api
     world.agent.start()
     world.tunnel, world.tunnel_subnet = world.network('tun', TUNNEL_CIDR)
+    world.tunnel_subnet6 = api.create('subnet', network_id=world.tunnel['id'], ip_version=6,
+                                      cidr=TUNNEL6_CIDR, project_id=world.project)
     harness.wait_until(lambda: any(a['alive'] for a in api.list('agent', agent_type='wireguard agent',
                                                                 host=world.ovn.host)),
                        WAIT, 'the WireGuard agent to report')
@@ -108,7 +131,7 @@ def test_hub_bound_by_the_wireguard_driver_and_a_spoke_reaching_it(world):
                            device_owner='channel:wireguard:hub', name='hub',
                            **{'binding:host_id': world.ovn.host})
     world.hubs.append(world.hub['id'])
-    world.hub_ip = fixed_ip(world.hub)
+    world.hub_ip, world.hub_ip6 = address(world.hub, 4), address(world.hub, 6)
     harness.wait_until(lambda: port_status(world, world.hub['id']) == 'ACTIVE', WAIT, 'the hub ACTIVE')
     assert api.show('port', world.hub['id'])['binding:vif_type'] == 'wireguard'
     # Not attached: the hub lives in its project's namespace as everywhere else, and has no plug.
@@ -121,13 +144,19 @@ def test_hub_bound_by_the_wireguard_driver_and_a_spoke_reaching_it(world):
     profile = api.show('port', world.hub['id'])['binding:profile']
     world.spoke.configure(profile['public_key'], profile['endpoint'], fixed_ip(world.spoke_port),
                           TUNNEL_CIDR)
-    # The spoke routes the LAN behind the router through the hub as well.
-    harness.run('wg', 'set', world.spoke.ifname, 'peer', profile['public_key'], 'allowed-ips',
-                '%s,%s' % (TUNNEL_CIDR, LAN_CIDR), netns=world.spoke.netns)
-    harness.run('ip', '-n', world.spoke.netns, 'route', 'add', LAN_CIDR, 'dev', world.spoke.ifname)
+    route_lan_through_the_hub(world.spoke, world.spoke_port, profile)
     assert harness.wait_until(lambda: harness.ping(world.spoke.netns, world.hub_ip, count=1), WAIT,
                               'the spoke to reach the hub')
     world.hub_identity = harness.wg_dump(hub_dev(world), netns='tun-' + world.project)[0]
+
+
+def route_lan_through_the_hub(spoke, port, profile):
+    """The spoke's IPv6 address, and the LAN (both families) routed through the hub."""
+    harness.run('ip', '-n', spoke.netns, 'addr', 'add', address(port, 6) + '/64', 'dev', spoke.ifname, 'nodad')
+    harness.run('wg', 'set', spoke.ifname, 'peer', profile['public_key'], 'allowed-ips',
+                ','.join((TUNNEL_CIDR, LAN_CIDR, TUNNEL6_CIDR, LAN6_CIDR)), netns=spoke.netns)
+    harness.run('ip', '-n', spoke.netns, 'route', 'add', LAN_CIDR, 'dev', spoke.ifname)
+    harness.run('ip', '-n', spoke.netns, '-6', 'route', 'add', LAN6_CIDR, 'dev', spoke.ifname)
 
 
 def test_attached_hub_gets_a_plug_routes_and_a_namespace_of_its_own(world):
@@ -143,12 +172,15 @@ def test_attached_hub_gets_a_plug_routes_and_a_namespace_of_its_own(world):
     assert plug['project_id'] == world.project
     assert plug['port_security_enabled'] is False and plug['security_groups'] == []
     assert plug['binding:host_id'] == ovn.host
-    assert {ip['subnet_id'] for ip in plug['fixed_ips']} == {world.tunnel_subnet['id']}
-    world.plug_ip = fixed_ip(plug)
-    # The router: the tunnel subnet's halves via the plug's IP (in Neutron and in OVN NB).
-    routes = sorted((r['destination'], r['nexthop']) for r in api.show('router', world.router['id'])['routes'])
-    assert routes == [(h, world.plug_ip) for h in halves(TUNNEL_CIDR)]
-    harness.wait_until(lambda: ovn.routes(world.router['id']) == routes, WAIT, 'the routes in OVN NB')
+    assert sorted(ip['subnet_id'] for ip in plug['fixed_ips']) == sorted(
+        (world.tunnel_subnet['id'], world.tunnel_subnet6['id']))
+    world.plug_ip, world.plug_ip6 = address(plug, 4), address(plug, 6)
+    # The router: each tunnel subnet's halves via the plug's IP there (in Neutron and in OVN NB).
+    routes = normalized((r['destination'], r['nexthop'])
+                        for r in api.show('router', world.router['id'])['routes'])
+    assert routes == normalized(halves(TUNNEL_CIDR, world.plug_ip) + halves(TUNNEL6_CIDR, world.plug_ip6))
+    harness.wait_until(lambda: normalized(ovn.routes(world.router['id'])) == routes, WAIT,
+                       'the routes in OVN NB')
     # The hub stays ours: bound by the wireguard driver on the agent's host, ACTIVE.
     hub = api.show('port', hub_id)
     assert hub['device_owner'] == 'network:router_interface'
@@ -199,6 +231,18 @@ def test_spoke_and_vm_reach_each_other_through_the_ovn_router(world):
     assert harness.ping(world.spoke.netns, world.hub_ip)
 
 
+def test_ipv6_through_the_ovn_router(world):
+    ns, inner = hub_ns(world), 'wgp-' + world.plug['id'][:11]
+    assert TUNNEL6_CIDR in harness.run('ip', '-n', ns, '-6', 'route', 'show', 'dev', hub_dev(world)).stdout
+    assert '%s/128' % world.plug_ip6 in harness.run('ip', '-n', ns, '-o', '-6', 'addr', 'show', inner).stdout
+    assert 'default via %s dev %s' % (world.hub_ip6, inner) in harness.run('ip', '-n', ns, '-6', 'route').stdout
+    spoke_ip6 = address(world.spoke_port, 6)
+    assert harness.wait_until(lambda: harness.ping(world.spoke.netns, world.vm_ip6, count=1), WAIT,
+                              'the spoke to reach the VM over IPv6')
+    assert harness.ping(world.vm_ns, spoke_ip6)
+    assert harness.ping(world.spoke.netns, world.hub_ip6)
+
+
 def test_spoke_added_and_removed(world):
     api = world.api
     spoke = world.add_spoke()
@@ -207,9 +251,7 @@ def test_spoke_added_and_removed(world):
                       **{'binding:profile': {'public_key': spoke.public_key, 'peers': [world.hub['id']]}})
     profile = api.show('port', world.hub['id'])['binding:profile']
     spoke.configure(profile['public_key'], profile['endpoint'], fixed_ip(port), TUNNEL_CIDR)
-    harness.run('wg', 'set', spoke.ifname, 'peer', profile['public_key'], 'allowed-ips',
-                '%s,%s' % (TUNNEL_CIDR, LAN_CIDR), netns=spoke.netns)
-    harness.run('ip', '-n', spoke.netns, 'route', 'add', LAN_CIDR, 'dev', spoke.ifname)
+    route_lan_through_the_hub(spoke, port, profile)
     assert harness.wait_until(lambda: harness.ping(spoke.netns, world.vm_ip, count=1), WAIT,
                               'the new spoke to reach the VM')
     assert harness.ping(world.vm_ns, fixed_ip(port))
