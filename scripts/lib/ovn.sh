@@ -219,10 +219,12 @@ _ovn_neutron() {
 }
 
 # neutron.sh's configuration with ML2/OVN: geneve networks, our driver beside ovn, ovn-router in place
-# of the L3 agent's router plugin (the other service plugins stay), NB/SB, no metadata agent.
+# of the L3 agent's router plugin (the other service plugins stay) and our tenant API (service plugin
+# wireguard), as docs/ovn.md configures a cloud; NB/SB, no metadata agent.
 _ovn_neutron_config() {
-  sed -i -E 's/^(service_plugins = (.*,)?)router(,|$)/\1ovn-router\3/' "$_NWG_NEUTRON_ETC/neutron.conf" &&
-    grep -q '^service_plugins = .*ovn-router' "$_NWG_NEUTRON_ETC/neutron.conf" || return 1
+  sed -i -E -e 's/^(service_plugins = (.*,)?)router(,|$)/\1ovn-router\3/' \
+    -e '/^service_plugins = /{/[ ,]wireguard(,|$)/!s/$/,wireguard/}' "$_NWG_NEUTRON_ETC/neutron.conf" &&
+    grep -qE '^service_plugins = (.*,)?ovn-router(,.*)?,wireguard' "$_NWG_NEUTRON_ETC/neutron.conf" || return 1
   cat >"$_NWG_NEUTRON_ETC/ml2_conf.ini" <<EOF
 [ml2]
 type_drivers = local,flat,geneve
@@ -251,7 +253,8 @@ _ovn_neutron_is_up() { is_running neutron-server && _neutron_api_ok && _neutron_
 ovn_neutron_up() {
   rabbit_start || return 1  # started (and recorded) in the caller's run folder, not ours
   if ovn_running && _ovn_neutron _ovn_neutron_is_up &&
-    grep -qx "mechanism_drivers = $NWG_OVN_MECHANISM_DRIVERS" "$NWG_OVN_RUN/neutron/etc/ml2_conf.ini"; then
+    grep -qx "mechanism_drivers = $NWG_OVN_MECHANISM_DRIVERS" "$NWG_OVN_RUN/neutron/etc/ml2_conf.ini" &&
+    grep -q '^service_plugins = .*wireguard' "$NWG_OVN_RUN/neutron/etc/neutron.conf"; then
     log "ML2/OVN neutron-server already running on :$NWG_OVN_NEUTRON_API_PORT, reusing it"
     return 0
   fi

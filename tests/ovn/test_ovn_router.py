@@ -150,6 +150,26 @@ def test_hub_bound_by_the_wireguard_driver_and_a_spoke_reaching_it(world):
     world.hub_identity = harness.wg_dump(hub_dev(world), netns='tun-' + world.project)[0]
 
 
+def test_tenant_api_hub_scheduled_to_the_wireguard_agent(world):
+    # A hub made through the tenant API (no host given) goes to the host of a live WireGuard agent and
+    # is bound there by our driver, not by ovn.
+    api = world.api
+    hub = api.request('POST', '/wireguard_hubs', {'wireguard_hub': {
+        'network_id': world.tunnel['id'], 'project_id': world.project, 'name': 'scheduled'}},
+        expected=201)[1]['wireguard_hub']
+    world.hubs.append(hub['id'])
+
+    def bound():
+        port = api.show('port', hub['id'])
+        return port['binding:vif_type'] != 'unbound' and port
+    port = harness.wait_until(bound, WAIT, 'the scheduled hub to be bound')
+    assert (port['binding:host_id'], port['binding:vif_type']) == (world.ovn.host, 'wireguard')
+    harness.wait_until(lambda: port_status(world, hub['id']) == 'ACTIVE', WAIT, 'the scheduled hub ACTIVE')
+    api.request('DELETE', '/wireguard_hubs/%s' % hub['id'], expected=204)
+    harness.wait_until(lambda: 'wg-' + hub['id'][:11] not in links_in('tun-' + world.project), WAIT,
+                       'the scheduled hub\'s device to go')
+
+
 def route_lan_through_the_hub(spoke, port, profile):
     """The spoke's IPv6 address, and the LAN (both families) routed through the hub."""
     harness.run('ip', '-n', spoke.netns, 'addr', 'add', address(port, 6) + '/64', 'dev', spoke.ifname, 'nodad')
