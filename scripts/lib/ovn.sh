@@ -109,6 +109,13 @@ ovn_up() {
     return 0
   fi
   ovn_down  # whatever a previous run left
+  # Only one netdev datapath fits on a machine (its tap ovs-netdev has a fixed name): another run folder's
+  # ovs-vswitchd (another checkout, another NWG_OVN_RUN) must be stopped by whoever started it.
+  if pgrep -x ovs-vswitchd >/dev/null; then
+    log "an ovs-vswitchd that is not ours runs (pids $(pgrep -x ovs-vswitchd | tr '\n' ' ')): only one" \
+      "userspace OVS fits on a machine; stop it with its own ovn_down (its NWG_OVN_RUN)"
+    return 1
+  fi
   rm -rf "$_NWG_OVN_DIR" "$NWG_OVN_RUN"/conf.db "$NWG_OVN_RUN"/.conf.db.~lock~ "$NWG_OVN_RUN"/*.log
   mkdir -p "$_NWG_OVN_DIR" "$NWG_OVN_RUN/etc/openvswitch" "$NWG_OVN_RUN/etc/ovn"
   : >"$_NWG_OVN_PIDS"
