@@ -92,9 +92,9 @@ _ovn_chassis_up() {
 
 # ovn_running : every daemon we recorded is alive and the chassis is registered
 ovn_running() {
-  local name p n=0
+  local p n=0
   [ -s "$_NWG_OVN_PIDS" ] || return 1
-  while read -r name p; do
+  while read -r _ p; do
     _ovn_ours "$p" || return 1
     n=$((n + 1))
   done <"$_NWG_OVN_PIDS"
@@ -163,7 +163,7 @@ _ovn_exit() {
 
 # ovn_down : stop what ovn_up started, in an order that leaves nothing behind; safe when nothing runs
 ovn_down() {
-  local name p i started=0
+  local p i started=0
   _ovn_exports
   [ -d "$NWG_OVN_RUN" ] || return 0
   [ -s "$_NWG_OVN_PIDS" ] && started=1
@@ -183,11 +183,11 @@ ovn_down() {
     "$_NWG_OVN_PIDS" 2>/dev/null).ctl"
   # Whatever we recorded and still runs (a monitor, a daemon that did not answer): TERM, then KILL.
   if [ -s "$_NWG_OVN_PIDS" ]; then
-    while read -r name p; do
+    while read -r _ p; do
       _ovn_ours "$p" && kill -TERM "$p" 2>/dev/null
     done <"$_NWG_OVN_PIDS"
     for ((i = 0; i < 50; i++)); do
-      p=$(while read -r name p; do _ovn_ours "$p" && echo "$p"; done <"$_NWG_OVN_PIDS")
+      p=$(while read -r _ p; do _ovn_ours "$p" && echo "$p"; done <"$_NWG_OVN_PIDS")
       [ -z "$p" ] && break
       sleep 0.1
     done
@@ -206,6 +206,7 @@ ovn_down() {
 
 # The ML2/OVN neutron-server: neutron.sh's functions, run with its variables pointed at our own run
 # folder, ports and vhost, and _ovn_neutron_config as its configuration hook.
+# shellcheck disable=SC2034  # the NWG_NEUTRON_* variables are read by the neutron.sh sourced here
 _ovn_neutron() {
   (
     NWG_RUN=$NWG_OVN_RUN
@@ -214,7 +215,7 @@ _ovn_neutron() {
     NWG_NEUTRON_DB_PORT=$NWG_OVN_NEUTRON_DB_PORT
     NWG_NEUTRON_VHOST=$NWG_OVN_NEUTRON_VHOST
     NWG_NEUTRON_CONFIG_HOOK=_ovn_neutron_config
-    # shellcheck source=neutron.sh
+    # shellcheck source=scripts/lib/neutron.sh
     source "$_NWG_OVN_LIB/neutron.sh"
     # The server (and neutron-db-manage) import our package from this checkout whichever checkout
     # `pip install -e` last pointed at (several worktrees share the machine); pip runs only when no
