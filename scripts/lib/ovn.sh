@@ -79,7 +79,8 @@ _ovn_record() {
   p=$(cat "$2" 2>/dev/null) && [ -n "$p" ] || { log "no pid file $2"; return 1; }
   echo "$1 $p" >>"$_NWG_OVN_PIDS"
   pp=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)
-  [ -n "$pp" ] && [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = monitor ] && echo "$1-monitor $pp" >>"$_NWG_OVN_PIDS"
+  [ -n "$pp" ] && [ "$(cat "/proc/$pp/comm" 2>/dev/null)" = monitor ] &&
+    echo "$1-monitor $pp" >>"$_NWG_OVN_PIDS"
   return 0
 }
 
@@ -144,8 +145,10 @@ ovn_up() {
   _ovn_clean "$_NWG_OVN_CTL" start_controller --no-monitor --db-sock="$NWG_OVN_RUN/db.sock" ||
     { log "ovn-controller did not start (see $NWG_OVN_RUN/ctl.log)"; return 1; }
   _ovn_record ovn-controller "$_NWG_OVN_DIR/ovn-controller.pid" || return 1
-  wait_for 30 _ovn_chassis_up || { log "chassis $NWG_OVN_HOST not in SB (see $_NWG_OVN_DIR/ovn-controller.log)"; return 1; }
-  ovn-nbctl --db="$NWG_OVN_NB" --timeout=30 --wait=hv sync || { log "ovn-nbctl --wait=hv sync failed"; return 1; }
+  wait_for 30 _ovn_chassis_up ||
+    { log "chassis $NWG_OVN_HOST not in SB (see $_NWG_OVN_DIR/ovn-controller.log)"; return 1; }
+  ovn-nbctl --db="$NWG_OVN_NB" --timeout=30 --wait=hv sync ||
+    { log "ovn-nbctl --wait=hv sync failed"; return 1; }
   [ "$(_ovn_vsctl get Bridge "$NWG_OVN_BRIDGE" datapath_type)" = netdev ] ||
     { log "$NWG_OVN_BRIDGE is not a netdev bridge"; return 1; }
   log "OVS/OVN ready: chassis $NWG_OVN_HOST, $NWG_OVN_BRIDGE (netdev), NB $NWG_OVN_NB, SB $NWG_OVN_SB," \
@@ -232,7 +235,8 @@ _ovn_neutron() {
 _ovn_neutron_config() {
   sed -i -E -e 's/^(service_plugins = (.*,)?)router(,|$)/\1ovn-router\3/' \
     -e '/^service_plugins = /{/[ ,]wireguard(,|$)/!s/$/,wireguard/}' "$_NWG_NEUTRON_ETC/neutron.conf" &&
-    grep -qE '^service_plugins = (.*,)?ovn-router(,.*)?,wireguard' "$_NWG_NEUTRON_ETC/neutron.conf" || return 1
+    grep -qE '^service_plugins = (.*,)?ovn-router(,.*)?,wireguard' "$_NWG_NEUTRON_ETC/neutron.conf" ||
+    return 1
   cat >"$_NWG_NEUTRON_ETC/ml2_conf.ini" <<EOF
 [ml2]
 type_drivers = local,flat,geneve

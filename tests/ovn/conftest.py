@@ -141,7 +141,8 @@ class OvnWorld(object):
                 self.api.request('PUT', '/routers/%s/remove_extraroutes' % router,
                                  {'router': {'routes': [route]}})
             for port in self.api.list('port', device_id=router):
-                self.api.request('PUT', '/routers/%s/remove_router_interface' % router, {'port_id': port['id']})
+                self.api.request('PUT', '/routers/%s/remove_router_interface' % router,
+                                 {'port_id': port['id']})
             self.api.request('DELETE', '/routers/%s' % router)
         for net in self.networks:
             for port in self.api.list('port', network_id=net):
@@ -175,11 +176,14 @@ WORLDS = []
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failing step shows the end of the agent's log."""
+    """A failing step shows the end of the agent's log, and what OVN NB and OVS hold."""
     outcome = yield
     report = outcome.get_result()
     if report.failed and report.when == 'call':
         for world in WORLDS:
+            for tool, db in (('ovn-nbctl', world.ovn.nb), ('ovs-vsctl', world.ovn.ovsdb)):
+                res = harness.run(tool, '--db=' + db, '--timeout=10', 'show', check=False)
+                report.sections.append((tool + ' show', res.stdout + res.stderr))
             try:
                 with open(world.agent.log_path, errors='replace') as f:
                     tail = f.readlines()[-80:]

@@ -172,7 +172,8 @@ def test_tenant_api_hub_scheduled_to_the_wireguard_agent(world):
 
 def route_lan_through_the_hub(spoke, port, profile):
     """The spoke's IPv6 address, and the LAN (both families) routed through the hub."""
-    harness.run('ip', '-n', spoke.netns, 'addr', 'add', address(port, 6) + '/64', 'dev', spoke.ifname, 'nodad')
+    harness.run('ip', '-n', spoke.netns, 'addr', 'add', address(port, 6) + '/64', 'dev', spoke.ifname,
+                'nodad')
     harness.run('wg', 'set', spoke.ifname, 'peer', profile['public_key'], 'allowed-ips',
                 ','.join((TUNNEL_CIDR, LAN_CIDR, TUNNEL6_CIDR, LAN6_CIDR)), netns=spoke.netns)
     harness.run('ip', '-n', spoke.netns, 'route', 'add', LAN_CIDR, 'dev', spoke.ifname)
@@ -255,7 +256,8 @@ def test_ipv6_through_the_ovn_router(world):
     ns, inner = hub_ns(world), 'wgp-' + world.plug['id'][:11]
     assert TUNNEL6_CIDR in harness.run('ip', '-n', ns, '-6', 'route', 'show', 'dev', hub_dev(world)).stdout
     assert '%s/128' % world.plug_ip6 in harness.run('ip', '-n', ns, '-o', '-6', 'addr', 'show', inner).stdout
-    assert 'default via %s dev %s' % (world.hub_ip6, inner) in harness.run('ip', '-n', ns, '-6', 'route').stdout
+    assert 'default via %s dev %s' % (world.hub_ip6, inner) in harness.run('ip', '-n', ns, '-6',
+                                                                           'route').stdout
     spoke_ip6 = address(world.spoke_port, 6)
     assert harness.wait_until(lambda: harness.ping(world.spoke.netns, world.vm_ip6, count=1), WAIT,
                               'the spoke to reach the VM over IPv6')
@@ -276,8 +278,9 @@ def test_spoke_added_and_removed(world):
                               'the new spoke to reach the VM')
     assert harness.ping(world.vm_ns, fixed_ip(port))
     api.delete('port', port['id'])
-    harness.wait_until(lambda: spoke.public_key not in harness.wg_dump(hub_dev(world), netns=hub_ns(world))[1],
-                       WAIT, 'the removed spoke to leave the hub')
+    harness.wait_until(
+        lambda: spoke.public_key not in harness.wg_dump(hub_dev(world), netns=hub_ns(world))[1], WAIT,
+        'the removed spoke to leave the hub')
     assert not harness.ping(spoke.netns, world.vm_ip, count=2)
     assert harness.ping(world.spoke.netns, world.vm_ip)  # the other spoke is unaffected
 
@@ -312,7 +315,8 @@ def test_agent_restart_loses_no_ping(world):
         world.agent.start()
 
         def first_full_sync():
-            return [line for line in world.agent.log_since_start().splitlines() if 'full sync (start)' in line]
+            return [line for line in world.agent.log_since_start().splitlines()
+                    if 'full sync (start)' in line]
         line = harness.wait_until(first_full_sync, WAIT, 'the restarted agent\'s first full sync')[0]
         done = len(pinger.runs)
         harness.wait_until(lambda: len(pinger.runs) > done, 10, 'a run of pings after the first full sync')
