@@ -180,7 +180,10 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed and report.when == 'call':
-        for world in WORLDS:
+        # The worlds of the module the tests import (pytest may have loaded this file under another
+        # module name, with a WORLDS of its own).
+        from tests.ovn import conftest
+        for world in conftest.WORLDS:
             for tool, db in (('ovn-nbctl', world.ovn.nb), ('ovs-vsctl', world.ovn.ovsdb)):
                 res = harness.run(tool, '--db=' + db, '--timeout=10', 'show', check=False)
                 report.sections.append((tool + ' show', res.stdout + res.stderr))
