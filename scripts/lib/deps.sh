@@ -14,10 +14,12 @@ NWG_DEPS_SERVICES="rabbitmq-server mariadb-server python3-pymysql python3-neutro
 NWG_DEPS_VM="qemu-system-x86 cpio kmod xz-utils zstd"
 # The package layer: debian/'s Build-Depends beyond the build's, lintian, and ccache for rebuilds.
 NWG_DEPS_PACKAGE="dpkg-dev debhelper dh-python python3-all lintian ccache util-linux"
+# The ovn layer: Open vSwitch (userspace datapath) and OVN, started by hand (scripts/lib/ovn.sh).
+NWG_DEPS_OVN="openvswitch-switch ovn-central ovn-host"
 
 install_deps() {
   local missing=() p
-  for p in $NWG_DEPS_BUILD $NWG_DEPS_RUNTIME $NWG_DEPS_SERVICES $NWG_DEPS_VM $NWG_DEPS_PACKAGE; do
+  for p in $NWG_DEPS_BUILD $NWG_DEPS_RUNTIME $NWG_DEPS_SERVICES $NWG_DEPS_VM $NWG_DEPS_PACKAGE $NWG_DEPS_OVN; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   ((${#missing[@]})) || return 0

@@ -8,6 +8,10 @@
 #   neutron_l3_agent_stop [HOST]  stop it (all of ours without HOST)
 #   neutron_install_package     pip install -e the repository (offline) unless it is already installed
 #
+# NWG_NEUTRON_RUN, _API_PORT, _DB_PORT and _VHOST (set before sourcing) place a second stack beside this
+# one; NWG_NEUTRON_CONFIG_HOOK names a function that adjusts the configuration files after they are
+# written (in $_NWG_NEUTRON_ETC).
+#
 # neutron_env exports:
 #   NWG_NEUTRON_URL          http://127.0.0.1:9696 (the API root; /v2.0 below it), auth_strategy=noauth
 #   NWG_TEST_TRANSPORT_URL   rabbit://guest:guest@127.0.0.1:5672/nwg-neutron (the server's vhost;
@@ -101,6 +105,8 @@ flat_networks = *
 [ml2_type_vxlan]
 vni_ranges = 1:10000
 EOF
+  # A harness that runs another flavour of this stack (scripts/lib/ovn.sh: ML2/OVN) adjusts these files.
+  [ -z "${NWG_NEUTRON_CONFIG_HOOK:-}" ] || "$NWG_NEUTRON_CONFIG_HOOK"
 }
 
 _neutron_db_up() {
