@@ -96,8 +96,10 @@ void Observer::fillDetails(HostObservation& host, const std::set<std::string>& d
       d.routes = std::move(*routes);
     }
   }
+  // Only a plug's namespace end is planned on by its details (the root end's, or an end not moved yet,
+  // would be dumps of the node's own addresses and routes that nothing reads).
   for (auto& p : host.plug_links) {
-    if (p.detailed || !devices.count(p.link.name)) continue;
+    if (p.detailed || p.netns.empty() || !devices.count(p.link.name)) continue;
     p.detailed = true;
     p.unreadable.reset();
     auto addresses = links_.addresses(p.netns, p.link.name);

@@ -198,8 +198,7 @@ void Reconciler::recordFull(HubSpec hub) {
   record.pending.clear();
   record.key_owner.clear();
   for (const auto& spoke : record.spec.spokes) record.key_owner.emplace(spoke.public_key, spoke.port_id);
-  record.republish_all = true;
-  record.unpublished.clear();
+  record.unpublished.reset();
 }
 
 bool Reconciler::recordDelta(HubDelta delta, std::vector<DecodeProblem>& problems) {
@@ -237,7 +236,7 @@ bool Reconciler::recordDelta(HubDelta delta, std::vector<DecodeProblem>& problem
   // What the device has of each changed spoke, kept until the change is applied.
   std::set<std::string> ids(removed.begin(), removed.end());
   for (const auto& u : upserts) ids.insert(u.port_id);
-  if (!record.republish_all) record.unpublished.insert(ids.begin(), ids.end());
+  if (record.unpublished) record.unpublished->insert(ids.begin(), ids.end());
   for (const auto& id : ids) {
     const SpokeSpec* old = findSpoke(spec, id);
     if (old) record.key_owner.erase(old->public_key);
@@ -366,10 +365,7 @@ bool Reconciler::observe(Pass& pass) {
     pass.to_plan.push_back(hub);
     detail_devices.insert(deviceName(hub->port_id));
     detail_namespaces.insert(hubNamespace(*hub, pass.host));
-    if (hub->ovn_plug) {
-      detail_devices.insert(plugRootName(hub->ovn_plug->port_id));
-      detail_devices.insert(plugPeerName(hub->ovn_plug->port_id));
-    }
+    if (hub->ovn_plug) detail_devices.insert(plugPeerName(hub->ovn_plug->port_id));
   }
   observer_.fillDetails(pass.host, detail_devices, detail_namespaces);
   // The integration bridge is read (one ovs-vsctl) when an OVN-routed hub is planned in full, and on
@@ -488,13 +484,12 @@ void Reconciler::realizeOne(const HubSpec& hub, Pass& pass) {
     return;
   }
   if (hub.ovn_plug) {
-    for (const auto& name : {plugRootName(hub.ovn_plug->port_id), plugPeerName(hub.ovn_plug->port_id)}) {
-      const DeviceObservation* l = pass.host.findPlugLink(name, hubNamespace(hub, pass.host));
-      if (l && l->unreadable) {
-        log_.error(str("hub ", hub.port_id, ": ", l->unreadable->message));
-        pass.report.failed.emplace(hub.port_id, l->unreadable->message);
-        return;
-      }
+    const DeviceObservation* l =
+        pass.host.findPlugLink(plugPeerName(hub.ovn_plug->port_id), hubNamespace(hub, pass.host));
+    if (l && l->unreadable) {
+      log_.error(str("hub ", hub.port_id, ": ", l->unreadable->message));
+      pass.report.failed.emplace(hub.port_id, l->unreadable->message);
+      return;
     }
   }
   if (Status readable = handleUnreadable(hub, pass.host, pass.report); !readable.ok()) {
@@ -1030,8 +1025,7 @@ void Reconciler::publishRealized(const Pass& pass) {
     HubRecord& record = records_.at(id);
     if (entry && !version.empty() && entry->digest == version) {
       // The entry holds exactly these spokes (a full entry recorded again says nothing new).
-      record.unpublished.clear();
-      record.republish_all = false;
+      record.unpublished.emplace();
       if (entry->device == device) continue;
     }
     auto made = std::make_shared<RealizedHub>();
@@ -1042,10 +1036,9 @@ void Reconciler::publishRealized(const Pass& pass) {
     made->digest = version;
     // Only the chunks holding spokes changed since the last entry are copied: one change on a hub
     // of 10,000 spokes copies about a hundred of them, not all (docs/scale.md).
-    made->spokes = entry && !record.republish_all ? entry->spokes.with(hub.spokes, record.unpublished)
+    made->spokes = entry && record.unpublished ? entry->spokes.with(hub.spokes, *record.unpublished)
                                                   : RealizedSpokes::from(hub.spokes);
-    record.unpublished.clear();
-    record.republish_all = false;
+    record.unpublished.emplace();
     entry = std::move(made);
     changed = true;
   }

@@ -114,9 +114,8 @@ class Reconciler {
     std::string netns;  // where its link was when verified, and the link itself
     LinkInfo link;
     // The spokes changed since the hub's realized entry was last published (publishRealized copies
-    // only their chunks), or every spoke (`republish_all`: a full entry was recorded).
-    std::set<std::string> unpublished;
-    bool republish_all = true;
+    // only their chunks); none: every spoke (a full entry was recorded since).
+    std::optional<std::set<std::string>> unpublished;
     // An OVN-routed hub's plug links when verified (root end in the agent's namespace, the other in
     // `netns`).
     LinkInfo plug_root;
