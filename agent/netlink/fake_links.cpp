@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/mac.h"
 #include "netlink/rtnetlink_codec.h"
 
 namespace nwg {
@@ -22,7 +23,7 @@ bool isIpv6LinkLocal(const IpPrefix& p) {
 std::string fakeMac(const std::string& kind, int index) {
   if (kind == "wireguard" || kind == "tun") return "";
   const uint8_t bytes[6] = {0x02, 0, 0, 0, static_cast<uint8_t>(index >> 8), static_cast<uint8_t>(index)};
-  return netlink::rtnl::formatMac(bytes, 6);
+  return formatMac(bytes, 6);
 }
 
 uint32_t defaultMtu(const std::string& kind) {
@@ -226,7 +227,7 @@ Status FakeLinks::createVethPair(const std::string& netns, const std::string& na
 Status FakeLinks::setMacAddress(const std::string& netns, const std::string& name, const std::string& mac) {
   NWG_RETURN_IF_ERROR(injected("setMacAddress"));
   NWG_ASSIGN_OR_RETURN(Link * link, find(netns, name));
-  auto bytes = netlink::rtnl::parseMac(mac);
+  auto bytes = parseMac(mac);
   if (!bytes) return Error(str(where(netns, name), ": '", mac, "' is not a MAC address"), EINVAL);
   if ((*bytes)[0] & 1) {
     return Error(str(where(netns, name), ": set MAC address ", mac, ": Cannot assign requested address"),
@@ -235,7 +236,7 @@ Status FakeLinks::setMacAddress(const std::string& netns, const std::string& nam
   if (link->info.mac.empty()) {
     return Error(str(where(netns, name), ": set MAC address: Operation not supported"), EOPNOTSUPP);
   }
-  const std::string formatted = netlink::rtnl::formatMac(bytes->data(), bytes->size());
+  const std::string formatted = formatMac(bytes->data(), bytes->size());
   if (link->info.mac != formatted) ++mutations_;
   link->info.mac = formatted;
   return okStatus();

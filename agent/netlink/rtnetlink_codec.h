@@ -41,9 +41,6 @@ std::vector<uint8_t> moveRequest(int index, int netns_fd);
 std::vector<uint8_t> createVethRequest(const std::string& name, const std::string& peer);
 // RTM_NEWLINK setting IFLA_ADDRESS.
 std::vector<uint8_t> setMacRequest(int index, const std::array<uint8_t, 6>& mac);
-// "fa:16:3e:00:00:01" <-> bytes; nullopt when malformed.
-std::optional<std::array<uint8_t, 6>> parseMac(const std::string& text);
-std::string formatMac(const uint8_t* bytes, size_t len);
 
 // Decodes an RTM_NEWLINK message.
 Result<LinkInfo> decodeLink(const Message& message);

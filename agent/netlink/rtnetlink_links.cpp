@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "base/mac.h"
 #include "netlink/rtnetlink_codec.h"
 
 namespace nwg {
@@ -252,7 +253,7 @@ Status RtnetlinkLinks::createVethPair(const std::string& netns, const std::strin
 
 Status RtnetlinkLinks::setMacAddress(const std::string& netns, const std::string& name,
                                      const std::string& mac) {
-  auto bytes = netlink::rtnl::parseMac(mac);
+  auto bytes = parseMac(mac);
   if (!bytes) return Error(str(where(netns, name), ": '", mac, "' is not a MAC address"), EINVAL);
   Status set = sockets_.with(netns, [&](NetlinkSocket& socket) -> Status {
     NWG_ASSIGN_OR_RETURN(LinkInfo link, lookup(socket, name));

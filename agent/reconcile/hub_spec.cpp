@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "base/mac.h"
 #include "reconcile/names.h"
 
 namespace nwg::reconcile {
@@ -318,20 +319,9 @@ bool sameDeviceFields(const HubSpec& a, const HubSpec& b) {
 }
 
 std::optional<std::string> parseMacAddress(std::string_view text) {
-  if (text.size() != 17) return std::nullopt;
-  std::string out(text);
-  for (size_t i = 0; i < out.size(); ++i) {
-    char& c = out[i];
-    if (i % 3 == 2) {
-      if (c != ':') return std::nullopt;
-      continue;
-    }
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
-  }
-  const int first = std::stoi(out.substr(0, 2), nullptr, 16);
-  if (first & 1) return std::nullopt;  // multicast: no port has such an address
-  return out;
+  auto bytes = parseMac(text);
+  if (!bytes || ((*bytes)[0] & 1)) return std::nullopt;  // multicast: no port has such an address
+  return formatMac(bytes->data(), bytes->size());
 }
 
 std::optional<EndpointName> parseEndpointName(std::string_view text) {
