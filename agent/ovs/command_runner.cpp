@@ -4,12 +4,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 
 namespace nwg::ovs {
@@ -56,40 +57,15 @@ Result<CommandOutput> SpawnRunner::run(const std::vector<std::string>& argv,
   const std::string& program = argv[0];
   NWG_ASSIGN_OR_RETURN(Pipe out, makePipe());
   NWG_ASSIGN_OR_RETURN(Pipe err, makePipe());
-  std::vector<std::string> args = argv;
-  std::vector<char*> c_argv;
-  for (auto& a : args) c_argv.push_back(a.data());
-  c_argv.push_back(nullptr);
-  std::string path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  char* envp[] = {path.data(), nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  if (int rc = posix_spawn_file_actions_init(&actions); rc != 0) {
-    return Error::fromErrno(rc, "posix_spawn_file_actions_init");
-  }
-  if (int rc = posix_spawnattr_init(&attr); rc != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    return Error::fromErrno(rc, "posix_spawnattr_init");
-  }
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  int setup = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), 1);
-  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, err.write_end.get(), 2);
-  if (setup == 0) setup = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (setup == 0) setup = posix_spawnattr_setsigdefault(&attr, &all);
-  if (setup == 0) setup = posix_spawnattr_setsigmask(&attr, &none);
-  if (setup == 0) setup = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = -1;
-  int rc = setup == 0 ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), envp) : setup;
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  SpawnSpec spec;
+  spec.argv = argv;
+  spec.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+  spec.stdout_fd = out.write_end.get();
+  spec.stderr_fd = err.write_end.get();
+  auto spawned = spawnProcess(spec);
   out.write_end.reset();
   err.write_end.reset();
-  if (setup != 0) return Error::fromErrno(setup, str("preparing to run ", program));
-  if (rc != 0) return Error::fromErrno(rc, str("cannot run ", program));
+  NWG_ASSIGN_OR_RETURN(const pid_t pid, std::move(spawned));
 
   CommandOutput result;
   const auto deadline = Clock::now() + timeout;
@@ -100,18 +76,31 @@ Result<CommandOutput> SpawnRunner::run(const std::vector<std::string>& argv,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
       timed_out = true;
+      ::kill(pid, SIGKILL);
       break;
     }
     int n = ::poll(fds, 2, static_cast<int>(std::min<int64_t>(left, 1000)));
-    if (n < 0 && errno != EINTR) break;
+    if (n < 0 && errno != EINTR) {
+      ::kill(pid, SIGKILL);  // nothing more can be read: the child must not outlive the call
+      break;
+    }
     if (n <= 0) continue;
     if (fds[0].revents) drain(out.read_end, result.out, kMaxOut);
     if (fds[1].revents) drain(err.read_end, result.err, kMaxErr);
   }
-  if (timed_out) ::kill(pid, SIGKILL);
+  // Its output closed, the child may still run (it closed both and went on): it gets what is left of
+  // the deadline to exit, like the output had, and is killed then.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Error::fromErrno(errno, str("waiting for ", program));
+  while (true) {
+    const pid_t w = ::waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) return Error::fromErrno(errno, str("waiting for ", program));
+    if (w == 0 && Clock::now() >= deadline) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+    } else if (w == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   if (timed_out) {
     return Error(str(program, " did not finish within ", timeout.count(), " ms; killed it"), ETIMEDOUT);

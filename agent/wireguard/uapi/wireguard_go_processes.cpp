@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 
 namespace nwg::wg::uapi {
@@ -136,12 +136,6 @@ Status WireguardGoProcesses::start(const std::string& ifname, size_t expected_pe
   if (!options_.memory_limit.empty())
     env.push_back("GOMEMLIMIT=" + goMemoryLimitFor(options_.memory_limit, expected_peers));
   if (to_log) env.push_back("LOG_LEVEL=" + (options_.log_level.empty() ? "error" : options_.log_level));
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string arg0 = bin, arg1 = ifname;
-  char* argv[] = {arg0.data(), arg1.data(), nullptr};
-
   OutputPipe out;
   if (!to_log) {
     int fds[2] = {-1, -1};
@@ -151,47 +145,18 @@ Status WireguardGoProcesses::start(const std::string& ifname, size_t expected_pe
     out.read_end.reset(fds[0]);
     out.write_end.reset(fds[1]);
   }
-  std::string log_path = to_log ? str(options_.log_dir, "/", ifname, ".log") : "";
-
-  // Every step of the set-up is checked: a launcher started without its /dev/null stdin, its output
-  // redirection or its own session would misbehave in ways found much later.
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  if (int rc = posix_spawn_file_actions_init(&actions); rc != 0) {
-    return Error::fromErrno(rc, str("device ", ifname, ": posix_spawn_file_actions_init"));
-  }
-  if (int rc = posix_spawnattr_init(&attr); rc != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    return Error::fromErrno(rc, str("device ", ifname, ": posix_spawnattr_init"));
-  }
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  int setup = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (setup == 0) {
-    setup = to_log ? posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
-                                                      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0640)
-                   : posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), 1);
-  }
-  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  if (setup == 0) setup = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (setup == 0)
-    setup = posix_spawn_file_actions_addchdir_np(&actions, "/");  // must not pin the agent's cwd
-  if (setup == 0) setup = posix_spawnattr_setsigdefault(&attr, &all);
-  if (setup == 0) setup = posix_spawnattr_setsigmask(&attr, &none);
+  SpawnSpec spec;
+  spec.argv = {bin, ifname};
+  spec.env = std::move(env);
+  if (to_log) spec.stdout_path = str(options_.log_dir, "/", ifname, ".log");
+  else spec.stdout_fd = out.write_end.get();
   // A new session: a signal to the agent's process group (Ctrl-C, a supervisor stopping the agent)
   // must not reach the daemon, which wireguard-go would take as "remove the device".
-  if (setup == 0) {
-    setup =
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  }
-  pid_t pid = -1;
-  int rc = setup == 0 ? ::posix_spawn(&pid, bin.c_str(), &actions, &attr, argv, envp.data()) : setup;
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  spec.new_session = true;
+  auto spawned = spawnProcess(spec);
   out.write_end.reset();  // the launcher has its copy; EOF on ours then means it is gone
-  if (setup != 0) return Error::fromErrno(setup, str("device ", ifname, ": preparing to run ", bin));
-  if (rc != 0) return Error::fromErrno(rc, str("device ", ifname, ": cannot run ", bin));
+  if (!spawned) return std::move(spawned).error().context(str("device ", ifname));
+  const pid_t pid = *spawned;
 
   // The launcher creates the tun and the socket, forks the daemon and exits (about 10 ms).
   std::string output;
@@ -229,7 +194,7 @@ Status WireguardGoProcesses::start(const std::string& ifname, size_t expected_pe
     }
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    if (to_log) output = readSmallFile(log_path, 65536);
+    if (to_log) output = readSmallFile(spec.stdout_path, 65536);
     return Error(str("device ", ifname, ": wireguard-go ", describeExit(status), ": ", cleanOutput(output)),
                  EIO);
   }
