@@ -1,6 +1,7 @@
 #include "reconcile/names.h"
 
 #include "base/strings.h"
+#include "ovs/ovs_bridge.h"
 
 namespace nwg::reconcile {
 
@@ -10,7 +11,7 @@ constexpr std::string_view kProjectPrefix = "tun-";
 constexpr std::string_view kRouterPrefix = "qrouter-";
 constexpr std::string_view kOwnerPrefix = "networking-wireguard:";
 constexpr std::string_view kOvnHubPrefix = "wghub-";
-constexpr std::string_view kPlugRootPrefix = "wgo-";
+constexpr std::string_view kPlugRootPrefix = ovs::kPlugPortPrefix;  // the OVS side lists ports by it
 constexpr std::string_view kPlugPeerPrefix = "wgp-";
 constexpr size_t kPortIdChars = 11;
 }  // namespace

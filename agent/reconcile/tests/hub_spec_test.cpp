@@ -215,6 +215,21 @@ TEST(Names, FollowTheDesign) {
   EXPECT_TRUE(isRouterNamespace("qrouter-1"));
 }
 
+TEST(Names, OfOvnRoutedHubsAndTheirPlugs) {
+  EXPECT_EQ(ovnHubNamespace("c0ffee00-1111-2222-3333-444455556666"), "wghub-c0ffee00-1111-2222-3333-444455556666");
+  EXPECT_TRUE(isOvnHubNamespace("wghub-c0ffee00"));
+  EXPECT_FALSE(isOvnHubNamespace("wghub-"));
+  // 4 + 11 = 15 characters: IFNAMSIZ's usable length exactly.
+  EXPECT_EQ(plugRootName("0b0b0000-1111-2222-3333-444455556666"), "wgo-0b0b0000-11");
+  EXPECT_EQ(plugPeerName("0b0b0000-1111-2222-3333-444455556666"), "wgp-0b0b0000-11");
+  EXPECT_EQ(plugRootOf("wgp-0b0b0000-11"), "wgo-0b0b0000-11");
+  EXPECT_TRUE(isPlugLinkName("wgo-0b0b0000-11"));
+  EXPECT_TRUE(isPlugLinkName("wgp-0b0b0000-11"));
+  EXPECT_FALSE(isPlugLinkName("wgo-0b0b0000-1"));
+  EXPECT_FALSE(isPlugLinkName("wgo-0B0B0000-11"));
+  EXPECT_EQ(ownerAlias("node-1"), "networking-wireguard:node-1");
+}
+
 }  // namespace
 }  // namespace nwg::reconcile
 

@@ -12,12 +12,12 @@ namespace nwg::reconcile {
 namespace {
 
 const std::string kHub = "c0ffee00-1111-2222-3333-444455556666";
-const std::string kDev = "wg-c0ffee00-11";
+const std::string kDev = deviceName(kHub);
 const std::string kPlugId = "0b0b0000-1111-2222-3333-444455556666";
-const std::string kRoot = "wgo-0b0b0000-11";
-const std::string kPeer = "wgp-0b0b0000-11";
-const std::string kHubNs = "wghub-c0ffee00-1111-2222-3333-444455556666";
-const std::string kMark = "networking-wireguard:node-1";
+const std::string kRoot = plugRootName(kPlugId);
+const std::string kPeer = plugPeerName(kPlugId);
+const std::string kHubNs = ovnHubNamespace(kHub);
+const std::string kMark = ownerAlias("node-1");
 const std::string kMac = "fa:16:3e:00:00:01";
 
 IpPrefix prefix(const char* text) {
@@ -268,9 +268,8 @@ TEST_F(OvnPlannerTest, CleanupRemovesUnclaimedPlugsAndTheirPortsNeverOnDoubt) {
 
   // Claimed: nothing of the plug goes.
   CleanupPlan claimed = planCleanup(host, {kDev}, {}, {kHubNs}, "node-1", {kRoot, kPeer});
-  for (const auto& a : claimed.actions) {
-    EXPECT_EQ(describe(a), "delete port wgo-dead0000-11 from the OVS integration bridge");
-  }
+  EXPECT_EQ(lines(claimed.actions),
+            std::vector<std::string>{"delete port wgo-dead0000-11 from the OVS integration bridge"});
   // The bridge could not be read: no plug is touched.
   host.ovs_ports.reset();
   CleanupPlan doubt = planCleanup(host, {kDev}, {}, {kHubNs}, "node-1", {});

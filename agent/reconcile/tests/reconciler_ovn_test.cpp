@@ -20,9 +20,9 @@ using nlohmann::json;
 
 const std::string kHub = "aaaaaaaa-0000-0000-0000-000000000001";
 const std::string kPlugId = "0b0b0000-1111-2222-3333-444455556666";
-const std::string kRoot = "wgo-0b0b0000-11";
-const std::string kPeer = "wgp-0b0b0000-11";
-const std::string kHubNs = "wghub-aaaaaaaa-0000-0000-0000-000000000001";
+const std::string kRoot = plugRootName(kPlugId);
+const std::string kPeer = plugPeerName(kPlugId);
+const std::string kHubNs = ovnHubNamespace(kHub);
 const std::string kMac = "fa:16:3e:00:00:01";
 
 json ovnPlug() {
