@@ -398,11 +398,9 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         # A hub on an OVN router needs room for its plug on each of its subnets (as at attach).
         if wg_db.get_ovn_plug_id(plugin_context, port['id']) is None:
             return
-        single = ovn.single_address_subnets(plugin_context, port)
-        if single:
-            raise validation.InvalidInput(error_message=(
-                'fixed_ips: %s has a single address; a hub on an OVN router needs a subnet '
-                'with room for its plug port' % ', '.join(single)))
+        refusal = ovn.single_address_refusal(plugin_context, port)
+        if refusal:
+            raise validation.InvalidInput(error_message=refusal)
 
     def _show_agent_values(self, context):
         # ML2 answers a create or update with the port dict of the last (binding) context, whose
@@ -573,13 +571,10 @@ class WireGuardMechanismDriver(mech_agent.AgentMechanismDriverBase):
         # Before Neutron records the attachment: a plug port or routes that cannot be made refuse
         # it (409, and Zed restores the hub's device_owner), so an attached OVN hub always has
         # both. What another check refuses after this one is undone on ABORT_CREATE.
-        single = ovn.single_address_subnets(context, hub)
-        if single:
-            raise RouterInterfaceNotSupported(
-                role=constants.ROLE_HUB, port_id=hub['id'],
-                reason='fixed_ips: %s has a single address; a hub on an OVN router needs a '
-                       'subnet with room for its plug port (IPv4 /31 or shorter, IPv6 /127 or '
-                       'shorter)' % ', '.join(single))
+        refusal = ovn.single_address_refusal(context, hub)
+        if refusal:
+            raise RouterInterfaceNotSupported(role=constants.ROLE_HUB, port_id=hub['id'],
+                                              reason=refusal)
         try:
             ovn.ensure(context, hub, router_id)
         except Exception as e:

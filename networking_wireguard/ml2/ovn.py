@@ -50,14 +50,17 @@ def half_routes(cidr, nexthop):
             for half in network.subnets(prefixlen_diff=1)]
 
 
-def single_address_subnets(context, port):
-    """'subnet <id> (<cidr>)' for each of the port's subnets that has a single address (/32, /128):
-    no room for a plug IP and no halves to route."""
+def single_address_refusal(context, port):
+    """Why the hub `port` cannot be on an OVN router, naming its subnets that have a single address
+    (/32, /128: no room for a plug IP and no halves to route); None when it can."""
     subnets = wg_db.get_subnet_cidrs(context, {ip['subnet_id']
                                                for ip in port.get('fixed_ips') or []})
-    return ['subnet %s (%s)' % (subnet_id, cidr) for subnet_id, cidr in sorted(subnets.items())
-            if ipaddress.ip_network(cidr).prefixlen ==
-            ipaddress.ip_network(cidr).max_prefixlen]
+    single = ['subnet %s (%s)' % (subnet_id, cidr) for subnet_id, cidr in sorted(subnets.items())
+              if ipaddress.ip_network(cidr).num_addresses == 1]
+    if not single:
+        return None
+    return ('fixed_ips: %s has a single address; a hub on an OVN router needs a subnet with room '
+            'for its plug port (IPv4 /31 or shorter, IPv6 /127 or shorter)' % ', '.join(single))
 
 
 def _core():
