@@ -635,11 +635,7 @@ def record_spoke_change(context, spoke_id, hubs_before, hubs_now):
     Removal = models.WireGuardPeerRemoval.__table__
     now = set(hubs_now)
     for hub_id in sorted(set(hubs_before) | now):
-        # Plain statements, not the ORM: the hub's Neutron port does not change.
-        updated = session.execute(Hub.update().where(
-            (Hub.c.port_id == hub_id) & (Hub.c.role == constants.ROLE_HUB)).values(
-            revision=Hub.c.revision + 1))
-        if not updated.rowcount:
+        if not _bump_hub_revision(session, hub_id):
             continue  # not a hub (any more)
         revision = session.execute(sa.select(Hub.c.revision).where(
             Hub.c.port_id == hub_id)).scalar()
@@ -739,12 +735,18 @@ def get_routers_with_nexthops(context, addresses):
 
 
 @db_api.CONTEXT_WRITER
+def _bump_hub_revision(session, hub_id):
+    """The hub's revision + 1; False if hub_id is not a hub (any more). A plain statement, not the
+    ORM: the hub's Neutron port does not change."""
+    Hub = models.WireGuardPort.__table__
+    return session.execute(Hub.update().where(
+        (Hub.c.port_id == hub_id) & (Hub.c.role == constants.ROLE_HUB)).values(
+        revision=Hub.c.revision + 1)).rowcount > 0
+
+
 def bump_hub_revision(context, hub_id):
     """A change of the hub's own entry that 1.6 agents must not miss (its ovn_plug)."""
-    Hub = models.WireGuardPort.__table__
-    context.session.execute(Hub.update().where(
-        (Hub.c.port_id == hub_id) & (Hub.c.role == constants.ROLE_HUB)).values(
-        revision=Hub.c.revision + 1))
+    _bump_hub_revision(context.session, hub_id)
 
 
 # --- the agent's report of a hub's key and endpoint ---
