@@ -149,14 +149,14 @@ void planPlug(const HubSpec& hub, const HostObservation& host, const PlannerOpti
   }
   const std::vector<Route> routes = plugRoutes(plug);
   if (sortedRoutes(peer_routes) != sortedRoutes(routes)) plan.actions.push_back(SetRoutes{peer_ref, routes});
-  // Bound to the plug and marked as this agent's (a port without the mark is marked again).
-  bool bound = false;
+  // Bound to the plug, with its MAC, and marked as this agent's (a port that differs in any of them,
+  // an unmarked one included, is set again).
+  const ovs::OvsPort wanted{root, plug.port_id, plug.mac_address, options.host};
+  const ovs::OvsPort* seen = nullptr;
   if (host.ovs_ports) {
-    auto it = host.ovs_ports->find(root);
-    bound = it != host.ovs_ports->end() && it->second.iface_id == plug.port_id &&
-            it->second.owner == options.host;
+    if (auto it = host.ovs_ports->find(root); it != host.ovs_ports->end()) seen = &it->second;
   }
-  if (!bound) plan.actions.push_back(AddOvsPort{{root, plug.port_id, plug.mac_address, options.host}});
+  if (!seen || *seen != wanted) plan.actions.push_back(AddOvsPort{wanted});
 }
 
 // Plugs in the hub's own namespace that it no longer wants (ovn_plug gone or replaced), and the

@@ -313,6 +313,12 @@ TEST_F(OvnPlannerTest, AnUnmarkedPortOfAWantedPlugIsMarked) {
   ASSERT_EQ(added.size(), 1u);
   EXPECT_EQ(added[0]->port, (ovs::OvsPort{kRoot, kPlugId, kMac, "node-1"}));
   EXPECT_EQ(plan.actions.size(), 1u) << "nothing else";
+  // Its attached-mac changed by hand: set again too.
+  host = converged();
+  host.ovs_ports->at(kRoot).mac = "fa:16:3e:00:00:99";
+  plan = planHub(hub_, identity_, host, options_, nullptr);
+  ASSERT_EQ(all<AddOvsPort>(plan).size(), 1u);
+  EXPECT_EQ(all<AddOvsPort>(plan)[0]->port.mac, kMac);
 }
 
 }  // namespace
