@@ -39,7 +39,8 @@ Result<pid_t> spawnProcess(const SpawnSpec& spec) {
                 : posix_spawn_file_actions_addopen(&actions, 1, spec.stdout_path.c_str(),
                                                    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0640);
   }
-  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, spec.stderr_fd >= 0 ? spec.stderr_fd : 1, 2);
+  if (setup == 0)
+    setup = posix_spawn_file_actions_adddup2(&actions, spec.stderr_fd >= 0 ? spec.stderr_fd : 1, 2);
   if (setup == 0) setup = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (setup == 0) setup = posix_spawn_file_actions_addchdir_np(&actions, "/");
   if (setup == 0) setup = posix_spawnattr_setsigdefault(&attr, &all);
@@ -50,7 +51,8 @@ Result<pid_t> spawnProcess(const SpawnSpec& spec) {
     setup = posix_spawnattr_setflags(&attr, flags);
   }
   pid_t pid = -1;
-  int rc = setup == 0 ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), envp.data()) : setup;
+  int rc =
+      setup == 0 ? ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), envp.data()) : setup;
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (setup != 0) return Error::fromErrno(setup, str("preparing to run ", program));

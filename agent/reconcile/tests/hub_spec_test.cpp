@@ -216,7 +216,8 @@ TEST(Names, FollowTheDesign) {
 }
 
 TEST(Names, OfOvnRoutedHubsAndTheirPlugs) {
-  EXPECT_EQ(ovnHubNamespace("c0ffee00-1111-2222-3333-444455556666"), "wghub-c0ffee00-1111-2222-3333-444455556666");
+  EXPECT_EQ(ovnHubNamespace("c0ffee00-1111-2222-3333-444455556666"),
+            "wghub-c0ffee00-1111-2222-3333-444455556666");
   EXPECT_TRUE(isOvnHubNamespace("wghub-c0ffee00"));
   EXPECT_FALSE(isOvnHubNamespace("wghub-"));
   // 4 + 11 = 15 characters: IFNAMSIZ's usable length exactly.

@@ -148,8 +148,10 @@ Status WireguardGoProcesses::start(const std::string& ifname, size_t expected_pe
   SpawnSpec spec;
   spec.argv = {bin, ifname};
   spec.env = std::move(env);
-  if (to_log) spec.stdout_path = str(options_.log_dir, "/", ifname, ".log");
-  else spec.stdout_fd = out.write_end.get();
+  if (to_log)
+    spec.stdout_path = str(options_.log_dir, "/", ifname, ".log");
+  else
+    spec.stdout_fd = out.write_end.get();
   // A new session: a signal to the agent's process group (Ctrl-C, a supervisor stopping the agent)
   // must not reach the daemon, which wireguard-go would take as "remove the device".
   spec.new_session = true;
