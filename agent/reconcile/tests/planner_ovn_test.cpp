@@ -7,9 +7,13 @@
 
 #include "reconcile/names.h"
 #include "reconcile/planner.h"
+#include "reconcile/tests/plan_helpers.h"
 
 namespace nwg::reconcile {
 namespace {
+
+using plan_test::all;
+using plan_test::lines;
 
 const std::string kHub = "c0ffee00-1111-2222-3333-444455556666";
 const std::string kDev = deviceName(kHub);
@@ -88,20 +92,6 @@ class OvnPlannerTest : public ::testing::Test {
     host.ovs_ports.emplace();
     host.ovs_ports->emplace(kRoot, ovs::OvsPort{kRoot, kPlugId, kMac, "node-1"});
     return host;
-  }
-
-  template <typename T>
-  static std::vector<const T*> all(const HubPlan& plan) {
-    std::vector<const T*> out;
-    for (const auto& a : plan.actions) {
-      if (auto* t = std::get_if<T>(&a)) out.push_back(t);
-    }
-    return out;
-  }
-  static std::vector<std::string> lines(const std::vector<Action>& actions) {
-    std::vector<std::string> out;
-    for (const auto& a : actions) out.push_back(describe(a));
-    return out;
   }
 
   HubSpec hub_;

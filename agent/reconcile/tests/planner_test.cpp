@@ -5,9 +5,13 @@
 #include "config/agent_config.h"
 #include "netlink/rtnetlink_codec.h"
 #include "reconcile/names.h"
+#include "reconcile/tests/plan_helpers.h"
 
 namespace nwg::reconcile {
 namespace {
+
+using plan_test::all;
+using plan_test::lines;
 
 const std::string kHub = "c0ffee00-1111-2222-3333-444455556666";
 const std::string kDev = "wg-c0ffee00-11";
@@ -61,15 +65,6 @@ class PlannerTest : public ::testing::Test {
     host.devices.push_back(d);
     host.namespaces[kNs] = NamespaceObservation{{kDev}, true};
     return host;
-  }
-
-  template <typename T>
-  static std::vector<const T*> all(const HubPlan& plan) {
-    std::vector<const T*> out;
-    for (const auto& a : plan.actions) {
-      if (auto* t = std::get_if<T>(&a)) out.push_back(t);
-    }
-    return out;
   }
 
   static std::vector<std::string> kinds(const std::vector<Action>& actions) {
