@@ -734,7 +734,6 @@ def get_routers_with_nexthops(context, addresses):
         l3_models.RouterRoute.nexthop.in_(list(addresses)))})
 
 
-@db_api.CONTEXT_WRITER
 def _bump_hub_revision(session, hub_id):
     """The hub's revision + 1; False if hub_id is not a hub (any more). A plain statement, not the
     ORM: the hub's Neutron port does not change."""
@@ -744,6 +743,7 @@ def _bump_hub_revision(session, hub_id):
         revision=Hub.c.revision + 1)).rowcount > 0
 
 
+@db_api.CONTEXT_WRITER
 def bump_hub_revision(context, hub_id):
     """A change of the hub's own entry that 1.6 agents must not miss (its ovn_plug)."""
     _bump_hub_revision(context.session, hub_id)
