@@ -20,6 +20,7 @@ from oslo_utils import timeutils
 
 from networking_wireguard import constants
 from networking_wireguard.db import wireguard_db as wg_db
+from networking_wireguard.ml2 import ovn
 from networking_wireguard.ml2 import validation
 
 LOG = logging.getLogger(__name__)
@@ -41,12 +42,16 @@ def validate_hints(context, hints):
 def choose_host(context, hints=None, exclude=()):
     """The host of the alive, enabled WireGuard agent with the fewest hubs, or None.
 
-    hints: availability zones to choose from (empty: any); ties go to the first host by name.
+    hints: availability zones to choose from (empty: any); ties go to the first host by name. On
+    ML2/OVN only hosts that are OVN chassis too (a hub attached to a router plugs into the host's
+    integration bridge).
     """
+    chassis = ovn.chassis_hosts(context)
     candidates = [agent.host for agent in agents(context)
                   if agent.admin_state_up and agent.is_active and
                   agent.host not in exclude and
-                  (not hints or agent.availability_zone in hints)]
+                  (not hints or agent.availability_zone in hints) and
+                  (chassis is None or agent.host in chassis)]
     if not candidates:
         return None
     counts = wg_db.count_hubs(context, candidates)

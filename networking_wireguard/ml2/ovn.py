@@ -12,6 +12,7 @@
 
 import ipaddress
 
+from neutron.common.ovn import constants as ovn_const
 from neutron_lib.api.definitions import port_security as psec
 from neutron_lib.api.definitions import portbindings
 from neutron_lib import exceptions as n_exc
@@ -35,6 +36,22 @@ def ovn_mode():
     except cfg.NoSuchOptError:
         return False
     return constants.OVN_MECHANISM_DRIVER in (drivers or [])
+
+
+def chassis_hosts(context):
+    """In OVN mode, the hosts of the alive OVN chassis (ovn-controller, as ML2/OVN lists them among
+    Neutron's agents); None otherwise, or when ML2/OVN cannot list them in this process. A hub's plug
+    is a port of its host's integration bridge: only a chassis can carry it."""
+    if not ovn_mode():
+        return None
+    try:
+        chassis = directory.get_plugin().get_agents(
+            context, filters={'agent_type': list(ovn_const.OVN_CONTROLLER_TYPES)})
+    except Exception:
+        LOG.warning('Cannot list the OVN chassis; hubs are scheduled to any WireGuard agent',
+                    exc_info=True)
+        return None
+    return {agent['host'] for agent in chassis if agent.get('alive')}
 
 
 def ovn_listed_before_wireguard():

@@ -143,3 +143,24 @@ def test_attach_makes_plug_lsp_and_routes_detach_removes_them(api, tunnel, chass
     assert _wait(lambda: _nb_routes(nb, router['id']) == [])
     assert nb('--bare', '--columns=name', 'find', 'Logical_Router_Port',
               'name=lrp-' + hub['id']) == ''
+
+
+def test_hubs_are_scheduled_only_to_chassis(api, tunnel, chassis_agent):
+    # A WireGuard agent on a host without ovn-controller would win the tie by name (and has no hub):
+    # on ML2/OVN the scheduler leaves it out, since a hub's plug needs the host's integration bridge.
+    project, net, _, _ = tunnel
+    elsewhere = 'nwg-a-no-chassis-' + uuid.uuid4().hex[:6]
+    assert elsewhere < chassis_agent.host
+    chassis_agent.report_state()
+    chassis_agent.report_state(host=elsewhere)
+    hub = None
+    try:
+        hub = api.request('POST', '/wireguard_hubs', {'wireguard_hub': {
+            'network_id': net['id'], 'project_id': project}}, expected=201)[1]['wireguard_hub']
+        assert _wait(lambda: api.show('port', hub['id'])['binding:host_id'] != '')
+        assert api.show('port', hub['id'])['binding:host_id'] == chassis_agent.host
+    finally:
+        if hub:
+            api.request('DELETE', '/wireguard_hubs/%s' % hub['id'], expected=204)
+        for agent in api.list('agent', host=elsewhere):
+            api.request('DELETE', '/agents/%s' % agent['id'], expected=204)

@@ -76,6 +76,18 @@ class TestHubScheduling(ApiTestCase):
         self.create_hub(host=base.OTHER_HOST)
         self.assertEqual(base.HOST, self.host_of(self.create_hub_as()['id']))
 
+    def test_on_ovn_only_chassis_hosts(self):
+        # OTHER_HOST would win the tie by name; on ML2/OVN it is no chassis (no ovn-controller, so no
+        # integration bridge for a plug): HOST, the only chassis among them, takes every hub.
+        base.register_wireguard_agent(base.OTHER_HOST)
+        chassis = [{'host': base.HOST, 'alive': True}, {'host': base.OTHER_HOST, 'alive': False}]
+        with mock.patch.object(scheduler.ovn, 'ovn_mode', return_value=True), \
+                mock.patch.object(self.plugin, 'get_agents', return_value=chassis) as listed:
+            hosts = [self.host_of(self.create_hub_as()['id']) for _ in range(2)]
+        self.assertEqual([base.HOST, base.HOST], hosts)
+        listed.assert_any_call(
+            mock.ANY, filters={'agent_type': ['OVN Controller agent', 'OVN Controller Gateway agent']})
+
     def test_dead_and_disabled_agents_are_skipped(self):
         dead = base.register_wireguard_agent(base.OTHER_HOST)
         helpers.kill_agent(dead['id'])
