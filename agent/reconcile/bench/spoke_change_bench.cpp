@@ -24,10 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "daemon/allocator.h"
 #include "daemon/linux_host_facts.h"
-#include "reconcile/bench/bench_support.h"
 #include "netlink/rtnetlink_links.h"
 #include "netns/linux_namespaces.h"
+#include "reconcile/bench/bench_support.h"
+#include "reconcile/bench/counting_heap.h"
 #include "reconcile/names.h"
 #include "reconcile/reconciler.h"
 #include "wireguard/uapi/uapi_backend.h"
@@ -36,34 +38,60 @@ namespace {
 
 using namespace nwg;
 using namespace nwg::reconcile;
-using nlohmann::json;
 using bench::cpuMs;
 using bench::hex;
 using bench::QuietLog;
+using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 // A 1.6 neutron-server reduced to one hub: full entries paged by spokes_limit, get_hub_spokes pages,
 // and the delta since the revision before the last change. The server's own work (the delta's text)
 // is done when the bench changes a spoke, outside the measured pass: a pass pays what an agent pays,
-// the reply's text parsed into JSON.
+// the reply's text parsed into JSON. The stand-in's memory is left out of the heap counted
+// (bench::heap::NotCounted); the parsed answers, which the agent holds, are counted.
 class DeltaServer : public ServerApi {
  public:
   explicit DeltaServer(json hub) : hub_(std::move(hub)) {}
 
   void put(const json& spoke) {  // a spoke created or changed
+    bench::heap::NotCounted server_side;
     spokes_[spoke["id"].get<std::string>()] = spoke;
     changed(json::array({spoke}), json::array());
   }
   void remove(const std::string& id) {
+    bench::heap::NotCounted server_side;
     spokes_.erase(id);
     changed(json::array(), json::array({id}));
   }
   const std::map<std::string, json>& spokes() const { return spokes_; }
 
-  Result<json> getHubs(const HubsQuery& query) override {
+  Result<json> getHubs(const HubsQuery& query) override { return json::parse(hubsText(query)); }
+  Result<json> getHubSpokes(const std::string&, const std::string& marker, size_t limit,
+                            std::optional<uint64_t> base) override {
+    if (base) return Error("get_hub_spokes with a base revision: not served by this stand-in");
+    return json::parse(spokesText(marker, limit));
+  }
+  Status updateHubPort(const std::string&, const std::optional<std::string>& ep,
+                       const std::string& key) override {
+    bench::heap::NotCounted server_side;
+    hub_["public_key"] = key;
+    hub_["endpoint"] = ep ? json(*ep) : json();
+    bump();
+    return okStatus();
+  }
+  Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>&) override {
+    bench::heap::NotCounted server_side;
+    if (!up.empty()) hub_["status"] = "ACTIVE";
+    bump();
+    return okStatus();
+  }
+
+ private:
+  std::string hubsText(const HubsQuery& query) {
+    bench::heap::NotCounted server_side;
     auto held = query.revisions.find(id());
     if (held != query.revisions.end() && held->second + 1 == revision_ && !delta_text_.empty()) {
-      return json::parse(delta_text_);
+      return delta_text_;
     }
     if (held != query.revisions.end() && held->second == revision_) {
       json entry = hub_;
@@ -71,7 +99,7 @@ class DeltaServer : public ServerApi {
       entry["base_revision"] = revision_;
       entry["spokes"] = json::array();
       entry["removed_spokes"] = json::array();
-      return json::parse(json{{"hubs", json::array({entry})}}.dump());
+      return json{{"hubs", json::array({entry})}}.dump();
     }
     json entry = hub_;
     entry["revision"] = revision_;
@@ -84,11 +112,10 @@ class DeltaServer : public ServerApi {
       }
       entry["spokes"].push_back(s);
     }
-    return json::parse(json{{"hubs", json::array({entry})}}.dump());
+    return json{{"hubs", json::array({entry})}}.dump();
   }
-  Result<json> getHubSpokes(const std::string&, const std::string& marker, size_t limit,
-                            std::optional<uint64_t> base) override {
-    if (base) return Error("get_hub_spokes with a base revision: not served by this stand-in");
+  std::string spokesText(const std::string& marker, size_t limit) {
+    bench::heap::NotCounted server_side;
     json page{{"revision", revision_}, {"spokes", json::array()}, {"removed_spokes", json::array()}};
     for (auto it = spokes_.upper_bound(marker); it != spokes_.end(); ++it) {
       if (page["spokes"].size() == limit) {
@@ -97,21 +124,8 @@ class DeltaServer : public ServerApi {
       }
       page["spokes"].push_back(it->second);
     }
-    return json::parse(page.dump());
+    return page.dump();
   }
-  Status updateHubPort(const std::string&, const std::optional<std::string>& ep, const std::string& key) override {
-    hub_["public_key"] = key;
-    hub_["endpoint"] = ep ? json(*ep) : json();
-    bump();
-    return okStatus();
-  }
-  Status updateDeviceList(const std::vector<std::string>& up, const std::vector<std::string>&) override {
-    if (!up.empty()) hub_["status"] = "ACTIVE";
-    bump();
-    return okStatus();
-  }
-
- private:
   std::string id() const { return hub_["id"]; }
   void bump() {
     ++revision_;
@@ -142,6 +156,26 @@ std::string residentMemory() {
   return out;
 }
 
+// One field of /proc/self/status in KiB ("VmRSS", "VmHWM").
+size_t statusKiB(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoul(line.substr(field.size() + 1));
+  }
+  return 0;
+}
+
+// The resident peak of `work` above the RSS before it: VmHWM restarted from the current RSS
+// (clear_refs 5), as the agent's RSS would see it (pages reserved but never touched do not count).
+template <typename Work>
+double residentPeakMiB(Work&& work) {
+  std::ofstream("/proc/self/clear_refs") << "5";
+  const size_t before = statusKiB("VmRSS");
+  work();
+  const size_t peak = statusKiB("VmHWM");
+  return peak > before ? static_cast<double>(peak - before) / 1024.0 : 0.0;
+}
+
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -156,9 +190,17 @@ double pct(std::vector<double> v, double p) {
   return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
 }
 
+double mib(size_t bytes) {
+  return static_cast<double>(bytes) / (1024.0 * 1024.0);
+}
+
 struct Figures {
-  std::map<std::string, std::vector<double>> wall, cpu;  // by operation
-  std::vector<double> raw_write, full_read;
+  std::map<std::string, std::vector<double>> wall, cpu, raw;  // by operation
+  std::vector<double> full_read;
+  size_t records = 0;  // heap the realized hub holds (the agent's records)
+  size_t deep_peak = 0, read_peak = 0, notified_peak = 0;  // transient heap above what is live
+  double deep_rss = 0, read_rss = 0;                       // the same as resident memory, MiB
+  std::vector<double> deep_ms;                             // a deep pass with nothing to do
   size_t actions = 0, changes = 0;
   bool consistent = false;
 };
@@ -177,6 +219,7 @@ Figures measure(const std::string& run, unsigned size, int changes) {
            {"mtu", 1450},
            {"router_id", nullptr},
            {"fixed_ips", {{{"ip_address", "10.202.0.1"}, {"subnet_id", "s1"}, {"cidr", "10.202.0.0/16"}}}}};
+  const size_t before_hub = bench::heap::live();
   DeltaServer server(hub);
   unsigned next = 2;
   auto newSpoke = [&](unsigned n) {
@@ -208,8 +251,28 @@ Figures measure(const std::string& run, unsigned size, int changes) {
   std::printf("hub of %u spokes: realized in %.1f s (%s)\n", size, msSince(t0) / 1000,
               first.complete && first.failed.empty() ? "ok" : first.failure.c_str());
   reconciler.syncAll(Depth::kQuick);  // settles the status report; the agent now holds the revision
+  f.records = bench::heap::live() - before_hub;
   std::printf("  this process after realizing it: %s\n", residentMemory().c_str());
   const wg::DeviceRef ref{projectNamespace(hub["project_id"].get<std::string>()), deviceName(hub_id)};
+
+  // The transient memory of a deep pass (the safety net: every spoke page by page, the whole device
+  // read and diffed) and of one reading of the device (what the liveness monitor makes each interval):
+  // the heap's peak above what was live before, which is what the agent's RSS must make room for.
+  for (int i = 0; i < 3; ++i) {
+    bench::heap::resetPeak();
+    const size_t live = bench::heap::live();
+    f.deep_rss = std::max(f.deep_rss, residentPeakMiB([&] {
+                            const auto d0 = Clock::now();
+                            PassReport deep = reconciler.syncAll();
+                            f.deep_ms.push_back(msSince(d0));
+                            if (!deep.complete || !deep.failed.empty())
+                              std::cerr << "deep pass failed: " << deep.failure << "\n";
+                          }));
+    f.deep_peak = std::max(f.deep_peak, bench::heap::peak() - live);
+    bench::heap::resetPeak();
+    f.read_rss = std::max(f.read_rss, residentPeakMiB([&] { (void)backend.get(ref); }));
+    f.read_peak = std::max(f.read_peak, bench::heap::peak() - live);
+  }
 
   const char* ops[] = {"add", "re-key", "re-address", "remove"};
   for (int i = 0; i < changes; ++i) {
@@ -230,35 +293,57 @@ Figures measure(const std::string& run, unsigned size, int changes) {
       server.remove(newest);
     }
     const size_t before = applier.applied();
+    bench::heap::resetPeak();
+    const size_t live = bench::heap::live();
     const double c0 = cpuMs();
     const auto w0 = Clock::now();
     PassReport r = reconciler.syncHubs({hub_id});
     f.wall[op].push_back(msSince(w0));
     f.cpu[op].push_back(cpuMs() - c0);
+    f.notified_peak = std::max(f.notified_peak, bench::heap::peak() - live);
     if (!r.complete || !r.failed.empty()) std::cerr << "pass failed: " << r.failure << "\n";
     f.actions += applier.applied() - before;
     ++f.changes;
   }
 
-  // The floor: one peer written straight to the same device (set, then removed), and the full read
-  // that the old path made for every change.
-  const Key raw_key = publicKeyOf(generatePrivateKey());
-  for (int i = 0; i < changes / 2; ++i) {
-    wg::Device add;
+  // The floor: the same writes made straight to the same device, each as one UAPI message like the
+  // agent's: a peer added (its allowed IP), re-addressed (allowed IPs replaced), re-keyed (the old key
+  // removed and the new one added) and removed. And the full read that the old path made every change.
+  Key raw_key = publicKeyOf(generatePrivateKey());
+  auto rawPeer = [](const Key& k, const char* ip) {
     wg::Peer p;
-    p.public_key = raw_key;
-    p.allowed_ips = {*IpPrefix::parse("10.203.0.1/32")};
-    add.peers.push_back(p);
-    auto w0 = Clock::now();
-    (void)backend.set(ref, add);
-    f.raw_write.push_back(msSince(w0));
+    p.public_key = k;
+    if (ip) p.allowed_ips = {*IpPrefix::parse(ip)};
+    return p;
+  };
+  auto timedSet = [&](const char* op, wg::Device update) {
+    const auto w0 = Clock::now();
+    if (Status s = backend.set(ref, update); !s.ok())
+      std::cerr << "raw " << op << ": " << s.error().message << "\n";
+    f.raw[op].push_back(msSince(w0));
+  };
+  for (int i = 0; i < changes / 4; ++i) {
+    wg::Device add;
+    add.peers.push_back(rawPeer(raw_key, "10.203.0.1/32"));
+    add.peers.back().replace_allowed_ips = true;
+    timedSet("add", add);
+    wg::Device readdress;
+    readdress.peers.push_back(rawPeer(raw_key, "10.203.0.2/32"));
+    readdress.peers.back().replace_allowed_ips = true;
+    timedSet("re-address", readdress);
+    const Key new_key = publicKeyOf(generatePrivateKey());
+    wg::Device rekey;
+    rekey.peers.push_back(rawPeer(raw_key, nullptr));
+    rekey.peers.back().remove = true;
+    rekey.peers.push_back(rawPeer(new_key, "10.203.0.2/32"));
+    rekey.peers.back().replace_allowed_ips = true;
+    timedSet("re-key", rekey);
+    raw_key = new_key;
     wg::Device del;
-    p.allowed_ips.clear();
-    p.remove = true;
-    del.peers.push_back(p);
-    w0 = Clock::now();
-    (void)backend.set(ref, del);
-    f.raw_write.push_back(msSince(w0));
+    del.peers.push_back(rawPeer(raw_key, nullptr));
+    del.peers.back().remove = true;
+    timedSet("remove", del);
+    raw_key = publicKeyOf(generatePrivateKey());
   }
   for (int i = 0; i < 10; ++i) {
     auto w0 = Clock::now();
@@ -271,8 +356,8 @@ Figures measure(const std::string& run, unsigned size, int changes) {
   if (device.ok()) {
     std::set<std::string> want, have;
     for (const auto& [sid, s] : server.spokes()) {
-      want.insert(s["public_key"].get<std::string>() + " " + s["fixed_ips"][0]["ip_address"].get<std::string>() +
-                  "/32");
+      want.insert(s["public_key"].get<std::string>() + " " +
+                  s["fixed_ips"][0]["ip_address"].get<std::string>() + "/32");
     }
     for (const auto& p : device->peers) {
       std::ostringstream ips;
@@ -301,18 +386,31 @@ int main(int argc, char** argv) {
     std::cerr << "spoke_change_bench needs root and /usr/bin/wireguard-go\n";
     return 77;
   }
+  daemon::tuneAllocator();  // as the agent does: large blocks from mmap, given back when freed
   if (!initCrypto().ok()) return 1;
   const std::string run = hex(static_cast<unsigned>(getpid()), 6);
   for (unsigned size : sizes) {
     Figures f = measure(run, size, changes);
-    const double raw50 = pct(f.raw_write, 0.5);
+    const double raw_add = pct(f.raw["add"], 0.5);
     for (const char* op : {"add", "re-key", "re-address", "remove"}) {
-      std::printf("  %-10s agent pass wall p50 %6.2f ms p90 %6.2f ms, CPU p50 %6.2f ms | %.1f x raw write\n", op,
-                  pct(f.wall[op], 0.5), pct(f.wall[op], 0.9), pct(f.cpu[op], 0.5),
-                  raw50 > 0 ? pct(f.wall[op], 0.5) / raw50 : 0);
+      const double pass = pct(f.wall[op], 0.5), raw = pct(f.raw[op], 0.5);
+      std::printf(
+          "  %-10s agent pass wall p50 %6.2f ms p90 %6.2f ms, CPU p50 %5.2f ms | raw write of the same "
+          "change "
+          "p50 %5.2f ms: %.1f x | %.1f x a raw single-peer add\n",
+          op, pass, pct(f.wall[op], 0.9), pct(f.cpu[op], 0.5), raw, raw > 0 ? pass / raw : 0,
+          raw_add > 0 ? pass / raw_add : 0);
     }
-    std::printf("  raw single-peer UAPI write p50 %.2f ms p90 %.2f ms | full device read (avoided) p50 %.1f ms\n",
-                raw50, pct(f.raw_write, 0.9), pct(f.full_read, 0.5));
+    std::printf("  full device read (avoided) p50 %.1f ms | a deep pass with nothing to do p50 %.0f ms\n",
+                pct(f.full_read, 0.5), pct(f.deep_ms, 0.5));
+    std::printf(
+        "  heap: the hub's records %.1f MiB (%.0f bytes a spoke); transient peak requested by a deep pass "
+        "+%.1f MiB, by one device reading +%.1f MiB, by a notified pass +%.2f MiB\n",
+        mib(f.records), size ? static_cast<double>(f.records) / size : 0, mib(f.deep_peak), mib(f.read_peak),
+        mib(f.notified_peak));
+    std::printf(
+        "  resident: peak of a deep pass +%.1f MiB, of one device reading +%.1f MiB above the RSS before\n",
+        f.deep_rss, f.read_rss);
     std::printf("  %zu changes, %zu kernel writes; device matches the server: %s\n", f.changes, f.actions,
                 f.consistent ? "yes" : "NO");
   }
