@@ -5,6 +5,7 @@
 
 #include "reconcile/names.h"
 #include "wireguard/diff.h"
+#include "wireguard/peer_key_index.h"
 
 namespace nwg::reconcile {
 
@@ -20,13 +21,30 @@ std::vector<IpPrefix> masked(std::vector<IpPrefix> prefixes) {
   return prefixes;
 }
 
-const wg::Peer* findPeer(const std::optional<wg::Device>& device, const Key& key) {
-  if (!device) return nullptr;
-  for (const auto& p : device->peers) {
-    if (p.public_key == key) return &p;
+// The device's peers by public key: a deep pass of a 10,000-peer hub looks up every spoke once.
+class PeersByKey {
+ public:
+  explicit PeersByKey(const wg::Device* device) : device_(device), index_(device ? device->peers.size() : 0) {
+    if (!device) return;
+    for (uint32_t i = 0; i < device->peers.size(); ++i) {
+      const Key& key = device->peers[i].public_key;
+      (void)index_.insert(key, wg::PeerKeyIndex::hashOf(key), i, KeyAt{device_});
+    }
   }
-  return nullptr;
-}
+  const wg::Peer* find(const Key& key) const {
+    if (!device_) return nullptr;
+    const uint32_t at = index_.find(key, wg::PeerKeyIndex::hashOf(key), KeyAt{device_});
+    return at == wg::PeerKeyIndex::kAbsent ? nullptr : &device_->peers[at];
+  }
+
+ private:
+  struct KeyAt {
+    const wg::Device* device;
+    const Key& operator()(uint32_t at) const { return device->peers[at].public_key; }
+  };
+  const wg::Device* device_;
+  wg::PeerKeyIndex index_;  // flat: 8 bytes a peer
+};
 
 // The endpoint to write for a spoke's peer, if any (see PeerMemory).
 std::optional<Endpoint> endpointToWrite(const SpokeSpec& spoke, const wg::Peer* current,
@@ -203,14 +221,16 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host) {
   return projectNamespace(hub.project_id);
 }
 
-wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
-                        const std::optional<wg::Device>& current, const PeerMemories* memory) {
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const wg::Device* current,
+                        const PeerMemories* memory) {
   wg::Device wanted;
   wanted.private_key = identity.private_key;
   wanted.listen_port = identity.listen_port;
   if (current) wanted.fwmark = current->fwmark;  // not managed: keep whatever the operator set
+  const PeersByKey peers(current);
+  wanted.peers.reserve(hub.spokes.size());  // exact: growing by doubling would hold ~1.5 copies at once
   for (const auto& spoke : hub.spokes) {
-    const wg::Peer* now = findPeer(current, spoke.public_key);
+    const wg::Peer* now = peers.find(spoke.public_key);
     wg::Peer peer;
     peer.public_key = spoke.public_key;
     peer.allowed_ips = masked(spoke.allowed_ips);
@@ -242,9 +262,11 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   const DeviceObservation* seen = host.findDevice(plan.ifname, target);
   assert((!seen || seen->detailed) && "plan only hubs whose device details were read");
 
-  // Where the device is as the plan progresses, and what it has there.
+  // Where the device is as the plan progresses, and what it has there (the observation's own copy:
+  // a 10,000-peer device is ~2 MB).
   std::string location;
-  std::optional<wg::Device> config;
+  const wg::Device none;
+  const wg::Device* config = &none;
   LinkInfo link;
   std::vector<IpPrefix> addresses;
   std::vector<Route> routes;
@@ -252,7 +274,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   if (seen && seen->config) {
     exists = true;
     location = seen->netns;
-    config = seen->config;
+    config = &*seen->config;
     link = seen->link;
     addresses = seen->addresses;
     routes = seen->routes;
@@ -265,7 +287,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   if (!exists) {
     plan.actions.push_back(CreateDevice{plan.ifname, hub.spokes.size()});
     location = "";
-    config = wg::Device{};
+    config = &none;
     link = LinkInfo{plan.ifname, 0, "", false, 0};
     addresses.clear();
     routes.clear();
@@ -277,7 +299,7 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   if (link.alias != alias) plan.actions.push_back(SetAlias{{location, plan.ifname}, alias});
 
   // WireGuard first: a (re)created device starts answering spokes as early as possible.
-  wg::Device wanted = wantedConfig(hub, identity, exists ? config : std::nullopt, memory);
+  wg::Device wanted = wantedConfig(hub, identity, exists ? config : nullptr, memory);
   wg::Device update = wg::diff(*config, wanted);
   if (!wg::isEmptyUpdate(update)) {
     plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});

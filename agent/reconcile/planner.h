@@ -48,8 +48,9 @@ std::string hubNamespace(const HubSpec& hub, const HostObservation& host);
 
 // The WireGuard configuration the hub should have, given what the device has now (fields the agent
 // does not manage, such as a peer's learned endpoint or keepalive, are carried over unchanged).
-wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity,
-                        const std::optional<wg::Device>& current, const PeerMemories* memory);
+// `current` is null for a device being created.
+wg::Device wantedConfig(const HubSpec& hub, const HubIdentity& identity, const wg::Device* current,
+                        const PeerMemories* memory);
 
 HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObservation& host,
                 const PlannerOptions& options, const PeerMemories* memory);

@@ -663,9 +663,10 @@ void Reconciler::noteEndpointProblem(const std::string& spoke_id, const std::str
                    "reach the hub itself)"));
 }
 
-HubSpec Reconciler::withUsableEndpoints(const HubSpec& hub) {
-  HubSpec out = hub;
-  for (auto& spoke : out.spokes) {
+std::optional<HubSpec> Reconciler::withUsableEndpoints(const HubSpec& hub) {
+  std::vector<std::pair<size_t, std::optional<Endpoint>>> changes;  // spoke index, endpoint to use
+  for (size_t i = 0; i < hub.spokes.size(); ++i) {
+    const SpokeSpec& spoke = hub.spokes[i];
     std::optional<IpAddress> address;
     uint16_t port = 0;
     if (spoke.endpoint) {
@@ -682,21 +683,28 @@ HubSpec Reconciler::withUsableEndpoints(const HubSpec& hub) {
                                                answer.error, ")"));
       }  // pending: configured without it until the answer comes (the resolver marks the hub dirty)
     }
-    spoke.endpoint.reset();
-    if (!address) continue;
-    if (auto why = options_.endpoint_policy.refusal(*address, node_addresses_)) {
-      noteEndpointProblem(spoke.port_id, str("endpoint refused: ", *why));
-      continue;
+    std::optional<Endpoint> usable;
+    if (address) {
+      if (auto why = options_.endpoint_policy.refusal(*address, node_addresses_)) {
+        noteEndpointProblem(spoke.port_id, str("endpoint refused: ", *why));
+      } else {
+        endpoint_problems_.erase(spoke.port_id);
+        usable = Endpoint(*address, port);
+      }
     }
-    endpoint_problems_.erase(spoke.port_id);
-    spoke.endpoint = Endpoint(*address, port);
+    if (usable != spoke.endpoint) changes.emplace_back(i, std::move(usable));
   }
+  // Most hubs' spokes name no endpoint (they roam): the hub is used as it is, not copied.
+  if (changes.empty()) return std::nullopt;
+  HubSpec out = hub;
+  for (auto& [i, endpoint] : changes) out.spokes[i].endpoint = std::move(endpoint);
   return out;
 }
 
 Result<size_t> Reconciler::realize(const HubSpec& named_hub, const HostObservation& host,
                                    PassReport& report) {
-  const HubSpec hub = withUsableEndpoints(named_hub);
+  const std::optional<HubSpec> usable = withUsableEndpoints(named_hub);
+  const HubSpec& hub = usable ? *usable : named_hub;
   bool created = false;
   NWG_ASSIGN_OR_RETURN(HubIdentity identity, identityFor(hub, host, created));
   PeerMemories& memory = peer_memory_[hub.port_id];
@@ -761,7 +769,7 @@ Result<size_t> Reconciler::realizeSpokeChanges(const HubSpec& hub, HubRecord& re
   after.port_id = hub.port_id;
   pendingNamesOf(hub.port_id,
                  after);  // start lookups of new DNS names (the hub is synced again when they answer)
-  after = withUsableEndpoints(after);
+  if (auto usable = withUsableEndpoints(after)) after = std::move(*usable);
   PeerMemories& memory = peer_memory_[hub.port_id];
   HubPlan plan = planSpokeChanges(before, after, changed, {record.netns, deviceName(hub.port_id)}, &memory);
   for (const auto& action : plan.actions) {
@@ -1037,7 +1045,7 @@ void Reconciler::publishRealized(const Pass& pass) {
     // Only the chunks holding spokes changed since the last entry are copied: one change on a hub
     // of 10,000 spokes copies about a hundred of them, not all (docs/scale.md).
     made->spokes = entry && record.unpublished ? entry->spokes.with(hub.spokes, *record.unpublished)
-                                                  : RealizedSpokes::from(hub.spokes);
+                                               : RealizedSpokes::from(hub.spokes);
     record.unpublished.emplace();
     entry = std::move(made);
     changed = true;

@@ -178,8 +178,9 @@ class Reconciler {
   // For spokes of a delta only: starts their lookups and notes the hub as their user.
   void pendingNamesOf(const std::string& hub_id, const HubSpec& some_spokes);
   // The hub with every spoke endpoint the hub may send to: DNS names resolved where known, endpoints
-  // that the endpoint policy refuses dropped (the spoke is then configured without one).
-  HubSpec withUsableEndpoints(const HubSpec& hub);
+  // that the endpoint policy refuses dropped (the spoke is then configured without one); nullopt
+  // when that is the hub as it is (no copy of a big hub for nothing).
+  std::optional<HubSpec> withUsableEndpoints(const HubSpec& hub);
   void noteEndpointProblem(const std::string& spoke_id, const std::string& problem);
 
   ServerApi& server_;
