@@ -1,6 +1,28 @@
 #include "base/strings.h"
 
+#include <charconv>
+
 namespace nwg {
+
+namespace detail {
+
+void appendText(std::string& out, std::string_view text) {
+  out.append(text.data(), text.size());
+}
+
+void appendSigned(std::string& out, long long value) {
+  char digits[24];  // 64 bits in decimal with a sign: 20 characters
+  const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, static_cast<size_t>(end - digits));
+}
+
+void appendUnsigned(std::string& out, unsigned long long value) {
+  char digits[24];
+  const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, static_cast<size_t>(end - digits));
+}
+
+}  // namespace detail
 
 std::vector<std::string_view> split(std::string_view text, char sep) {
   std::vector<std::string_view> parts;

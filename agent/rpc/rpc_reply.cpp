@@ -25,9 +25,12 @@ Result<RpcReply> RpcReply::fromInner(nlohmann::json inner) {
     if (!f->get_ref<const std::string&>().empty()) r.failure = f->get<std::string>();  // oslo: "if failure:"
   }
   // oslo reads data.get('ending', False) for its truth value.
-  auto e = inner.find("ending");
-  r.ending =
-      e != inner.end() && ((e->is_boolean() && e->get<bool>()) || (e->is_number() && e->get<double>() != 0));
+  r.ending = false;
+  if (auto e = inner.find("ending"); e != inner.end()) {
+    const nlohmann::json& ending = *e;
+    r.ending =
+        (ending.is_boolean() && ending.get<bool>()) || (ending.is_number() && ending.get<double>() != 0);
+  }
   if (auto u = inner.find("_unique_id"); u != inner.end() && u->is_string())
     r.unique_id = u->get<std::string>();
   return r;
