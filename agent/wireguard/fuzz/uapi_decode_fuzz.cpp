@@ -1,5 +1,6 @@
 // Fuzzes the UAPI reply decoders (get=1 replies and errno replies), the outside bytes the agent reads
-// from wireguard-go's socket: no crash, and anything accepted must be self-consistent.
+// from wireguard-go's socket: no crash, anything accepted must be self-consistent, and the reply fed
+// to GetReplyDecoder in two pieces (as two reads of the socket) must decode as the whole does.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,6 +25,24 @@ void checkRoundTrip(const nwg::wg::Device& device) {
   if (!(*again == expected)) __builtin_trap();
 }
 
+// The same bytes in two pieces, split where the first byte says: the same device or the same error.
+void checkSplit(std::string_view text, const nwg::Result<nwg::wg::Device>& whole) {
+  if (text.empty()) return;
+  const size_t cut = static_cast<unsigned char>(text[0]) % (text.size() + 1);
+  nwg::wg::uapi::GetReplyDecoder decoder;
+  size_t taken = decoder.feed(text.substr(0, cut));
+  if (taken == cut && !decoder.complete()) taken += decoder.feed(text.substr(cut));
+  const bool all_taken = taken == text.size();
+  auto pieces = std::move(decoder).finish();
+  if (!all_taken) {  // decodeGetReply refuses bytes after the end
+    if (whole.ok() || whole.error().message.find("bytes after its end") == std::string::npos)
+      __builtin_trap();
+    return;
+  }
+  if (pieces.ok() != whole.ok()) __builtin_trap();
+  if (whole.ok() ? !(*pieces == *whole) : pieces.error().message != whole.error().message) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -33,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   static_cast<void>(nwg::wg::uapi::decodeSetReply(text));
   auto device = nwg::wg::uapi::decodeGetReply(text);
+  checkSplit(text, device);
   if (!device.ok()) {
     if (device.error().message.empty()) __builtin_trap();
     return 0;

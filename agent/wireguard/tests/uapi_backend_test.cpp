@@ -127,6 +127,10 @@ TEST_F(UapiBackendTest, KilledDaemonIsReportedMissingAndCanBeRecreated) {
   // The kernel closes the listener a moment after the process is reaped.
   for (int i = 0; i < 200 && ts::socketAccepts(socketOf(name)); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_FALSE(ts::socketAccepts(socketOf(name)));
+  // And removes its tun link (create refuses a name in use) a moment later still: on a loaded
+  // machine the link can outlive the listener (seen in CI).
+  for (int i = 0; i < 500 && ::if_nametoindex(name.c_str()) != 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(::if_nametoindex(name.c_str()), 0u) << "the tun of a killed wireguard-go stays";
 
   auto start = std::chrono::steady_clock::now();
   auto got = backend_->get(DeviceRef{"", name});

@@ -200,9 +200,9 @@ TEST_F(UapiCodecTest, SetRequestsWriteAddressesAsTheirTextForms) {
   EXPECT_EQ(encodeSetRequest(d), expected);
 }
 
-TEST_F(UapiCodecTest, RejectsMalformedReplies) {
+std::vector<std::string> malformedReplies() {
   const std::string peer = std::string("public_key=") + kBobPub + "\n";
-  const std::vector<std::string> bad = {
+  return {
       "",                                                // connection closed
       "errno=0\n",                                       // truncated
       "errno=0\n\nextra",                                // trailing bytes
@@ -231,8 +231,14 @@ TEST_F(UapiCodecTest, RejectsMalformedReplies) {
       "errno=-0\n\n",
       "errno=5\n\n",  // positive errno: not what wireguard-go sends
       "errno=0\r\n\n",
+      "nonsense\nerrno=-5\n\n",       // the errno outranks the wrong line before it
+      "errno=-5\nlisten_port=1\n\n",  // not last: no errno line at the end
+      "listen_port=x\nerrno=0\nerrno=0\n\n",
   };
-  for (const std::string& text : bad) {
+}
+
+TEST_F(UapiCodecTest, RejectsMalformedReplies) {
+  for (const std::string& text : malformedReplies()) {
     EXPECT_FALSE(decodeGetReply(text).ok()) << "accepted: " << ::testing::PrintToString(text);
   }
 }
@@ -283,6 +289,69 @@ TEST_F(UapiCodecTest, EncodedUpdateOfAReadBackDeviceDecodesConsistently) {
   back->public_key.reset();
   back->fwmark.reset();
   EXPECT_EQ(*back, d);
+}
+
+// The decoder as UapiBackend::get feeds it: the reply in pieces of `piece` bytes, as they come off the
+// socket, stopping where the decoder says the reply ended.
+Result<Device> decodeInPieces(const std::string& text, size_t piece) {
+  GetReplyDecoder decoder;
+  for (size_t at = 0; at < text.size(); at += piece) {
+    const std::string_view part = std::string_view(text).substr(at, piece);
+    const size_t taken = decoder.feed(part);
+    if (taken < part.size() || decoder.complete()) {
+      const size_t after = text.size() - at - taken;
+      if (after > 0) return fail("UAPI reply has ", after, " bytes after its end");
+      break;
+    }
+  }
+  return std::move(decoder).finish();
+}
+
+// Decoded whole or in pieces of any size, a reply gives the same device or the same error: a line
+// split between two reads (a private key's included) is read as one.
+TEST_F(UapiCodecTest, AnySplitOfAReplyDecodesTheSame) {
+  std::vector<std::string> replies = malformedReplies();
+  replies.push_back(std::string("private_key=") + kAlicePriv +
+                    "\nlisten_port=51820\nfwmark=0\npublic_key=" + kBobPub + "\npreshared_key=" + kPsk +
+                    "\nendpoint=[2001:db8::1]:51820\nlast_handshake_time_sec=1700000000\n"
+                    "last_handshake_time_nsec=5\ntx_bytes=10\nrx_bytes=20\npersistent_keepalive_interval=25\n"
+                    "allowed_ip=10.0.0.2/32\nallowed_ip=fd00::2/128\nprotocol_version=1\npublic_key=" +
+                    kAlicePub + "\nallowed_ip=10.0.0.3/32\nfuture_peer_knob=1\nerrno=0\n\n");
+  replies.push_back("errno=0\n\n");
+  replies.push_back("\n");
+  for (const std::string& text : replies) {
+    const Result<Device> whole = decodeGetReply(text);
+    for (size_t piece : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}, text.size() + 1}) {
+      if (piece == 0) continue;
+      const Result<Device> pieces = decodeInPieces(text, piece);
+      ASSERT_EQ(pieces.ok(), whole.ok()) << ::testing::PrintToString(text) << " in pieces of " << piece;
+      if (whole.ok()) {
+        EXPECT_EQ(*pieces, *whole) << ::testing::PrintToString(text) << " in pieces of " << piece;
+      } else {
+        EXPECT_EQ(pieces.error().message, whole.error().message) << "in pieces of " << piece;
+        EXPECT_EQ(pieces.error().code, whole.error().code) << "in pieces of " << piece;
+      }
+    }
+  }
+  auto full = decodeGetReply(replies[replies.size() - 3]);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->peers.size(), 2u);
+}
+
+// What outranks what, decoded whole (the split test above holds the pieces to the same).
+TEST_F(UapiCodecTest, ErrorsComeInTheOrderOfTheirPrecedence) {
+  EXPECT_EQ(decodeGetReply("nonsense\nerrno=-5\n\n").error().code, EIO);
+  EXPECT_NE(
+      decodeGetReply("errno=-5\nlisten_port=1\n\n").error().message.find("does not end with an errno line"),
+      std::string::npos);
+  EXPECT_NE(
+      decodeGetReply("listen_port=x\nerrno=0\nerrno=0\n\n").error().message.find("line 1 (listen_port)"),
+      std::string::npos);
+  EXPECT_NE(
+      decodeGetReply("errno=0\nerrno=0\n\n").error().message.find("line 1 (errno): errno before the end"),
+      std::string::npos);
+  EXPECT_NE(decodeGetReply("errno=0\n").error().message.find("truncated"), std::string::npos);
+  EXPECT_NE(decodeGetReply("").error().message.find("empty UAPI reply"), std::string::npos);
 }
 
 }  // namespace

@@ -116,12 +116,33 @@ Status UapiBackend::create(const std::string& ifname, const CreateOptions& optio
 
 Result<Device> UapiBackend::get(const DeviceRef& ref) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
-  auto reply = client_.exchange(ref.ifname, uapi::encodeGetRequest());
-  if (!reply) return std::move(reply).error();
-  auto device = uapi::decodeGetReply(reply->get());
+  // Decoded as it arrives: the text of a 10,000-peer device (~3 MB) is never held whole.
+  struct Decoding : uapi::ReplySink {
+    explicit Decoding(size_t expected) : decoder(expected) {}
+    bool take(std::string_view bytes) override {
+      decoder.feed(bytes);
+      return decoder.complete();
+    }
+    uapi::GetReplyDecoder decoder;
+  } reply(expectedPeers(ref.ifname));
+  NWG_RETURN_IF_ERROR(client_.exchange(ref.ifname, uapi::encodeGetRequest(), reply));
+  auto device = std::move(reply.decoder).finish();
   if (!device) return std::move(device).error().context(str("device ", ref.ifname, ": get"));
   if (device->private_key) device->public_key = publicKeyFor(ref.ifname, *device->private_key);
+  rememberPeers(ref.ifname, device->peers.size());
   return device;
+}
+
+size_t UapiBackend::expectedPeers(const std::string& ifname) {
+  std::lock_guard lock(public_keys_mutex_);
+  auto it = peer_counts_.find(ifname);
+  return it == peer_counts_.end() ? 0 : it->second + it->second / 16 + 16;  // room for a few more
+}
+
+void UapiBackend::rememberPeers(const std::string& ifname, size_t count) {
+  std::lock_guard lock(public_keys_mutex_);
+  if (!peer_counts_.count(ifname) && peer_counts_.size() >= kMaxRemembered) peer_counts_.clear();
+  peer_counts_[ifname] = count;
 }
 
 Key UapiBackend::publicKeyFor(const std::string& ifname, const Key& private_key) {
@@ -157,6 +178,7 @@ Status UapiBackend::destroy(const DeviceRef& ref) {
   {
     std::lock_guard lock(public_keys_mutex_);
     public_keys_.erase(ref.ifname);  // a device of that name made later has another key
+    peer_counts_.erase(ref.ifname);
   }
   const std::string path = client_.socketPath(ref.ifname);
   std::vector<pid_t> pids = processes_.findServing(ref.ifname);

@@ -73,15 +73,20 @@ class UapiBackend final : public Backend {
  private:
   // The public key of `private_key`, derived at most once while device `ifname` keeps that key.
   Key publicKeyFor(const std::string& ifname, const Key& private_key);
+  // How many peers the last reading of `ifname` had, with some room (0 if never read): the decoder
+  // allocates the peer list once instead of doubling it (~1.5 lists at once for 10,000 peers).
+  size_t expectedPeers(const std::string& ifname);
+  void rememberPeers(const std::string& ifname, size_t count);
 
   UapiBackendOptions options_;
   uapi::UapiClient client_;
   uapi::WireguardGoProcesses processes_;
   // ifname -> (private key, its public key). Bounded: cleared past kMaxRemembered devices (devices
-  // that went away without destroy()).
+  // that went away without destroy()). The mutex guards peer_counts_ too.
   static constexpr size_t kMaxRemembered = 4096;
   std::mutex public_keys_mutex_;
   std::map<std::string, std::pair<Key, Key>> public_keys_;
+  std::map<std::string, size_t> peer_counts_;  // ifname -> peers at its last reading; same bound
 };
 
 }  // namespace nwg::wg

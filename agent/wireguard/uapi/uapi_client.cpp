@@ -104,6 +104,24 @@ Result<UapiClient::SocketState> UapiClient::probe(std::string_view ifname) const
 }
 
 Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_view request) const {
+  // The whole reply, up to and with its blank line.
+  struct WholeReply : ReplySink {
+    SecretString text;
+    bool take(std::string_view bytes) override {
+      const size_t before = text.get().size();
+      appendSecret(text, bytes.data(), bytes.size());
+      const size_t end = text.get().find("\n\n", before == 0 ? 0 : before - 1);
+      if (end == std::string::npos) return false;
+      text.mutableText().resize(end + 2);
+      return true;
+    }
+  } reply;
+  reply.text.mutableText().reserve(4096);
+  NWG_RETURN_IF_ERROR(exchange(ifname, request, reply));
+  return std::move(reply.text);
+}
+
+Status UapiClient::exchange(std::string_view ifname, std::string_view request, ReplySink& sink) const {
   std::string path = socketPath(ifname);
   auto connected = connectTo(path, ifname, Clock::now() + timeout_);
   if (!connected) {
@@ -121,14 +139,16 @@ Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_v
   UniqueFd fd = std::move(connected).value();
   NWG_RETURN_IF_ERROR(checkListener(fd.get(), ifname, path));
 
-  SecretString reply;
-  reply.mutableText().reserve(4096);
+  size_t received = 0;
   size_t written = 0;
   bool can_write = true;
   std::array<char, 65536> buf;
+  // Only what a read filled is wiped: wiping all 64 KiB for a one-peer reply was a fifth of the
+  // agent's CPU for a spoke change (docs/scale.md).
   struct WipeBuffer {
     std::array<char, 65536>& b;
-    ~WipeBuffer() { secureWipe(b.data(), b.size()); }
+    size_t used = 0;
+    ~WipeBuffer() { secureWipe(b.data(), used); }
   } wipe_buf{buf};
   while (true) {
     pollfd pfd{fd.get(), static_cast<short>(POLLIN | (can_write && written < request.size() ? POLLOUT : 0)),
@@ -141,7 +161,7 @@ Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_v
     if (n == 0) {
       return Error(
           str("device ", ifname, ": wireguard-go did not answer within ", timeout_.count(), " ms (", written,
-              " of ", request.size(), " request bytes sent, ", reply.get().size(), " reply bytes received)"),
+              " of ", request.size(), " request bytes sent, ", received, " reply bytes received)"),
           ETIMEDOUT);
     }
     if (pfd.revents & POLLOUT) {
@@ -156,22 +176,17 @@ Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_v
     if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t r = ::recv(fd.get(), buf.data(), buf.size(), 0);
       if (r > 0) {
-        const size_t before = reply.get().size();
-        if (before + static_cast<size_t>(r) > max_reply_) {
+        wipe_buf.used = std::max(wipe_buf.used, static_cast<size_t>(r));
+        if (received + static_cast<size_t>(r) > max_reply_) {
           return Error(
               str("device ", ifname, ": the reply on ", path, " exceeds ", max_reply_, " bytes; refused"),
               EMSGSIZE);
         }
-        size_t from = before == 0 ? 0 : before - 1;
-        appendSecret(reply, buf.data(), static_cast<size_t>(r));
-        size_t end = reply.get().find("\n\n", from);
-        if (end != std::string::npos) {
-          reply.mutableText().resize(end + 2);
-          return reply;
-        }
+        received += static_cast<size_t>(r);
+        if (sink.take(std::string_view(buf.data(), static_cast<size_t>(r)))) return okStatus();
       } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         // A daemon that is being killed accepts into its backlog and then drops the connection.
-        if (reply.get().empty()) {
+        if (received == 0) {
           auto state = probe(ifname);
           if (state.ok() && *state != SocketState::kLive) {
             return Error(str("device ", ifname,
@@ -181,10 +196,10 @@ Result<SecretString> UapiClient::exchange(std::string_view ifname, std::string_v
                          ENODEV);
           }
         }
-        return Error(str("device ", ifname, ": wireguard-go closed the connection without a complete reply (",
-                         written, " of ", request.size(), " request bytes sent, ", reply.get().size(),
-                         " reply bytes received)"),
-                     EPIPE);
+        return Error(
+            str("device ", ifname, ": wireguard-go closed the connection without a complete reply (", written,
+                " of ", request.size(), " request bytes sent, ", received, " reply bytes received)"),
+            EPIPE);
       }
     }
   }

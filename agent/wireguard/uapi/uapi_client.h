@@ -16,6 +16,15 @@
 
 namespace nwg::wg::uapi {
 
+// Where a reply goes as it arrives (UapiBackend::get decodes a 10,000-peer reply without holding it).
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  // Takes received bytes up to the reply's end; returns true once the end has been taken (bytes
+  // after it are not part of the reply and are dropped).
+  virtual bool take(std::string_view bytes) = 0;
+};
+
 class UapiClient {
  public:
   // What is behind a socket path.
@@ -39,6 +48,10 @@ class UapiClient {
   // timeout, EPIPE when wireguard-go closed the connection without a complete reply, EMSGSIZE when the
   // reply is larger than the limit.
   Result<SecretString> exchange(std::string_view ifname, std::string_view request) const;
+
+  // The same, handing the reply to `sink` as it arrives instead of keeping it: the same errors, and
+  // the limit counts what the sink took. The buffer the bytes pass through is wiped.
+  Status exchange(std::string_view ifname, std::string_view request, ReplySink& sink) const;
 
   // Looks at the socket without sending anything.
   Result<SocketState> probe(std::string_view ifname) const;

@@ -251,198 +251,211 @@ Status decodeSetReply(std::string_view reply) {
   return okStatus();
 }
 
-namespace {
+GetReplyDecoder::GetReplyDecoder(size_t expected_peers) : index_(expected_peers) {
+  device_.peers.reserve(expected_peers);
+  seen_.reserve(expected_peers);
+}
 
-// decodeGetReply for a `body` (the reply without its final blank line) that may still hold a blank
-// line: any error here is replaced by the framing error when it does.
-Result<Device> decodeGetBody(std::string_view body) {
-  // The errno line comes last; a failure it reports outranks anything wrong before it.
-  const size_t last_newline = body.rfind('\n');
-  const std::string_view last = last_newline == std::string_view::npos ? body : body.substr(last_newline + 1);
-  if (body.empty() || !startsWith(last, "errno="))
-    return fail("UAPI get reply does not end with an errno line");
-  NWG_ASSIGN_OR_RETURN(int err, parseErrnoValue(last.substr(6)));
-  if (err != 0) return errnoError(err);
-  // The lines before the errno line ("" and no lines when it is the only one).
-  const std::string_view lines =
-      last_newline == std::string_view::npos ? std::string_view() : body.substr(0, last_newline);
-  const bool has_lines = last_newline != std::string_view::npos;
-
-  Device device;
-  // wireguard-go writes about 300 bytes per peer; growing past the estimate is fine, merely slower.
-  device.peers.reserve(lines.size() / 256);
-  std::vector<uint8_t> seen;  // per peer: the PeerFields already set
-  seen.reserve(device.peers.capacity());
-  PeerKeyIndex peer_index(device.peers.capacity());  // to merge a repeated peer
-  auto keyAt = [&device](uint32_t position) -> const Key& { return device.peers[position].public_key; };
-  size_t current = SIZE_MAX;  // the peer section being read; SIZE_MAX while still in the device section
-  bool seen_private = false, seen_port = false, seen_fwmark = false;
-
-  size_t pos = 0;
-  for (size_t line_no = 1; has_lines && pos <= lines.size(); ++line_no) {
-    size_t newline = lines.find('\n', pos);
-    if (newline == std::string_view::npos) newline = lines.size();
-    const std::string_view line = lines.substr(pos, newline - pos);
-    pos = newline + 1;
-    if (line.empty()) return fail("UAPI reply: blank line before its end");  // see decodeGetReply
-    const auto [field, eq] = fieldOf(line);
-    if (eq == std::string_view::npos || eq == 0) {
-      return fail("UAPI reply line ", line_no, " is not key=value");
+size_t GetReplyDecoder::feed(std::string_view bytes) {
+  size_t taken = 0;
+  while (taken < bytes.size() && !ended_) {
+    const std::string_view rest = bytes.substr(taken);
+    const size_t newline = rest.find('\n');
+    if (newline == std::string_view::npos) {  // the line goes on in the next bytes
+      partial_.mutableText().append(rest);
+      taken = bytes.size();
+      break;
     }
-    const std::string_view key = line.substr(0, eq);
-    const std::string_view value = line.substr(eq + 1);
-
-    switch (field) {
-      case Field::kPrivateKey: {
-        if (current != SIZE_MAX) return lineError(line_no, key, "device field after the first peer");
-        if (seen_private) return lineError(line_no, key, "repeated");
-        seen_private = true;
-        auto k = Key::fromHex(value);
-        if (!k) return lineError(line_no, key, "not a 64-digit hex key");  // never echo a private key
-        if (!k->isZero()) device.private_key = *k;
-        continue;
-      }
-      case Field::kListenPort: {
-        if (current != SIZE_MAX) return lineError(line_no, key, "device field after the first peer");
-        uint16_t port = 0;
-        if (seen_port) return lineError(line_no, key, "repeated");
-        seen_port = true;
-        if (!parseUnsigned<uint16_t>(value, 65535, port)) {
-          return lineError(line_no, key, str("invalid port ", quoted(value)));
-        }
-        device.listen_port = port;
-        continue;
-      }
-      case Field::kFwmark: {
-        if (current != SIZE_MAX) return lineError(line_no, key, "device field after the first peer");
-        uint32_t mark = 0;
-        if (seen_fwmark) return lineError(line_no, key, "repeated");
-        seen_fwmark = true;
-        if (!parseUnsigned<uint32_t>(value, std::numeric_limits<uint32_t>::max(), mark)) {
-          return lineError(line_no, key, str("invalid fwmark ", quoted(value)));
-        }
-        device.fwmark = mark;
-        continue;
-      }
-      case Field::kErrno:
-        return lineError(line_no, key, "errno before the end of the reply");
-      case Field::kPublicKey: {
-        auto k = Key::fromHex(value);
-        if (!k) return lineError(line_no, key, str("not a 64-digit hex key: ", quoted(value)));
-        const auto position = static_cast<uint32_t>(device.peers.size());
-        const uint32_t earlier = peer_index.insert(*k, PeerKeyIndex::hashOf(*k), position, keyAt);
-        if (earlier == PeerKeyIndex::kAbsent) {
-          device.peers.emplace_back().public_key = *k;
-          seen.push_back(0);
-          current = position;
-        } else {
-          current = earlier;
-        }
-        continue;
-      }
-      case Field::kUnknown:
-        continue;  // a newer wireguard-go; ignore
-      default:
-        break;
-    }
-    if (current == SIZE_MAX) return lineError(line_no, key, "peer field before any public_key");
-    Peer& peer = device.peers[current];
-    uint8_t& peer_seen = seen[current];
-
-    bool ok = true;
-    switch (field) {
-      case Field::kPresharedKey: {
-        auto k = Key::fromHex(value);
-        if (!k) return lineError(line_no, key, "not a 64-digit hex key");  // secret: never echoed
-        ok = setOnce(peer_seen, kPsk, peer.preshared_key, std::optional<Key>(*k));
-        break;
-      }
-      case Field::kProtocolVersion: {
-        uint32_t version = 0;
-        if (!parseUnsigned<uint32_t>(value, 1000, version) || version != 1) {
-          return lineError(line_no, key, str("unsupported protocol version ", quoted(value)));
-        }
-        break;
-      }
-      case Field::kEndpoint: {
-        auto e = Endpoint::parse(value);
-        if (!e) return lineError(line_no, key, e.error().message);
-        ok = setOnce(peer_seen, kEndpoint, peer.endpoint, std::optional<Endpoint>(*e));
-        break;
-      }
-      case Field::kHandshakeSec: {
-        int64_t v = 0;
-        if (!parseUnsigned<int64_t>(value, std::numeric_limits<int64_t>::max(), v)) {
-          return lineError(line_no, key, str("invalid number ", quoted(value)));
-        }
-        ok = setOnce(peer_seen, kHandshakeSec, peer.stats.last_handshake_sec, v);
-        break;
-      }
-      case Field::kHandshakeNsec: {
-        int64_t v = 0;
-        if (!parseUnsigned<int64_t>(value, 999'999'999, v)) {
-          return lineError(line_no, key, str("invalid nanoseconds ", quoted(value)));
-        }
-        ok = setOnce(peer_seen, kHandshakeNsec, peer.stats.last_handshake_nsec, v);
-        break;
-      }
-      case Field::kTxBytes:
-      case Field::kRxBytes: {
-        uint64_t v = 0;
-        if (!parseUnsigned<uint64_t>(value, std::numeric_limits<uint64_t>::max(), v)) {
-          return lineError(line_no, key, str("invalid counter ", quoted(value)));
-        }
-        ok = field == Field::kTxBytes ? setOnce(peer_seen, kTx, peer.stats.tx_bytes, v)
-                                      : setOnce(peer_seen, kRx, peer.stats.rx_bytes, v);
-        break;
-      }
-      case Field::kKeepalive: {
-        uint16_t v = 0;
-        if (!parseUnsigned<uint16_t>(value, 65535, v)) {
-          return lineError(line_no, key, str("invalid interval ", quoted(value)));
-        }
-        ok = setOnce(peer_seen, kKeepalive, peer.persistent_keepalive, std::optional<uint16_t>(v));
-        break;
-      }
-      case Field::kAllowedIp: {
-        auto p = IpPrefix::parse(value);
-        if (!p) return lineError(line_no, key, p.error().message);
-        peer.allowed_ips.push_back(*p);
-        break;
-      }
-      default:
-        break;
-    }
-    if (!ok) {
-      return lineError(line_no, key,
-                       str("conflicts with an earlier value for peer ", peer.public_key.toBase64()));
+    taken += newline + 1;
+    if (partial_.get().empty()) {
+      line(rest.substr(0, newline));
+    } else {
+      partial_.mutableText().append(rest.substr(0, newline));
+      line(partial_.get());
+      secureWipe(partial_.mutableText());  // it may have held the private key
     }
   }
+  received_ += taken;
+  return taken;
+}
 
-  if (!device.fwmark) device.fwmark = 0;
-  for (Peer& p : device.peers) {
+void GetReplyDecoder::line(std::string_view text) {
+  if (text.empty()) {  // the blank line: the end of the reply
+    ended_ = true;
+    return;
+  }
+  ++line_no_;
+  // The errno line must come last, and is known to be last only when the blank line follows it.
+  if (pending_errno_) {
+    if (!error_) error_ = lineError(pending_errno_->line_no, "errno", "errno before the end of the reply");
+    pending_errno_.reset();
+  }
+  if (startsWith(text, "errno=")) {
+    pending_errno_ = PendingErrno{line_no_, std::string(text.substr(6))};
+    return;
+  }
+  if (!error_) {
+    if (auto problem = content(text, line_no_)) error_ = std::move(problem);
+  }
+}
+
+std::optional<Error> GetReplyDecoder::content(std::string_view line, size_t line_no) {
+  const auto [field, eq] = fieldOf(line);
+  if (eq == std::string_view::npos || eq == 0) return fail("UAPI reply line ", line_no, " is not key=value");
+  const std::string_view key = line.substr(0, eq);
+  const std::string_view value = line.substr(eq + 1);
+
+  switch (field) {
+    case Field::kPrivateKey: {
+      if (current_ != kNoPeer) return lineError(line_no, key, "device field after the first peer");
+      if (seen_private_) return lineError(line_no, key, "repeated");
+      seen_private_ = true;
+      auto k = Key::fromHex(value);
+      if (!k) return lineError(line_no, key, "not a 64-digit hex key");  // never echo a private key
+      if (!k->isZero()) device_.private_key = *k;
+      return std::nullopt;
+    }
+    case Field::kListenPort: {
+      if (current_ != kNoPeer) return lineError(line_no, key, "device field after the first peer");
+      uint16_t port = 0;
+      if (seen_port_) return lineError(line_no, key, "repeated");
+      seen_port_ = true;
+      if (!parseUnsigned<uint16_t>(value, 65535, port)) {
+        return lineError(line_no, key, str("invalid port ", quoted(value)));
+      }
+      device_.listen_port = port;
+      return std::nullopt;
+    }
+    case Field::kFwmark: {
+      if (current_ != kNoPeer) return lineError(line_no, key, "device field after the first peer");
+      uint32_t mark = 0;
+      if (seen_fwmark_) return lineError(line_no, key, "repeated");
+      seen_fwmark_ = true;
+      if (!parseUnsigned<uint32_t>(value, std::numeric_limits<uint32_t>::max(), mark)) {
+        return lineError(line_no, key, str("invalid fwmark ", quoted(value)));
+      }
+      device_.fwmark = mark;
+      return std::nullopt;
+    }
+    case Field::kErrno:  // never: line() holds errno lines back until it knows whether they are last
+      return lineError(line_no, key, "errno before the end of the reply");
+    case Field::kPublicKey: {
+      auto k = Key::fromHex(value);
+      if (!k) return lineError(line_no, key, str("not a 64-digit hex key: ", quoted(value)));
+      const auto position = static_cast<uint32_t>(device_.peers.size());
+      auto keyAt = [this](uint32_t at) -> const Key& { return device_.peers[at].public_key; };
+      const uint32_t earlier = index_.insert(*k, PeerKeyIndex::hashOf(*k), position, keyAt);
+      if (earlier == PeerKeyIndex::kAbsent) {
+        device_.peers.emplace_back().public_key = *k;
+        seen_.push_back(0);
+        current_ = position;
+      } else {
+        current_ = earlier;
+      }
+      return std::nullopt;
+    }
+    case Field::kUnknown:
+      return std::nullopt;  // a newer wireguard-go; ignore
+    default:
+      break;
+  }
+  if (current_ == kNoPeer) return lineError(line_no, key, "peer field before any public_key");
+  Peer& peer = device_.peers[current_];
+  uint8_t& peer_seen = seen_[current_];
+
+  bool ok = true;
+  switch (field) {
+    case Field::kPresharedKey: {
+      auto k = Key::fromHex(value);
+      if (!k) return lineError(line_no, key, "not a 64-digit hex key");  // secret: never echoed
+      ok = setOnce(peer_seen, kPsk, peer.preshared_key, std::optional<Key>(*k));
+      break;
+    }
+    case Field::kProtocolVersion: {
+      uint32_t version = 0;
+      if (!parseUnsigned<uint32_t>(value, 1000, version) || version != 1) {
+        return lineError(line_no, key, str("unsupported protocol version ", quoted(value)));
+      }
+      break;
+    }
+    case Field::kEndpoint: {
+      auto e = Endpoint::parse(value);
+      if (!e) return lineError(line_no, key, e.error().message);
+      ok = setOnce(peer_seen, kEndpoint, peer.endpoint, std::optional<Endpoint>(*e));
+      break;
+    }
+    case Field::kHandshakeSec: {
+      int64_t v = 0;
+      if (!parseUnsigned<int64_t>(value, std::numeric_limits<int64_t>::max(), v)) {
+        return lineError(line_no, key, str("invalid number ", quoted(value)));
+      }
+      ok = setOnce(peer_seen, kHandshakeSec, peer.stats.last_handshake_sec, v);
+      break;
+    }
+    case Field::kHandshakeNsec: {
+      int64_t v = 0;
+      if (!parseUnsigned<int64_t>(value, 999'999'999, v)) {
+        return lineError(line_no, key, str("invalid nanoseconds ", quoted(value)));
+      }
+      ok = setOnce(peer_seen, kHandshakeNsec, peer.stats.last_handshake_nsec, v);
+      break;
+    }
+    case Field::kTxBytes:
+    case Field::kRxBytes: {
+      uint64_t v = 0;
+      if (!parseUnsigned<uint64_t>(value, std::numeric_limits<uint64_t>::max(), v)) {
+        return lineError(line_no, key, str("invalid counter ", quoted(value)));
+      }
+      ok = field == Field::kTxBytes ? setOnce(peer_seen, kTx, peer.stats.tx_bytes, v)
+                                    : setOnce(peer_seen, kRx, peer.stats.rx_bytes, v);
+      break;
+    }
+    case Field::kKeepalive: {
+      uint16_t v = 0;
+      if (!parseUnsigned<uint16_t>(value, 65535, v)) {
+        return lineError(line_no, key, str("invalid interval ", quoted(value)));
+      }
+      ok = setOnce(peer_seen, kKeepalive, peer.persistent_keepalive, std::optional<uint16_t>(v));
+      break;
+    }
+    case Field::kAllowedIp: {
+      auto p = IpPrefix::parse(value);
+      if (!p) return lineError(line_no, key, p.error().message);
+      peer.allowed_ips.push_back(*p);
+      break;
+    }
+    default:
+      break;
+  }
+  if (!ok) {
+    return lineError(line_no, key,
+                     str("conflicts with an earlier value for peer ", peer.public_key.toBase64()));
+  }
+  return std::nullopt;
+}
+
+Result<Device> GetReplyDecoder::finish() && {
+  // Precedence: the framing first (the reply is not what it seemed), then the errno line (a failure
+  // it reports outranks anything wrong before it), then the first wrong line.
+  if (received_ == 0) return fail("empty UAPI reply (connection closed without an answer)");
+  if (!ended_) return fail("truncated UAPI reply (no terminating blank line)");
+  if (!pending_errno_) return fail("UAPI get reply does not end with an errno line");
+  NWG_ASSIGN_OR_RETURN(int err, parseErrnoValue(pending_errno_->value));
+  if (err != 0) return errnoError(err);
+  if (error_) return std::move(*error_);
+  if (!device_.fwmark) device_.fwmark = 0;
+  for (Peer& p : device_.peers) {
     if (!p.preshared_key) p.preshared_key = Key();
     if (!p.persistent_keepalive) p.persistent_keepalive = 0;
   }
-  return device;
+  return std::move(device_);
 }
 
-}  // namespace
-
 Result<Device> decodeGetReply(std::string_view reply) {
-  // The reply ends at its first blank line. Searching a 10,000-peer reply for it up front would cost
-  // a search per line; instead the body is taken to end where the reply does, decodeGetBody fails on
-  // any blank line inside it, and only a failure looks for the real end (a framing error outranks
-  // every other, as the reply is then not what it seemed).
-  if (reply.size() < 3 || reply[0] == '\n' || reply.substr(reply.size() - 2) != "\n\n") {
-    NWG_ASSIGN_OR_RETURN(std::string_view body, replyBody(reply));
-    return decodeGetBody(body);
-  }
-  auto device = decodeGetBody(reply.substr(0, reply.size() - 2));
-  if (!device.ok()) {
-    if (auto framed = replyBody(reply); !framed.ok()) return std::move(framed).error();
-  }
-  return device;
+  GetReplyDecoder decoder(reply.size() / 256);  // wireguard-go writes about 300 bytes per peer
+  const size_t taken = decoder.feed(reply);
+  if (taken < reply.size()) return fail("UAPI reply has ", reply.size() - taken, " bytes after its end");
+  return std::move(decoder).finish();
 }
 
 }  // namespace nwg::wg::uapi
