@@ -274,6 +274,42 @@ Figures measure(const std::string& run, unsigned size, int changes) {
     f.read_peak = std::max(f.read_peak, bench::heap::peak() - live);
   }
 
+  // The floor: after each pass, the same write made straight to the same device as one UAPI message
+  // like the agent's, on a peer of its own (the two alternate, so both meet the same noise): a peer
+  // added (its allowed IP), re-keyed (the old key removed and the new one added), re-addressed
+  // (allowed IPs replaced) and removed.
+  Key raw_key;
+  auto rawPeer = [](const Key& k, const char* ip) {
+    wg::Peer p;
+    p.public_key = k;
+    if (ip) p.allowed_ips = {*IpPrefix::parse(ip)};
+    return p;
+  };
+  auto rawWrite = [&](const std::string& op) {
+    wg::Device update;
+    if (op == "add") {
+      raw_key = publicKeyOf(generatePrivateKey());
+      update.peers.push_back(rawPeer(raw_key, "10.203.0.1/32"));
+      update.peers.back().replace_allowed_ips = true;
+    } else if (op == "re-key") {
+      update.peers.push_back(rawPeer(raw_key, nullptr));
+      update.peers.back().remove = true;
+      raw_key = publicKeyOf(generatePrivateKey());
+      update.peers.push_back(rawPeer(raw_key, "10.203.0.1/32"));
+      update.peers.back().replace_allowed_ips = true;
+    } else if (op == "re-address") {
+      update.peers.push_back(rawPeer(raw_key, "10.203.0.2/32"));
+      update.peers.back().replace_allowed_ips = true;
+    } else {
+      update.peers.push_back(rawPeer(raw_key, nullptr));
+      update.peers.back().remove = true;
+    }
+    const auto w0 = Clock::now();
+    if (Status s = backend.set(ref, update); !s.ok())
+      std::cerr << "raw " << op << ": " << s.error().message << "\n";
+    f.raw[op].push_back(msSince(w0));
+  };
+
   const char* ops[] = {"add", "re-key", "re-address", "remove"};
   for (int i = 0; i < changes; ++i) {
     const std::string op = ops[i % 4];
@@ -304,47 +340,11 @@ Figures measure(const std::string& run, unsigned size, int changes) {
     if (!r.complete || !r.failed.empty()) std::cerr << "pass failed: " << r.failure << "\n";
     f.actions += applier.applied() - before;
     ++f.changes;
+    rawWrite(op);
   }
+  if (changes % 4 != 0) rawWrite("remove");  // the floor's own peer goes
 
-  // The floor: the same writes made straight to the same device, each as one UAPI message like the
-  // agent's: a peer added (its allowed IP), re-addressed (allowed IPs replaced), re-keyed (the old key
-  // removed and the new one added) and removed. And the full read that the old path made every change.
-  Key raw_key = publicKeyOf(generatePrivateKey());
-  auto rawPeer = [](const Key& k, const char* ip) {
-    wg::Peer p;
-    p.public_key = k;
-    if (ip) p.allowed_ips = {*IpPrefix::parse(ip)};
-    return p;
-  };
-  auto timedSet = [&](const char* op, wg::Device update) {
-    const auto w0 = Clock::now();
-    if (Status s = backend.set(ref, update); !s.ok())
-      std::cerr << "raw " << op << ": " << s.error().message << "\n";
-    f.raw[op].push_back(msSince(w0));
-  };
-  for (int i = 0; i < changes / 4; ++i) {
-    wg::Device add;
-    add.peers.push_back(rawPeer(raw_key, "10.203.0.1/32"));
-    add.peers.back().replace_allowed_ips = true;
-    timedSet("add", add);
-    wg::Device readdress;
-    readdress.peers.push_back(rawPeer(raw_key, "10.203.0.2/32"));
-    readdress.peers.back().replace_allowed_ips = true;
-    timedSet("re-address", readdress);
-    const Key new_key = publicKeyOf(generatePrivateKey());
-    wg::Device rekey;
-    rekey.peers.push_back(rawPeer(raw_key, nullptr));
-    rekey.peers.back().remove = true;
-    rekey.peers.push_back(rawPeer(new_key, "10.203.0.2/32"));
-    rekey.peers.back().replace_allowed_ips = true;
-    timedSet("re-key", rekey);
-    raw_key = new_key;
-    wg::Device del;
-    del.peers.push_back(rawPeer(raw_key, nullptr));
-    del.peers.back().remove = true;
-    timedSet("remove", del);
-    raw_key = publicKeyOf(generatePrivateKey());
-  }
+  // The full read that the old path made for every change.
   for (int i = 0; i < 10; ++i) {
     auto w0 = Clock::now();
     (void)backend.get(ref);
