@@ -262,19 +262,16 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   const DeviceObservation* seen = host.findDevice(plan.ifname, target);
   assert((!seen || seen->detailed) && "plan only hubs whose device details were read");
 
-  // Where the device is as the plan progresses, and what it has there (the observation's own copy:
-  // a 10,000-peer device is ~2 MB).
+  // Where the device is as the plan progresses, and what it has there: `current` points into the
+  // observation (a 10,000-peer device is ~2 MB: never copied), null when the device is (re)created.
   std::string location;
-  const wg::Device none;
-  const wg::Device* config = &none;
+  const wg::Device* current = nullptr;
   LinkInfo link;
   std::vector<IpPrefix> addresses;
   std::vector<Route> routes;
-  bool exists = false;
   if (seen && seen->config) {
-    exists = true;
     location = seen->netns;
-    config = &*seen->config;
+    current = &*seen->config;
     link = seen->link;
     addresses = seen->addresses;
     routes = seen->routes;
@@ -284,10 +281,9 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
     plan.actions.push_back(DestroyDevice{{seen->netns, plan.ifname}});
   }
 
-  if (!exists) {
+  if (!current) {
     plan.actions.push_back(CreateDevice{plan.ifname, hub.spokes.size()});
     location = "";
-    config = &none;
     link = LinkInfo{plan.ifname, 0, "", false, 0};
     addresses.clear();
     routes.clear();
@@ -299,8 +295,9 @@ HubPlan planHub(const HubSpec& hub, const HubIdentity& identity, const HostObser
   if (link.alias != alias) plan.actions.push_back(SetAlias{{location, plan.ifname}, alias});
 
   // WireGuard first: a (re)created device starts answering spokes as early as possible.
-  wg::Device wanted = wantedConfig(hub, identity, exists ? config : nullptr, memory);
-  wg::Device update = wg::diff(*config, wanted);
+  wg::Device wanted = wantedConfig(hub, identity, current, memory);
+  const wg::Device none;  // an lvalue like *current: `cond ? *current : wg::Device{}` would copy *current
+  wg::Device update = wg::diff(current ? *current : none, wanted);
   if (!wg::isEmptyUpdate(update)) {
     plan.actions.push_back(ConfigureDevice{{location, plan.ifname}, std::move(update)});
   }

@@ -134,19 +134,19 @@ Result<Device> UapiBackend::get(const DeviceRef& ref) {
 }
 
 size_t UapiBackend::expectedPeers(const std::string& ifname) {
-  std::lock_guard lock(public_keys_mutex_);
+  std::lock_guard lock(remembered_mutex_);
   auto it = peer_counts_.find(ifname);
   return it == peer_counts_.end() ? 0 : it->second + it->second / 16 + 16;  // room for a few more
 }
 
 void UapiBackend::rememberPeers(const std::string& ifname, size_t count) {
-  std::lock_guard lock(public_keys_mutex_);
+  std::lock_guard lock(remembered_mutex_);
   if (!peer_counts_.count(ifname) && peer_counts_.size() >= kMaxRemembered) peer_counts_.clear();
   peer_counts_[ifname] = count;
 }
 
 Key UapiBackend::publicKeyFor(const std::string& ifname, const Key& private_key) {
-  std::lock_guard lock(public_keys_mutex_);
+  std::lock_guard lock(remembered_mutex_);
   auto it = public_keys_.find(ifname);
   if (it != public_keys_.end() && it->second.first == private_key) return it->second.second;  // constant time
   if (it == public_keys_.end() && public_keys_.size() >= kMaxRemembered) public_keys_.clear();
@@ -176,7 +176,7 @@ Status UapiBackend::set(const DeviceRef& ref, const Device& update) {
 Status UapiBackend::destroy(const DeviceRef& ref) {
   NWG_RETURN_IF_ERROR(validateInterfaceName(ref.ifname));
   {
-    std::lock_guard lock(public_keys_mutex_);
+    std::lock_guard lock(remembered_mutex_);
     public_keys_.erase(ref.ifname);  // a device of that name made later has another key
     peer_counts_.erase(ref.ifname);
   }

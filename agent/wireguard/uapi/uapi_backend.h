@@ -81,12 +81,12 @@ class UapiBackend final : public Backend {
   UapiBackendOptions options_;
   uapi::UapiClient client_;
   uapi::WireguardGoProcesses processes_;
-  // ifname -> (private key, its public key). Bounded: cleared past kMaxRemembered devices (devices
-  // that went away without destroy()). The mutex guards peer_counts_ too.
+  // What the backend remembers per device, under one mutex. Each map is bounded: cleared past
+  // kMaxRemembered devices (devices that went away without destroy()).
   static constexpr size_t kMaxRemembered = 4096;
-  std::mutex public_keys_mutex_;
-  std::map<std::string, std::pair<Key, Key>> public_keys_;
-  std::map<std::string, size_t> peer_counts_;  // ifname -> peers at its last reading; same bound
+  std::mutex remembered_mutex_;
+  std::map<std::string, std::pair<Key, Key>> public_keys_;  // ifname -> (private key, its public key)
+  std::map<std::string, size_t> peer_counts_;               // ifname -> peers at its last reading
 };
 
 }  // namespace nwg::wg
