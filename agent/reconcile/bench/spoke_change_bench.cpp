@@ -146,16 +146,6 @@ class DeltaServer : public ServerApi {
   std::string delta_text_;
 };
 
-// VmRSS and VmHWM of this process (the reconciler's records of the hub, parsed answers freed).
-std::string residentMemory() {
-  std::ifstream status("/proc/self/status");
-  std::string line, out;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0 || line.rfind("VmHWM:", 0) == 0) out += line + "  ";
-  }
-  return out;
-}
-
 // One field of /proc/self/status in KiB ("VmRSS", "VmHWM").
 size_t statusKiB(const std::string& field) {
   std::ifstream status("/proc/self/status");
@@ -252,7 +242,8 @@ Figures measure(const std::string& run, unsigned size, int changes) {
               first.complete && first.failed.empty() ? "ok" : first.failure.c_str());
   reconciler.syncAll(Depth::kQuick);  // settles the status report; the agent now holds the revision
   f.records = bench::heap::live() - before_hub;
-  std::printf("  this process after realizing it: %s\n", residentMemory().c_str());
+  std::printf("  this process after realizing it: VmRSS %zu kB, VmHWM %zu kB\n", statusKiB("VmRSS"),
+              statusKiB("VmHWM"));
   const wg::DeviceRef ref{projectNamespace(hub["project_id"].get<std::string>()), deviceName(hub_id)};
 
   // The transient memory of a deep pass (the safety net: every spoke page by page, the whole device
